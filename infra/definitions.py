@@ -1,0 +1,262 @@
+"""The one definition of Selfcare's resources.
+
+Both the CDK stack (infra/stacks) and the local stack (infra/local) build their tables, functions
+and routes from this module, so the two cannot drift: tests/infra/test_local_matches_template.py
+compares what each of them produces. Pure data: no CDK or boto3 import here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = ROOT / "functions"
+LAYER_SOURCE_DIR = ROOT / "layers" / "selfcare"
+
+SERVICE = "selfcare"
+LAMBDA_PYTHON_VERSION = "3.13"
+LAMBDA_ARCHITECTURE = "arm64"
+LOG_RETENTION_DAYS = 30
+# Connection logs and the audit trail: 12 months from collection (SPEC.md, Retention).
+LOG_RETENTION_MONTHS = 12
+# API Gateway caches an authorizer's answer for this many seconds. 0: every request reaches the
+# authorizer, so a revoked session's access token is refused at once (README, Sessions).
+AUTHORIZER_CACHE_TTL_SECONDS = 0
+# Largest request body a handler accepts; larger bodies answer 413.
+MAX_BODY_BYTES = 16 * 1024
+# Header with which staff name the assisted-access grant they act under.
+ASSISTED_ACCESS_HEADER = "X-Assisted-Access"
+
+
+class KeyType(StrEnum):
+    S = "S"
+    N = "N"
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: KeyType = KeyType.S
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table. `env` is the environment variable that carries its name to a function."""
+
+    logical_id: str
+    env: str
+    partition_key: Key
+    sort_key: Key | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    holds_logs: bool = False
+
+
+SESSIONS = Table(
+    logical_id="SessionsTable",
+    env="SESSIONS_TABLE",
+    partition_key=Key("pk"),
+    indexes=(Index("by_principal", Key("principal"), Key("created_at")),),
+    ttl_attribute="expires_at",
+)
+CREDENTIALS = Table(
+    logical_id="CredentialsTable",
+    env="CREDENTIALS_TABLE",
+    partition_key=Key("pk"),
+    ttl_attribute="expires_at",
+)
+CONNECTION_LOG = Table(
+    logical_id="ConnectionLogTable",
+    env="CONNECTION_LOG_TABLE",
+    partition_key=Key("principal"),
+    sort_key=Key("sk"),
+    ttl_attribute="expires_at",
+    holds_logs=True,
+)
+AUDIT_LOG = Table(
+    logical_id="AuditLogTable",
+    env="AUDIT_LOG_TABLE",
+    partition_key=Key("subject"),
+    sort_key=Key("sk"),
+    indexes=(Index("by_actor", Key("actor"), Key("sk")),),
+    ttl_attribute="expires_at",
+    holds_logs=True,
+)
+CUSTOMERS = Table(
+    logical_id="CustomersTable",
+    env="CUSTOMERS_TABLE",
+    partition_key=Key("pk"),
+    sort_key=Key("sk"),
+)
+
+TABLES: tuple[Table, ...] = (SESSIONS, CREDENTIALS, CONNECTION_LOG, AUDIT_LOG, CUSTOMERS)
+
+
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    READ_WRITE = "read_write"
+
+
+@dataclass(frozen=True)
+class Function:
+    """One Lambda function per capability; its code is functions/<name>/handler.py."""
+
+    name: str
+    tables: dict[str, Access]  # Table.logical_id -> access
+    # Other grants, by name: "signing_key" (read the JWT signing key secret), "public_keys"
+    # (read the SSM parameter with the JWT public keys), "send_email" (SES).
+    grants: tuple[str, ...] = ()
+    memory_mb: int = 512
+    timeout_seconds: int = 10
+    description: str = ""
+
+    @property
+    def code_dir(self) -> Path:
+        return FUNCTIONS_DIR / self.name
+
+    @property
+    def handler(self) -> str:
+        return "handler.lambda_handler"
+
+
+AUTHORIZER = Function(
+    name="authorizer",
+    tables={SESSIONS.logical_id: Access.READ},
+    grants=("public_keys",),
+    memory_mb=512,
+    timeout_seconds=5,
+    description="API Gateway REQUEST authorizer: JWT, session and assisted-access grant",
+)
+AUTH = Function(
+    name="auth",
+    tables={
+        SESSIONS.logical_id: Access.READ_WRITE,
+        CREDENTIALS.logical_id: Access.READ_WRITE,
+        CONNECTION_LOG.logical_id: Access.WRITE,
+        AUDIT_LOG.logical_id: Access.WRITE,
+        CUSTOMERS.logical_id: Access.READ,
+    },
+    grants=("signing_key", "send_email"),
+    # argon2id with 64 MiB per hash: memory also buys CPU on Lambda.
+    memory_mb=1024,
+    timeout_seconds=15,
+    description="Login, tokens, sessions, passwords, staff login and assisted access",
+)
+ACCOUNT = Function(
+    name="account",
+    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.WRITE},
+    description="The customer's account view",
+)
+
+FUNCTIONS: tuple[Function, ...] = (AUTHORIZER, AUTH, ACCOUNT)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway form: /auth/sessions/{session_id}
+    function: str  # Function.name
+    public: bool = False
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/auth/login", AUTH.name, public=True),
+    Route("POST", "/auth/refresh", AUTH.name, public=True),
+    Route("POST", "/auth/password/forgot", AUTH.name, public=True),
+    Route("POST", "/auth/password/reset", AUTH.name, public=True),
+    Route("POST", "/staff/auth/login", AUTH.name, public=True),
+    Route("POST", "/auth/logout", AUTH.name),
+    Route("POST", "/auth/reauthenticate", AUTH.name),
+    Route("GET", "/auth/sessions", AUTH.name),
+    Route("DELETE", "/auth/sessions/{session_id}", AUTH.name),
+    Route("PUT", "/auth/password", AUTH.name),
+    Route("PUT", "/auth/login-id", AUTH.name),
+    Route("POST", "/staff/assisted-access", AUTH.name),
+    Route("GET", "/staff/assisted-access", AUTH.name),
+    Route("DELETE", "/staff/assisted-access/{grant_id}", AUTH.name),
+    Route("GET", "/account", ACCOUNT.name),
+    Route("GET", "/accounts/{account_number}", ACCOUNT.name),
+)
+
+# Names of the non-table resources, shared by the CDK stack and the local stack.
+SIGNING_KEY_SECRET_NAME = "selfcare/jwt-signing-key"
+PUBLIC_KEYS_PARAMETER_NAME = "/selfcare/jwt-public-keys"
+JWT_ISSUER = "selfcare"
+JWT_AUDIENCE = "selfcare-api"
+
+# Environment common to every function (values that are not resource names).
+COMMON_ENV: dict[str, str] = {
+    "POWERTOOLS_SERVICE_NAME": SERVICE,
+    "POWERTOOLS_METRICS_NAMESPACE": "Selfcare",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "JWT_ISSUER": JWT_ISSUER,
+    "JWT_AUDIENCE": JWT_AUDIENCE,
+}
+
+
+def tables_of(function: Function) -> list[Table]:
+    by_id = {t.logical_id: t for t in TABLES}
+    return [by_id[logical_id] for logical_id in function.tables]
+
+
+def function_named(name: str) -> Function:
+    return next(f for f in FUNCTIONS if f.name == name)
+
+
+# Environment variables that carry the non-table resources to the functions that hold a grant.
+GRANT_ENV: dict[str, str] = {
+    "signing_key": "SIGNING_KEY_SECRET_ID",
+    "public_keys": "PUBLIC_KEYS_PARAMETER",
+    "send_email": "NOTIFICATION_SENDER",
+}
+
+
+def environment_for(function: Function, table_names: dict[str, str], grant_values: dict[str, str]) -> dict[str, str]:
+    """The environment of one function: common values, its tables' names, its grants' values.
+
+    `table_names` maps Table.logical_id to the table's name (a CDK token or a local name);
+    `grant_values` maps a grant ("signing_key", ...) to the value its variable carries.
+    """
+    env = dict(COMMON_ENV)
+    for table in tables_of(function):
+        env[table.env] = table_names[table.logical_id]
+    for grant in function.grants:
+        env[GRANT_ENV[grant]] = grant_values[grant]
+    return env
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """A response API Gateway itself gives (no Lambda reached), in Selfcare's one error shape."""
+
+    status: int
+    code: str
+    message: str
+
+
+# API Gateway response type -> our error body. The local stack gives the same bodies.
+GATEWAY_RESPONSES: dict[str, GatewayResponse] = {
+    "UNAUTHORIZED": GatewayResponse(401, "unauthorized", "Missing or invalid credentials."),
+    "ACCESS_DENIED": GatewayResponse(403, "forbidden", "Access denied."),
+    "BAD_REQUEST_BODY": GatewayResponse(400, "bad_request", "The request body is not valid."),
+    "REQUEST_TOO_LARGE": GatewayResponse(413, "payload_too_large", "The request body is too large."),
+    "THROTTLED": GatewayResponse(429, "too_many_requests", "Too many requests."),
+    "MISSING_AUTHENTICATION_TOKEN": GatewayResponse(404, "not_found", "No such route."),
+    "DEFAULT_4XX": GatewayResponse(400, "bad_request", "The request could not be processed."),
+    "DEFAULT_5XX": GatewayResponse(500, "internal_error", "Internal error."),
+}
+
+
+def error_body(code: str, message: str, request_id: str) -> dict[str, object]:
+    """Selfcare's one error shape (declared in the OpenAPI document as `Error`)."""
+    return {"error": {"code": code, "message": message, "request_id": request_id}}
