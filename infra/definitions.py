@@ -16,7 +16,7 @@ FUNCTIONS_DIR = ROOT / "functions"
 LAYER_SOURCE_DIR = ROOT / "layers" / "selfcare"
 
 SERVICE = "selfcare"
-LAMBDA_PYTHON_VERSION = "3.13"
+LAMBDA_PYTHON_VERSION = "3.14"
 LAMBDA_ARCHITECTURE = "arm64"
 LOG_RETENTION_DAYS = 30
 # Connection logs and the audit trail: 12 months from collection (SPEC.md, Retention).
