@@ -1,1 +1,225 @@
-"""Placeholder: replaced by the real handler."""
+"""Capability `auth`: login, tokens, sessions, passwords, staff login and assisted access.
+
+Thin: each route validates its input model, makes one call into AuthService, maps the result.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from selfcare.api.context import caller_from, request_info
+from selfcare.api.errors import responses
+from selfcare.api.resolver import create_resolver
+from selfcare.auth import schemas
+from selfcare.auth.models import Grant
+from selfcare.auth.service import Tokens
+from selfcare.auth.wiring import build_auth_service
+from selfcare.config import AuthSettings
+from selfcare.observability import logger, metrics, tracer
+from selfcare.types import OpaqueId
+
+settings = AuthSettings.from_env()
+service = build_auth_service(settings)
+app = create_resolver()
+
+TOKENS = {200: {"description": "Tokens", "content": {"application/json": {"model": schemas.TokenResponse}}}}
+NO_CONTENT = {204: {"description": "Done"}}
+
+
+def _tokens(tokens: Tokens) -> schemas.TokenResponse:
+    return schemas.TokenResponse(
+        access_token=tokens.access_token,
+        expires_in=tokens.expires_in,
+        refresh_token=tokens.refresh_token,
+        session_id=tokens.session_id,
+    )
+
+
+def _no_content() -> Response[Any]:
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+# Public routes ---------------------------------------------------------------------------------
+@app.post("/auth/login", summary="Log in (customer)", tags=["auth"], responses=responses(401, 429, success=TOKENS))
+def login(body: schemas.LoginRequest) -> schemas.TokenResponse:
+    return _tokens(service.login_customer(body.identifier, body.password, request_info(app.current_event)))
+
+
+@app.post("/staff/auth/login", summary="Log in (staff)", tags=["staff"], responses=responses(401, 429, success=TOKENS))
+def staff_login(body: schemas.StaffLoginRequest) -> schemas.TokenResponse:
+    return _tokens(service.login_staff(body.email, body.password, request_info(app.current_event)))
+
+
+@app.post("/auth/refresh", summary="Rotate the refresh token", tags=["auth"], responses=responses(401, success=TOKENS))
+def refresh(body: schemas.RefreshRequest) -> schemas.TokenResponse:
+    return _tokens(service.refresh(body.refresh_token, request_info(app.current_event)))
+
+
+@app.post(
+    "/auth/password/forgot",
+    summary="Ask for a password-recovery code",
+    description="The answer and its timing are the same whether the account exists or not.",
+    tags=["auth"],
+    responses=responses(
+        success={202: {"description": "Accepted", "content": {"application/json": {"model": schemas.AcceptedResponse}}}}
+    ),
+)
+def forgot_password(body: schemas.ForgotPasswordRequest) -> Response[schemas.AcceptedResponse]:
+    service.forgot_password(body.identifier, request_info(app.current_event))
+    message = "If an account matches, a recovery code has been sent to its contact email."
+    return Response(
+        status_code=202, content_type=content_types.APPLICATION_JSON, body=schemas.AcceptedResponse(message=message)
+    )
+
+
+@app.post(
+    "/auth/password/reset",
+    summary="Set a new password with a recovery code",
+    tags=["auth"],
+    responses=responses(400, success=NO_CONTENT),
+)
+def reset_password(body: schemas.ResetPasswordRequest) -> Response[Any]:
+    service.reset_password(body.token, body.new_password, request_info(app.current_event))
+    return _no_content()
+
+
+# Authenticated routes --------------------------------------------------------------------------
+@app.post(
+    "/auth/logout",
+    summary="Log out (revokes this session)",
+    tags=["auth"],
+    responses=responses(401, 404, success=NO_CONTENT),
+)
+def logout() -> Response[Any]:
+    service.logout(caller_from(app.current_event), request_info(app.current_event))
+    return _no_content()
+
+
+@app.post(
+    "/auth/reauthenticate",
+    summary="Prove the password again (recent authentication)",
+    tags=["auth"],
+    responses=responses(401, success=TOKENS),
+)
+def reauthenticate(body: schemas.ReauthenticateRequest) -> schemas.TokenResponse:
+    return _tokens(
+        service.reauthenticate(caller_from(app.current_event), body.password, request_info(app.current_event))
+    )
+
+
+@app.get("/auth/sessions", summary="My sessions", tags=["auth"], responses=responses(401))
+def list_sessions() -> schemas.SessionsResponse:
+    caller = caller_from(app.current_event)
+    return schemas.SessionsResponse(
+        sessions=[
+            schemas.SessionView(
+                session_id=s.session_id,
+                created_at=s.created_at,
+                last_used_at=s.last_used_at,
+                device=s.device,
+                current=s.session_id == caller.session_id,
+            )
+            for s in service.list_sessions(caller)
+        ]
+    )
+
+
+@app.delete(
+    "/auth/sessions/<session_id>",
+    summary="Revoke one of my sessions",
+    tags=["auth"],
+    responses=responses(401, 404, success=NO_CONTENT),
+)
+def revoke_session(session_id: Annotated[OpaqueId, Path()]) -> Response[Any]:
+    service.revoke_session(caller_from(app.current_event), session_id, request_info(app.current_event))
+    return _no_content()
+
+
+@app.put(
+    "/auth/password",
+    summary="Change my password",
+    description="Needs the current password. Every other session is revoked; a fresh access token is returned.",
+    tags=["auth"],
+    responses=responses(401, success=TOKENS),
+)
+def change_password(body: schemas.ChangePasswordRequest) -> schemas.TokenResponse:
+    caller = caller_from(app.current_event)
+    return _tokens(
+        service.change_password(caller, body.current_password, body.new_password, request_info(app.current_event))
+    )
+
+
+@app.put(
+    "/auth/login-id",
+    summary="Change my login id",
+    description="Needs a recent authentication (POST /auth/reauthenticate, 5 minutes).",
+    tags=["auth"],
+    responses=responses(401, 403, 409),
+)
+def change_login_id(body: schemas.ChangeLoginIdRequest) -> schemas.LoginIdResponse:
+    caller = caller_from(app.current_event)
+    return schemas.LoginIdResponse(
+        login_id=service.change_login_id(caller, body.login_id, request_info(app.current_event))
+    )
+
+
+# Staff: assisted access ------------------------------------------------------------------------
+def _grant(grant: Grant) -> schemas.GrantView:
+    return schemas.GrantView(
+        grant_id=grant.grant_id,
+        customer_id=grant.customer_id,
+        role=grant.role,
+        reason=grant.reason,
+        created_at=grant.created_at,
+        expires_at=datetime.fromtimestamp(grant.expires_at, UTC),
+    )
+
+
+@app.post(
+    "/staff/assisted-access",
+    summary="Open an assisted-access grant on a customer's space",
+    description="Send its grant_id in the X-Assisted-Access header to act in the customer's space.",
+    tags=["staff"],
+    responses=responses(
+        401,
+        403,
+        404,
+        success={201: {"description": "Granted", "content": {"application/json": {"model": schemas.GrantView}}}},
+    ),
+)
+def grant_access(body: schemas.GrantRequest) -> Response[schemas.GrantView]:
+    caller = caller_from(app.current_event)
+    grant = service.grant_assisted_access(
+        caller, body.customer_id, body.reason, body.duration_minutes, request_info(app.current_event)
+    )
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=_grant(grant))
+
+
+@app.get(
+    "/staff/assisted-access", summary="My live assisted-access grants", tags=["staff"], responses=responses(401, 403)
+)
+def list_grants() -> schemas.GrantsResponse:
+    return schemas.GrantsResponse(grants=[_grant(g) for g in service.list_grants(caller_from(app.current_event))])
+
+
+@app.delete(
+    "/staff/assisted-access/<grant_id>",
+    summary="End an assisted-access grant",
+    tags=["staff"],
+    responses=responses(401, 403, 404, success=NO_CONTENT),
+)
+def end_grant(grant_id: Annotated[OpaqueId, Path()]) -> Response[Any]:
+    service.end_grant(caller_from(app.current_event), grant_id, request_info(app.current_event))
+    return _no_content()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""HTTP edge shared by every handler: the resolver, the caller, the one error shape."""

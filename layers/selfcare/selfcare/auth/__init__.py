@@ -1,0 +1,1 @@
+"""Authentication, sessions, passwords, staff roles and assisted access."""

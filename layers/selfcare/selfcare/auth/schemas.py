@@ -1,0 +1,106 @@
+"""Request and response models of the auth capability's routes (the HTTP boundary)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from selfcare.auth.policy import StaffRole
+from selfcare.types import CustomerId, LoginId, OpaqueId, Password
+
+
+class Request(BaseModel):
+    """Writes refuse unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class LoginRequest(Request):
+    identifier: str = Field(
+        min_length=1,
+        max_length=254,
+        description="Contact email, login id, phone number (any usual form) or customer account number",
+        examples=["jdupont"],
+    )
+    password: Password
+
+
+class StaffLoginRequest(Request):
+    email: str = Field(min_length=3, max_length=254, description="Professional email")
+    password: Password
+
+
+class RefreshRequest(Request):
+    refresh_token: str = Field(min_length=40, max_length=200)
+
+
+class ForgotPasswordRequest(Request):
+    identifier: str = Field(min_length=1, max_length=254)
+
+
+class ResetPasswordRequest(Request):
+    token: str = Field(min_length=20, max_length=200, description="The code received by email")
+    new_password: Password
+
+
+class ReauthenticateRequest(Request):
+    password: Password
+
+
+class ChangePasswordRequest(Request):
+    current_password: Password
+    new_password: Password
+
+
+class ChangeLoginIdRequest(Request):
+    login_id: LoginId = Field(
+        description="3 to 64 characters: lower-case letters, digits, '.', '_', '-'; at least one letter"
+    )
+
+
+class GrantRequest(Request):
+    customer_id: CustomerId
+    reason: str = Field(min_length=10, max_length=500, description="Why the customer's space is accessed")
+    duration_minutes: int = Field(60, ge=5, le=480)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme, not a secret
+    expires_in: int = Field(description="Seconds until the access token expires")
+    refresh_token: str | None = Field(None, description="Rotated at every use; present it once only")
+    session_id: str
+
+
+class AcceptedResponse(BaseModel):
+    message: str
+
+
+class SessionView(BaseModel):
+    session_id: str
+    created_at: str
+    last_used_at: str | None
+    device: str | None
+    current: bool
+
+
+class SessionsResponse(BaseModel):
+    sessions: list[SessionView]
+
+
+class LoginIdResponse(BaseModel):
+    login_id: str
+
+
+class GrantView(BaseModel):
+    grant_id: OpaqueId
+    customer_id: str
+    role: StaffRole
+    reason: str
+    created_at: str
+    expires_at: datetime
+
+
+class GrantsResponse(BaseModel):
+    grants: list[GrantView]

@@ -1,0 +1,53 @@
+"""Configuration: one pydantic model per function, validated at cold start.
+
+This is the one module that reads os.environ; logic receives values. A missing or malformed
+variable fails the cold start with pydantic's message (no value is echoed: they are names).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _FromEnv(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        return cls.model_validate(dict(os.environ if environ is None else environ))
+
+
+class JwtSettings(_FromEnv):
+    jwt_issuer: str = Field(alias="JWT_ISSUER")
+    jwt_audience: str = Field(alias="JWT_AUDIENCE")
+
+
+class AuthSettings(JwtSettings):
+    sessions_table: str = Field(alias="SESSIONS_TABLE")
+    credentials_table: str = Field(alias="CREDENTIALS_TABLE")
+    connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    signing_key_secret_id: str = Field(alias="SIGNING_KEY_SECRET_ID")
+    notification_sender: str = Field(alias="NOTIFICATION_SENDER")
+    access_token_ttl_seconds: int = Field(900, alias="ACCESS_TOKEN_TTL_SECONDS", ge=60, le=3600)
+    argon2_time_cost: int = Field(3, alias="ARGON2_TIME_COST", ge=1)
+    argon2_memory_kib: int = Field(65536, alias="ARGON2_MEMORY_KIB", ge=8)
+    argon2_parallelism: int = Field(4, alias="ARGON2_PARALLELISM", ge=1)
+    # The forgotten-password answer never comes sooner than this, account or not.
+    recovery_response_floor_ms: int = Field(600, alias="RECOVERY_RESPONSE_FLOOR_MS", ge=0)
+    password_reset_url: str = Field("https://selfcare.example/reset-password", alias="PASSWORD_RESET_URL")
+
+
+class AuthorizerSettings(JwtSettings):
+    sessions_table: str = Field(alias="SESSIONS_TABLE")
+    public_keys_parameter: str = Field(alias="PUBLIC_KEYS_PARAMETER")
+
+
+class AccountSettings(_FromEnv):
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")

@@ -1,0 +1,256 @@
+"""Sessions table: sessions, assisted-access grants and recovery tokens, all expiring with TTL.
+
+Items:
+- `SESSION#<id>`: a login session (refresh token digest, revocation); GSI `by_principal`.
+- `GRANT#<id>`: an assisted-access grant (staff, customer, reason, expiry); GSI `by_principal`.
+- `RECOVERY#<digest>`: a password-recovery token, single use, 15 minutes.
+Reads treat an item past `expires_at` as absent, whatever TTL deletion has done yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from selfcare.auth.models import Grant, RecoveryToken, Session
+from selfcare.auth.policy import PrincipalType, StaffRole
+from selfcare.dal.dynamo import (
+    ConditionFailed,
+    Item,
+    RawItem,
+    client,
+    from_raw,
+    is_condition_failure,
+    key,
+    live,
+    to_raw,
+    values,
+)
+
+BY_PRINCIPAL = "by_principal"
+
+
+def session_key(session_id: str) -> str:
+    return f"SESSION#{session_id}"
+
+
+def grant_key(grant_id: str) -> str:
+    return f"GRANT#{grant_id}"
+
+
+def recovery_key(token_digest: str) -> str:
+    return f"RECOVERY#{token_digest}"
+
+
+def _session(item: Item) -> Session:
+    return Session(
+        session_id=item["session_id"],
+        principal_type=PrincipalType(item["principal_type"]),
+        principal_id=item["principal_id"],
+        created_at=item["created_at"],
+        expires_at=int(item["expires_at"]),
+        auth_time=int(item["auth_time"]),
+        refresh_digest=item["refresh_digest"],
+        used_refresh_digests=frozenset(item.get("used_refresh_digests", set())),
+        revoked=bool(item.get("revoked", False)),
+        last_used_at=item.get("last_used_at"),
+        device=item.get("device"),
+        role=StaffRole(item["role"]) if item.get("role") else None,
+        password_expired=bool(item.get("password_expired", False)),
+    )
+
+
+def _grant(item: Item) -> Grant:
+    return Grant(
+        grant_id=item["grant_id"],
+        staff_id=item["staff_id"],
+        role=StaffRole(item["role"]),
+        customer_id=item["customer_id"],
+        reason=item["reason"],
+        created_at=item["created_at"],
+        expires_at=int(item["expires_at"]),
+        revoked=bool(item.get("revoked", False)),
+    )
+
+
+class SessionsRepository:
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    # Sessions ----------------------------------------------------------------------------------
+    def put_session_op(self, session: Session) -> RawItem:
+        item: Item = {
+            "pk": session_key(session.session_id),
+            "kind": "session",
+            "session_id": session.session_id,
+            "principal": session.principal_key,
+            "principal_type": session.principal_type.value,
+            "principal_id": session.principal_id,
+            "created_at": session.created_at,
+            "expires_at": session.expires_at,
+            "auth_time": session.auth_time,
+            "refresh_digest": session.refresh_digest,
+            "revoked": session.revoked,
+            "device": session.device,
+            "role": session.role.value if session.role else None,
+            "password_expired": session.password_expired,
+        }
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_raw(item),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def get_session(self, session_id: str, now: int) -> Session | None:
+        raw = client().get_item(TableName=self.table, Key=key(pk=session_key(session_id)), ConsistentRead=True)
+        item = live(from_raw(raw["Item"]) if "Item" in raw else None, now)
+        return _session(item) if item and item.get("kind") == "session" else None
+
+    def session_and_grant(self, session_id: str, grant_id: str | None, now: int) -> tuple[Session | None, Grant | None]:
+        """The authorizer's one read: the session, and the grant the request names (if any)."""
+        keys = [session_key(session_id)] + ([grant_key(grant_id)] if grant_id else [])
+        request: dict[str, Any] = {self.table: {"Keys": [key(pk=k) for k in keys], "ConsistentRead": True}}
+        found: dict[str, Item] = {}
+        while request:
+            response = client().batch_get_item(RequestItems=request)
+            for raw in response["Responses"].get(self.table, []):
+                item = from_raw(raw)
+                found[item["pk"]] = item
+            request = response.get("UnprocessedKeys") or {}
+        session_item = live(found.get(session_key(session_id)), now)
+        grant_item = live(found.get(grant_key(grant_id)), now) if grant_id else None
+        session = _session(session_item) if session_item and session_item.get("kind") == "session" else None
+        grant = _grant(grant_item) if grant_item and grant_item.get("kind") == "grant" else None
+        return session, grant
+
+    def rotate_refresh(self, session_id: str, presented: str, replacement: str, used_at: str) -> None:
+        """Swap the refresh digest, only if the presented one is still the current one."""
+        try:
+            client().update_item(
+                TableName=self.table,
+                Key=key(pk=session_key(session_id)),
+                UpdateExpression="SET refresh_digest = :new, last_used_at = :at ADD used_refresh_digests :old",
+                ConditionExpression="refresh_digest = :presented AND revoked = :false",
+                ExpressionAttributeValues={
+                    **values(new=replacement, at=used_at, presented=presented, false=False),
+                    ":old": {"SS": [presented]},
+                },
+            )
+        except client().exceptions.ConditionalCheckFailedException as error:
+            raise ConditionFailed() from error
+
+    def revoke_op(self, session_id: str, principal: str, revoked_at: str) -> RawItem:
+        """Revoke a session that belongs to `principal` (condition: else it is not theirs)."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(pk=session_key(session_id)),
+                "UpdateExpression": "SET revoked = :true, revoked_at = :at",
+                "ConditionExpression": "principal = :p AND kind = :session",
+                "ExpressionAttributeValues": values(true=True, at=revoked_at, p=principal, session="session"),
+            }
+        }
+
+    def reauthenticate_op(self, session_id: str, principal: str, auth_time: int) -> RawItem:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(pk=session_key(session_id)),
+                "UpdateExpression": "SET auth_time = :t",
+                "ConditionExpression": "principal = :p AND revoked = :false",
+                "ExpressionAttributeValues": values(t=auth_time, p=principal, false=False),
+            }
+        }
+
+    def _by_principal(self, principal: str, kind: str, now: int) -> list[Item]:
+        items: list[Item] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": BY_PRINCIPAL,
+            "KeyConditionExpression": "principal = :p",
+            "FilterExpression": "kind = :kind AND expires_at > :now AND revoked = :false",
+            "ExpressionAttributeValues": values(p=principal, kind=kind, now=now, false=False),
+            "ScanIndexForward": False,
+        }
+        while True:
+            response = client().query(**kwargs)
+            items.extend(from_raw(raw) for raw in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def live_sessions(self, principal: str, now: int) -> list[Session]:
+        return [_session(item) for item in self._by_principal(principal, "session", now)]
+
+    # Grants ------------------------------------------------------------------------------------
+    def put_grant_op(self, grant: Grant) -> RawItem:
+        item: Item = {
+            "pk": grant_key(grant.grant_id),
+            "kind": "grant",
+            "grant_id": grant.grant_id,
+            "principal": f"{PrincipalType.STAFF.value}#{grant.staff_id}",
+            "staff_id": grant.staff_id,
+            "role": grant.role.value,
+            "customer_id": grant.customer_id,
+            "reason": grant.reason,
+            "created_at": grant.created_at,
+            "expires_at": grant.expires_at,
+            "revoked": False,
+        }
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_raw(item),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def live_grants(self, staff_id: str, now: int) -> list[Grant]:
+        return [_grant(item) for item in self._by_principal(f"staff#{staff_id}", "grant", now)]
+
+    def end_grant_op(self, grant_id: str, staff_id: str, ended_at: str) -> RawItem:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(pk=grant_key(grant_id)),
+                "UpdateExpression": "SET revoked = :true, revoked_at = :at",
+                "ConditionExpression": "staff_id = :s AND kind = :grant",
+                "ExpressionAttributeValues": values(true=True, at=ended_at, s=staff_id, grant="grant"),
+            }
+        }
+
+    # Recovery tokens ---------------------------------------------------------------------------
+    def put_recovery(self, token_digest: str, token: RecoveryToken) -> None:
+        client().put_item(
+            TableName=self.table,
+            Item=to_raw(
+                {
+                    "pk": recovery_key(token_digest),
+                    "kind": "recovery",
+                    "principal_id": token.principal_id,
+                    "expires_at": token.expires_at,
+                }
+            ),
+        )
+
+    def get_recovery(self, token_digest: str, now: int) -> RecoveryToken | None:
+        raw = client().get_item(TableName=self.table, Key=key(pk=recovery_key(token_digest)), ConsistentRead=True)
+        item = live(from_raw(raw["Item"]) if "Item" in raw else None, now)
+        if not item or item.get("kind") != "recovery":
+            return None
+        return RecoveryToken(principal_id=item["principal_id"], expires_at=int(item["expires_at"]))
+
+    def consume_recovery_op(self, token_digest: str, now: int) -> RawItem:
+        """Delete the token if it still exists and has not expired: a token works once."""
+        return {
+            "Delete": {
+                "TableName": self.table,
+                "Key": key(pk=recovery_key(token_digest)),
+                "ConditionExpression": "attribute_exists(pk) AND expires_at > :now",
+                "ExpressionAttributeValues": values(now=now),
+            }
+        }
+
+
+__all__ = ["SessionsRepository", "is_condition_failure"]

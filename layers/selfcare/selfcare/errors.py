@@ -1,0 +1,108 @@
+"""Domain exceptions. Mapped to HTTP in one place: selfcare.api.errors.
+
+Logic raises these; handlers never build error responses by hand and nothing branches on an
+error's message text. `code` is the stable, documented error code of the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    code = "error"
+    message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        if message:
+            self.message = message
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = "Not found."
+
+
+class InvalidCredentials(DomainError):
+    """Wrong identifier or password, unknown account or locked account: one answer for all."""
+
+    code = "invalid_credentials"
+    message = "The identifier or the password is not correct."
+
+
+class Unauthenticated(DomainError):
+    code = "unauthorized"
+    message = "Missing or invalid credentials."
+
+
+class InvalidRefreshToken(DomainError):
+    code = "invalid_refresh_token"
+    message = "The refresh token is not valid."
+
+
+class InvalidRecoveryToken(DomainError):
+    code = "invalid_recovery_token"
+    message = "The recovery token is not valid or has expired."
+
+
+class ReauthenticationRequired(DomainError):
+    code = "reauthentication_required"
+    message = "This action needs a recent authentication: call POST /auth/reauthenticate first."
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    message = "Your role does not allow this action."
+
+
+class AssistedAccessRequired(Forbidden):
+    code = "assisted_access_required"
+    message = "Staff reach a customer's space only through an assisted-access grant."
+
+
+class PasswordChangeRequired(Forbidden):
+    code = "password_change_required"
+    message = "Your password has expired: change it before anything else."
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    message = "The request conflicts with the current state."
+
+
+class IdentifierTaken(Conflict):
+    code = "identifier_taken"
+    message = "This login identifier is already in use."
+
+
+class TooManyRequests(DomainError):
+    code = "too_many_requests"
+    message = "Too many attempts: try again later."
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__()
+        self.retry_after_seconds = retry_after_seconds
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    loc: tuple[str | int, ...]
+    message: str
+    type: str
+
+
+class InvalidInput(DomainError):
+    """A value that is well-formed but refused by a business rule (422 with its location)."""
+
+    code = "validation_error"
+    message = "The request is not valid."
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__()
+        self.problems = problems
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    message = "The request body is too large."
