@@ -1,0 +1,67 @@
+"""The CDK app: `python -m infra.app` (cdk.json's app) synthesizes SelfcareData and SelfcareService offline.
+
+Output goes to CDK_OUTDIR (default ./cdk.out). Region from CDK_DEFAULT_REGION (default eu-west-3);
+account from CDK_DEFAULT_ACCOUNT when set, else left to deploy time, so synth needs no credentials.
+cdk-nag's AwsSolutions pack runs as a validation plugin: any unacknowledged finding fails synth with a
+non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Environment, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from infra.definitions import ROOT
+from infra.stacks import names
+from infra.stacks.data_stack import DataStack
+from infra.stacks.service_stack import ServiceStack
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """cdk.json's context, so that `python -m infra.app` and the CDK CLI synthesize the same templates."""
+    cdk_json = ROOT / "cdk.json"
+    if not cdk_json.is_file():
+        return {}
+    return dict(json.loads(cdk_json.read_text()).get("context", {}))
+
+
+def build_app(outdir: str | None = None) -> App:
+    app = App(
+        outdir=outdir or os.environ.get("CDK_OUTDIR") or str(Path.cwd() / "cdk.out"),
+        context=cdk_json_context(),
+    )
+    env = Environment(
+        account=os.environ.get("CDK_DEFAULT_ACCOUNT") or None,
+        region=os.environ.get("CDK_DEFAULT_REGION") or names.DEFAULT_REGION,
+    )
+    sender = app.node.try_get_context(names.NOTIFICATION_SENDER_CONTEXT) or names.DEFAULT_NOTIFICATION_SENDER
+    data_stack = DataStack(app, names.DATA_STACK, env=env)
+    # The service stack references the data stack's resources, which makes it depend on it.
+    ServiceStack(app, names.SERVICE_STACK, data=data_stack.data, notification_sender=str(sender), env=env)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+def main() -> int:
+    outdir = os.environ.get("CDK_OUTDIR") or str(Path.cwd() / "cdk.out")
+    try:
+        build_app(outdir).synth()
+    except RuntimeError as error:  # jsii wraps the JavaScript error; the report is already on stderr
+        if "ValidationFailed" not in str(error):
+            raise
+        print(
+            f"synth failed: cdk-nag findings above, report in {outdir}/validation-report.json",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Selfcare's CDK stacks: SelfcareData (stateful) and SelfcareService (stateless)."""

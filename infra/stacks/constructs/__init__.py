@@ -1,0 +1,1 @@
+"""One construct per concern: data, layer, functions, api, waf."""

@@ -1,0 +1,115 @@
+"""Stateful data: the customer-managed key, one DynamoDB table per definitions.TABLES, JWT key material."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, aws_dynamodb, aws_kms, aws_secretsmanager, aws_ssm
+from constructs import Construct
+
+from infra import definitions
+from infra.stacks import names
+from infra.stacks.acknowledge import acknowledge
+
+_ATTRIBUTE_TYPES = {
+    definitions.KeyType.S: aws_dynamodb.AttributeType.STRING,
+    definitions.KeyType.N: aws_dynamodb.AttributeType.NUMBER,
+}
+
+
+def _attribute(key: definitions.Key) -> aws_dynamodb.Attribute:
+    return aws_dynamodb.Attribute(name=key.name, type=_ATTRIBUTE_TYPES[key.type])
+
+
+def _optional_attribute(key: definitions.Key | None) -> aws_dynamodb.Attribute | None:
+    return _attribute(key) if key is not None else None
+
+
+class Data(Construct):
+    """The KMS key, the tables (by Table.logical_id), the signing key secret and the public keys parameter."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+
+        self.key = aws_kms.Key(
+            self,
+            "Key",
+            description="Selfcare data: DynamoDB tables and the JWT signing key secret",
+            enable_key_rotation=True,
+            alias=names.DATA_KEY_ALIAS,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self._pin_logical_id(self.key, names.DATA_KEY_LOGICAL_ID)
+
+        self.tables: dict[str, aws_dynamodb.Table] = {
+            table.logical_id: self._table(table) for table in definitions.TABLES
+        }
+
+        # The secret is created empty: its value, an Ed25519 private key in PEM with its kid, is written by
+        # infra/scripts/rotate_signing_key.py. An L1 resource, because the L2 Secret generates a random
+        # string when given no value, and the script's --if-missing would then never write a key.
+        self.signing_key_secret = aws_secretsmanager.CfnSecret(
+            self,
+            "SigningKeySecret",
+            name=definitions.SIGNING_KEY_SECRET_NAME,
+            description="JWT signing key (Ed25519 private key, PEM, with its kid); written by "
+            "infra/scripts/rotate_signing_key.py",
+            kms_key_id=self.key.key_arn,
+        )
+        self.signing_key_secret.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.signing_key_secret.override_logical_id(names.SIGNING_KEY_SECRET_LOGICAL_ID)
+        acknowledge(
+            self.signing_key_secret,
+            "AwsSolutions-SMG4",
+            "Secrets Manager rotation cannot generate an Ed25519 key pair and publish its public half: "
+            "infra/scripts/rotate_signing_key.py rotates the key and keeps the previous public key in the "
+            "JWKS parameter so that tokens signed before rotation still verify.",
+        )
+
+        # The JWKS (public keys) the authorizer verifies tokens with. CloudFormation writes the initial empty
+        # set once; the rotation script owns the value afterwards. Changing this resource's properties in
+        # the template would make CloudFormation write EMPTY_JWKS again: rotate the key after such a change.
+        self.public_keys_parameter = aws_ssm.StringParameter(
+            self,
+            "PublicKeysParameter",
+            parameter_name=definitions.PUBLIC_KEYS_PARAMETER_NAME,
+            string_value=names.EMPTY_JWKS,
+            description="JWKS of the JWT signing keys (current and previous); written by "
+            "infra/scripts/rotate_signing_key.py",
+            tier=aws_ssm.ParameterTier.STANDARD,
+        )
+        self._pin_logical_id(self.public_keys_parameter, names.PUBLIC_KEYS_PARAMETER_LOGICAL_ID)
+
+    @property
+    def signing_key_secret_arn(self) -> str:
+        return self.signing_key_secret.ref  # Ref of AWS::SecretsManager::Secret is its ARN
+
+    def _table(self, table: definitions.Table) -> aws_dynamodb.Table:
+        construct = aws_dynamodb.Table(
+            self,
+            table.logical_id,
+            partition_key=_attribute(table.partition_key),
+            sort_key=_optional_attribute(table.sort_key),
+            billing_mode=aws_dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=aws_dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            point_in_time_recovery_specification=aws_dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=table.ttl_attribute,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        for index in table.indexes:
+            construct.add_global_secondary_index(
+                index_name=index.name,
+                partition_key=_attribute(index.partition_key),
+                sort_key=_optional_attribute(index.sort_key),
+                projection_type=aws_dynamodb.ProjectionType.ALL,
+            )
+        self._pin_logical_id(construct, table.logical_id)
+        return construct
+
+    @staticmethod
+    def _pin_logical_id(construct: Construct, logical_id: str) -> None:
+        child = construct.node.default_child
+        assert child is not None
+        child.override_logical_id(logical_id)  # type: ignore[attr-defined]

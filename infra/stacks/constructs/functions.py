@@ -1,0 +1,236 @@
+"""One Lambda function per definitions.FUNCTIONS, each with its own log group and least-privilege role."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, Duration, Stack, aws_dynamodb, aws_iam, aws_kms, aws_lambda, aws_logs, aws_ssm
+from constructs import Construct
+
+from infra import definitions, layer
+from infra.stacks import names
+from infra.stacks.acknowledge import acknowledge
+from infra.stacks.retention import retention
+
+READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+# Transactions (TransactWriteItems) are authorised per item with these actions: there is no IAM action
+# for the transaction itself.
+WRITE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
+# DynamoDB calls KMS on the caller's behalf for a table encrypted with a customer-managed key.
+KMS_READ_ACTIONS = ("kms:Decrypt",)
+KMS_WRITE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+_READS = {definitions.Access.READ, definitions.Access.READ_WRITE}
+_WRITES = {definitions.Access.WRITE, definitions.Access.READ_WRITE}
+
+_ARCHITECTURES = {"arm64": aws_lambda.Architecture.ARM_64, "x86_64": aws_lambda.Architecture.X86_64}
+
+
+def lambda_runtime() -> aws_lambda.Runtime:
+    wanted = f"python{definitions.LAMBDA_PYTHON_VERSION}"
+    for runtime in aws_lambda.Runtime.ALL:
+        if runtime.name == wanted:
+            return runtime
+    raise ValueError(f"aws-cdk-lib does not know the Lambda runtime {wanted}")
+
+
+def lambda_architecture() -> aws_lambda.Architecture:
+    return _ARCHITECTURES[definitions.LAMBDA_ARCHITECTURE]
+
+
+def construct_name(function_name: str) -> str:
+    """`send_email` -> `SendEmail`: construct ids derived from definitions' names."""
+    return "".join(part.capitalize() for part in re.split(r"[_\-]", function_name))
+
+
+@dataclass(frozen=True)
+class Grantable:
+    """The stateful resources the functions may be granted, from the data stack."""
+
+    tables: Mapping[str, aws_dynamodb.ITable]
+    key: aws_kms.IKey
+    signing_key_secret_arn: str
+    public_keys_parameter_arn: str
+    notification_sender: str
+
+
+class Functions(Construct):
+    """The function factory: `functions[name]` for every definitions.FUNCTIONS entry."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        grantable: Grantable,
+        shared_layer: aws_lambda.ILayerVersion,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._grantable = grantable
+        self.runtime = lambda_runtime()
+        self.architecture = lambda_architecture()
+        powertools_version = layer.declared_version("aws-lambda-powertools")
+        if powertools_version is None:
+            raise ValueError("pyproject.toml must pin aws-lambda-powertools with ==")
+        self.powertools_layer_parameter = names.POWERTOOLS_LAYER_PARAMETER.format(
+            architecture=definitions.LAMBDA_ARCHITECTURE,
+            python_version=definitions.LAMBDA_PYTHON_VERSION,
+            version=powertools_version,
+        )
+        # Resolved by CloudFormation at deploy time (an SSM parameter type), so synth stays offline.
+        self.powertools_layer = aws_lambda.LayerVersion.from_layer_version_arn(
+            self,
+            "PowertoolsLayer",
+            aws_ssm.StringParameter.value_for_string_parameter(self, self.powertools_layer_parameter),
+        )
+        self._layers = [self.powertools_layer, shared_layer]
+        self.log_groups: dict[str, aws_logs.LogGroup] = {}
+        self.roles: dict[str, aws_iam.Role] = {}
+        self.functions: dict[str, aws_lambda.Function] = {
+            spec.name: self._function(spec) for spec in definitions.FUNCTIONS
+        }
+
+    def _grant_values(self) -> dict[str, str]:
+        return {
+            "signing_key": definitions.SIGNING_KEY_SECRET_NAME,
+            "public_keys": definitions.PUBLIC_KEYS_PARAMETER_NAME,
+            "send_email": self._grantable.notification_sender,
+        }
+
+    def _function(self, spec: definitions.Function) -> aws_lambda.Function:
+        scope = Construct(self, construct_name(spec.name))
+        log_group = aws_logs.LogGroup(scope, "LogGroup", retention=retention(definitions.LOG_RETENTION_DAYS))
+        role = aws_iam.Role(
+            scope,
+            "Role",
+            assumed_by=aws_iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Selfcare {spec.name} function: its log group, X-Ray, its tables, its grants",
+            inline_policies={
+                "least-privilege": aws_iam.PolicyDocument(statements=self._statements(spec, log_group))
+            },
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            f"X-Ray PutTraceSegments/PutTelemetryRecords (tracing of the {spec.name} function) support no "
+            "resource-level permission: AWS requires Resource '*'. Every other statement of this role is "
+            "scoped to named resources.",
+        )
+        environment = definitions.environment_for(
+            spec,
+            table_names={table_id: table.table_name for table_id, table in self._grantable.tables.items()},
+            grant_values=self._grant_values(),
+        )
+        function = aws_lambda.Function(
+            scope,
+            "Function",
+            description=spec.description or f"Selfcare {spec.name}",
+            runtime=self.runtime,
+            architecture=self.architecture,
+            handler=spec.handler,
+            code=aws_lambda.Code.from_asset(str(spec.code_dir), exclude=["__pycache__", "*.pyc"]),
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            environment={**environment, **names.POWERTOOLS_ENV},
+            layers=self._layers,
+            tracing=aws_lambda.Tracing.ACTIVE,
+            logging_format=aws_lambda.LoggingFormat.JSON,
+            log_group=log_group,
+            # Immutable for CDK: nothing (tracing, integrations) may add statements or managed policies
+            # behind the inline least-privilege policy above.
+            role=role.without_policy_updates(),
+        )
+        self.log_groups[spec.name] = log_group
+        self.roles[spec.name] = role
+        return function
+
+    def _statements(
+        self, spec: definitions.Function, log_group: aws_logs.ILogGroup
+    ) -> list[aws_iam.PolicyStatement]:
+        grantable = self._grantable
+        statements = [
+            aws_iam.PolicyStatement(
+                sid="OwnLogGroup", actions=list(LOG_ACTIONS), resources=[log_group.log_group_arn]
+            ),
+            aws_iam.PolicyStatement(sid="XRayWrite", actions=list(XRAY_ACTIONS), resources=["*"]),
+        ]
+        kms_actions: set[str] = set()
+        for table in definitions.tables_of(spec):
+            access = spec.tables[table.logical_id]
+            table_arn = grantable.tables[table.logical_id].table_arn
+            sid = construct_name(table.logical_id)
+            if access in _READS:
+                index_arns = [f"{table_arn}/index/{index.name}" for index in table.indexes]
+                statements.append(
+                    aws_iam.PolicyStatement(
+                        sid=f"Read{sid}", actions=list(READ_ACTIONS), resources=[table_arn, *index_arns]
+                    )
+                )
+                kms_actions.update(KMS_READ_ACTIONS)
+            if access in _WRITES:
+                statements.append(
+                    aws_iam.PolicyStatement(
+                        sid=f"Write{sid}", actions=list(WRITE_ACTIONS), resources=[table_arn]
+                    )
+                )
+                kms_actions.update(KMS_WRITE_ACTIONS)
+        if "signing_key" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadSigningKey",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[grantable.signing_key_secret_arn],
+                )
+            )
+            kms_actions.update(KMS_READ_ACTIONS)
+        if "public_keys" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadPublicKeys",
+                    actions=["ssm:GetParameter"],
+                    resources=[grantable.public_keys_parameter_arn],
+                )
+            )
+        if "send_email" in spec.grants:
+            statements.append(self._send_email_statement())
+        if kms_actions:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="DataKey", actions=sorted(kms_actions), resources=[grantable.key.key_arn]
+                )
+            )
+        unknown = set(spec.grants) - set(definitions.GRANT_ENV)
+        if unknown:
+            raise ValueError(f"function {spec.name}: unknown grants {sorted(unknown)}")
+        return statements
+
+    def _send_email_statement(self) -> aws_iam.PolicyStatement:
+        """ses:SendEmail from the notification sender only: its address identity, or its domain identity when
+        the domain is what SES verified."""
+        sender = self._grantable.notification_sender
+        stack = Stack.of(self)
+        identities = [sender, sender.rsplit("@", 1)[-1]]
+        return aws_iam.PolicyStatement(
+            sid="SendEmailAsSender",
+            actions=["ses:SendEmail"],
+            resources=[
+                stack.format_arn(
+                    service="ses",
+                    resource="identity",
+                    resource_name=identity,
+                    arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                )
+                for identity in identities
+            ],
+            conditions={"StringEquals": {"ses:FromAddress": sender}},
+        )

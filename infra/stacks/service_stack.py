@@ -1,0 +1,48 @@
+"""SelfcareService: the stateless stack (shared layer, functions, REST API, WAF). Safe to replace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.stacks.constructs.api import Api
+from infra.stacks.constructs.data import Data
+from infra.stacks.constructs.functions import Functions, Grantable, lambda_architecture, lambda_runtime
+from infra.stacks.constructs.layer import SharedLayer
+from infra.stacks.constructs.waf import Waf
+
+
+class ServiceStack(Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, data: Data, notification_sender: str, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="Selfcare stateless resources: Lambda functions and layer, REST API, WAF",
+            **kwargs,
+        )
+        shared_layer = SharedLayer(
+            self, "SharedLayer", runtime=lambda_runtime(), architecture=lambda_architecture()
+        )
+        self.functions = Functions(
+            self,
+            "Functions",
+            grantable=Grantable(
+                tables=data.tables,
+                key=data.key,
+                signing_key_secret_arn=data.signing_key_secret_arn,
+                public_keys_parameter_arn=data.public_keys_parameter.parameter_arn,
+                notification_sender=notification_sender,
+            ),
+            shared_layer=shared_layer.layer,
+        )
+        self.api = Api(self, "Api", functions=self.functions.functions)
+        stage = self.api.api.deployment_stage
+        self.waf = Waf(self, "Waf", stage_arn=stage.stage_arn, stage_name=stage.stage_name)
+        self.waf.association.node.add_dependency(stage)
+        CfnOutput(
+            self, "ApiUrl", value=self.api.api.url, description="Selfcare API base URL (stage included)"
+        )
