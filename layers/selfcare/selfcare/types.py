@@ -12,7 +12,10 @@ AccountNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,12}$")]
 # Operator-issued login id: lower case, at least one letter, never all digits nor an email, so it
 # cannot be mistaken for an account number, a phone number or an email at login.
 LoginId = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^(?=.*[a-z])[a-z0-9._-]{3,64}$")
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, min_length=3, max_length=64, pattern=r"^[a-z0-9._-]*[a-z][a-z0-9._-]*$"
+    ),
 ]
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 OpaqueId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
