@@ -22,6 +22,10 @@ from infra.stacks import names
 from infra.stacks.data_stack import DataStack
 from infra.stacks.service_stack import ServiceStack
 
+# Context defaults under cdk.json's: cross-stack references stay "strong" (the producer stack cannot drop an
+# export a consumer still uses), set explicitly as CDK asks.
+CONTEXT_DEFAULTS: dict[str, Any] = {"@aws-cdk/core:defaultCrossStackReferences": "strong"}
+
 
 def cdk_json_context() -> dict[str, Any]:
     """cdk.json's context, so that `python -m infra.app` and the CDK CLI synthesize the same templates."""
@@ -34,7 +38,7 @@ def cdk_json_context() -> dict[str, Any]:
 def build_app(outdir: str | None = None) -> App:
     app = App(
         outdir=outdir or os.environ.get("CDK_OUTDIR") or str(Path.cwd() / "cdk.out"),
-        context=cdk_json_context(),
+        context={**CONTEXT_DEFAULTS, **cdk_json_context()},
     )
     env = Environment(
         account=os.environ.get("CDK_DEFAULT_ACCOUNT") or None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from infra.definitions import SERVICE
 
 DEFAULT_REGION = "eu-west-3"
@@ -61,3 +63,8 @@ WAF_RATE_LIMIT_PER_IP = 300  # requests per source IP per evaluation window, on 
 WAF_RATE_WINDOW_SECONDS = 300
 # Paths the per-IP rate rule covers (as routes write them; the stage-prefixed form is added too).
 WAF_RATE_LIMITED_PREFIXES: tuple[str, ...] = ("/auth/", "/staff/auth/")
+
+
+def construct_name(name: str) -> str:
+    """Construct id from a definitions name: `send_email` -> `SendEmail` (functions' scopes use it)."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-]", name))

@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from infra.stacks import names
 from infra.stacks.constructs.api import Api
 from infra.stacks.constructs.data import Data
 from infra.stacks.constructs.functions import Functions, Grantable, lambda_architecture, lambda_runtime
@@ -41,7 +42,7 @@ class ServiceStack(Stack):
         )
         self.api = Api(self, "Api", functions=self.functions.functions)
         stage = self.api.api.deployment_stage
-        self.waf = Waf(self, "Waf", stage_arn=stage.stage_arn, stage_name=stage.stage_name)
+        self.waf = Waf(self, "Waf", stage_arn=stage.stage_arn, stage_name=names.STAGE_NAME)
         self.waf.association.node.add_dependency(stage)
         CfnOutput(
             self, "ApiUrl", value=self.api.api.url, description="Selfcare API base URL (stage included)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -46,11 +45,6 @@ def lambda_runtime() -> aws_lambda.Runtime:
 
 def lambda_architecture() -> aws_lambda.Architecture:
     return _ARCHITECTURES[definitions.LAMBDA_ARCHITECTURE]
-
-
-def construct_name(function_name: str) -> str:
-    """`send_email` -> `SendEmail`: construct ids derived from definitions' names."""
-    return "".join(part.capitalize() for part in re.split(r"[_\-]", function_name))
 
 
 @dataclass(frozen=True)
@@ -108,7 +102,7 @@ class Functions(Construct):
         }
 
     def _function(self, spec: definitions.Function) -> aws_lambda.Function:
-        scope = Construct(self, construct_name(spec.name))
+        scope = Construct(self, names.construct_name(spec.name))
         log_group = aws_logs.LogGroup(scope, "LogGroup", retention=retention(definitions.LOG_RETENTION_DAYS))
         role = aws_iam.Role(
             scope,
@@ -168,7 +162,7 @@ class Functions(Construct):
         for table in definitions.tables_of(spec):
             access = spec.tables[table.logical_id]
             table_arn = grantable.tables[table.logical_id].table_arn
-            sid = construct_name(table.logical_id)
+            sid = table.logical_id
             if access in _READS:
                 index_arns = [f"{table_arn}/index/{index.name}" for index in table.indexes]
                 statements.append(

@@ -1,0 +1,1 @@
+"""Operational scripts run around deployment (see the Makefile's deploy target)."""
