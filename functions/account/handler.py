@@ -16,7 +16,7 @@ from selfcare.clock import SystemClock
 from selfcare.config import AccountSettings
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.logs import LogsRepository
-from selfcare.observability import logger, metrics, tracer
+from selfcare.observability import logger, metrics
 from selfcare.types import AccountNumber
 
 settings = AccountSettings.from_env()
@@ -44,7 +44,6 @@ def account(account_number: Annotated[AccountNumber, Path()]) -> AccountView:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -20,7 +20,7 @@ from selfcare.auth.models import Grant
 from selfcare.auth.service import Tokens
 from selfcare.auth.wiring import build_auth_service
 from selfcare.config import AuthSettings
-from selfcare.observability import logger, metrics, tracer
+from selfcare.observability import logger, metrics
 from selfcare.types import OpaqueId
 
 settings = AuthSettings.from_env()
@@ -219,7 +219,6 @@ def end_grant(grant_id: Annotated[OpaqueId, Path()]) -> Response[Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -16,7 +16,7 @@ from selfcare.clock import SystemClock
 from selfcare.config import AuthorizerSettings
 from selfcare.dal.sessions import SessionsRepository
 from selfcare.errors import Forbidden, Unauthenticated
-from selfcare.observability import logger, tracer
+from selfcare.observability import logger
 
 ASSISTED_ACCESS_HEADER = "x-assisted-access"
 
@@ -48,7 +48,6 @@ def _header(event: dict[str, Any], name: str) -> str | None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     method_arn = str(event.get("methodArn", ""))
     try:

@@ -1,1 +1,1 @@
-"""Data access: the only package (with the port adapters) that imports boto3."""
+"""Data access: the only package (with the port adapters) that calls AWS."""

@@ -5,54 +5,80 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from selfcare import aws
 
 Item = dict[str, Any]
 RawItem = dict[str, Any]
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-_client: Any = None
-
 
 def client() -> Any:
-    """One DynamoDB client per process, created on first use (not at import: cold start)."""
-    global _client
-    if _client is None:
-        _client = boto3.client(
-            "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2)
-        )
-    return _client
+    """The process's DynamoDB client (created on first use, not at import: cold start)."""
+    return aws.client("dynamodb")
 
 
 def reset_client() -> None:
-    """Forget the cached client (tests switch endpoints between moto instances)."""
-    global _client
-    _client = None
+    """Forget the cached clients (tests switch endpoints between moto instances)."""
+    aws.reset()
+
+
+def serialize(value: Any) -> dict[str, Any]:
+    """A Python value in DynamoDB's attribute-value form."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
+    if isinstance(value, float):
+        return {"N": str(Decimal(str(value)))}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bytes):
+        return {"B": value}
+    if isinstance(value, set | frozenset):
+        if all(isinstance(v, str) for v in value):
+            return {"SS": sorted(value)}
+        return {"NS": sorted(str(v) for v in value)}
+    if isinstance(value, list | tuple):
+        return {"L": [serialize(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {str(k): serialize(v) for k, v in value.items()}}
+    raise TypeError(f"cannot store a {type(value).__name__} in DynamoDB")
+
+
+def _number(text: str) -> int | float:
+    number = Decimal(text)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def deserialize(raw: dict[str, Any]) -> Any:
+    ((kind, value),) = raw.items()
+    if kind == "S" or kind == "B" or kind == "BOOL":
+        return value
+    if kind == "N":
+        return _number(value)
+    if kind == "NULL":
+        return None
+    if kind == "SS" or kind == "BS":
+        return set(value)
+    if kind == "NS":
+        return {_number(v) for v in value}
+    if kind == "L":
+        return [deserialize(v) for v in value]
+    if kind == "M":
+        return {k: deserialize(v) for k, v in value.items()}
+    raise TypeError(f"unknown DynamoDB type {kind}")
 
 
 def to_raw(item: Item, keep_none: bool = False) -> RawItem:
     """DynamoDB form. None values are dropped, or stored as NULL with keep_none."""
-    return {k: _serializer.serialize(v) for k, v in item.items() if keep_none or v is not None}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, set):
-        return {_plain(v) for v in value}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+    return {k: serialize(v) for k, v in item.items() if keep_none or v is not None}
 
 
 def from_raw(raw: RawItem) -> Item:
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in raw.items()}
+    return {k: deserialize(v) for k, v in raw.items()}
 
 
 def key(**values: str) -> RawItem:
@@ -61,7 +87,7 @@ def key(**values: str) -> RawItem:
 
 def values(**named: Any) -> RawItem:
     """ExpressionAttributeValues from keyword arguments (`:name` placeholders)."""
-    return {f":{k}": _serializer.serialize(v) for k, v in named.items()}
+    return {f":{k}": serialize(v) for k, v in named.items()}
 
 
 class ConditionFailed(Exception):

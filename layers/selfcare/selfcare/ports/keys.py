@@ -10,8 +10,7 @@ import json
 import time
 from typing import Any
 
-import boto3
-
+from selfcare import aws
 from selfcare.auth.tokens import SigningKey
 
 
@@ -26,7 +25,7 @@ class SecretsManagerSigningKey:
         if self._cached and time.monotonic() - self._cached[0] < self._max_age:
             return self._cached[1]
         if self._client is None:
-            self._client = boto3.client("secretsmanager")
+            self._client = aws.client("secretsmanager")
         value = json.loads(self._client.get_secret_value(SecretId=self._secret_id)["SecretString"])
         key = SigningKey(kid=value["kid"], private_key_pem=value["private_key"])
         self._cached = (time.monotonic(), key)
@@ -44,7 +43,7 @@ class SsmPublicKeys:
         if not refresh and self._cached and time.monotonic() - self._cached[0] < self._max_age:
             return self._cached[1]
         if self._client is None:
-            self._client = boto3.client("ssm")
+            self._client = aws.client("ssm")
         jwks = json.loads(self._client.get_parameter(Name=self._name)["Parameter"]["Value"])
         keys = {jwk["kid"]: jwk for jwk in jwks.get("keys", [])}
         self._cached = (time.monotonic(), keys)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import boto3
+from selfcare import aws
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class SesNotifier:
 
     def send(self, notification: Notification) -> None:
         if self._client is None:
-            self._client = boto3.client("sesv2")
+            self._client = aws.client("sesv2")
         self._client.send_email(
             FromEmailAddress=self._sender,
             Destination={"ToAddresses": [notification.to]},
