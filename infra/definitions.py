@@ -189,7 +189,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 # Names of the non-table resources, shared by the CDK stack and the local stack.
-SIGNING_KEY_SECRET_NAME = "selfcare/jwt-signing-key"
+SIGNING_KEY_SECRET_NAME = "selfcare/jwt-signing-key"  # noqa: S105 - a name, not a secret
 PUBLIC_KEYS_PARAMETER_NAME = "/selfcare/jwt-public-keys"
 JWT_ISSUER = "selfcare"
 JWT_AUDIENCE = "selfcare-api"

@@ -9,7 +9,7 @@ records will go through it instead.)
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from selfcare.account.models import Address, CustomerProfile, CustomerType, Line, LineType, SalesRepresentative
 from selfcare.auth.models import Credential
@@ -58,7 +58,7 @@ PROFILES = (
         contact_email="jeanne.dupont@example.mc",
         contact_mobile="+37761234567",
         contact_landline="+37797970000",
-        service_secret_code="4821",
+        service_secret_code="",  # generated at each seed
     ),
     CustomerProfile(
         customer_id="C0002",
@@ -75,13 +75,22 @@ PROFILES = (
         contact_email="marco.rossi@riviera-yachting.example",
         contact_mobile="+37762345678",
         contact_landline=None,
-        service_secret_code="7315",
+        service_secret_code="",  # generated at each seed
     ),
 )
 
 LINES = (
-    Line("C0001", "M-37761234567", LineType.MOBILE, "Forfait 100 Go", "+37761234567", details={"user": "Jeanne Dupont"}),
-    Line("C0001", "M-37761234568", LineType.MOBILE, "Forfait Junior 20 Go", "+37761234568", details={"user": "Lou Dupont"}),
+    Line(
+        "C0001", "M-37761234567", LineType.MOBILE, "Forfait 100 Go", "+37761234567", details={"user": "Jeanne Dupont"}
+    ),
+    Line(
+        "C0001",
+        "M-37761234568",
+        LineType.MOBILE,
+        "Forfait Junior 20 Go",
+        "+37761234568",
+        details={"user": "Lou Dupont"},
+    ),
     Line("C0001", "F-37797970000", LineType.FIXED, "Fixe Illimité", "+37797970000"),
     Line("C0001", "I-0001", LineType.INTERNET, "Fibre 1 Gb/s", None, details={"voip_number": "+37797970000"}),
     Line("C0001", "T-0001", LineType.TV, "TV Essentiel", None),
@@ -101,7 +110,8 @@ def seed_demo(settings: AuthSettings | None = None) -> DemoWorld:
     auth = build_auth_service(settings)
     customers = CustomersRepository(settings.customers_table)
     world = DemoWorld()
-    for profile in PROFILES:
+    for template in PROFILES:
+        profile = replace(template, service_secret_code=f"{secrets.randbelow(10_000):04d}")
         customers.put_profile(profile)
         password = demo_password()
         auth.enrol(

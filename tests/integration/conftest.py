@@ -10,10 +10,10 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from selfcare.dal import dynamo
 
 from infra.local.gateway import Gateway, HttpResponse
 from infra.local.resources import LocalResources, create_resources
-from selfcare.dal import dynamo
 from tests.conftest import FAST_HASHING
 from tests.factories import DemoWorld, seed_world
 

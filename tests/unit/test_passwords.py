@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from selfcare.auth.passwords import HashParameters, Passwords, check_policy, policy_problems
 from selfcare.errors import InvalidInput
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from selfcare.auth.devices import device_label
 from selfcare.auth.policy import Caller, Permission, PrincipalType, StaffRole, authorize
 from selfcare.auth.throttle import ThrottlePolicy

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import jwt
 import pytest
-
-from infra.local.resources import new_signing_key
 from selfcare.auth.policy import PrincipalType, StaffRole
 from selfcare.auth.tokens import AccessClaims, RefreshToken, TokenIssuer, TokenVerifier, digest
 from selfcare.errors import Unauthenticated
+
+from infra.local.resources import new_signing_key
 from tests.fakes import StaticKeys
 
 NOW = 1_800_000_000
@@ -48,8 +48,16 @@ def test_unsigned_and_symmetric_tokens_are_refused() -> None:
     _, verifier, keys = _pair()
     import time
 
-    payload = {"sub": "C1", "sid": "s", "typ": "customer", "auth_time": 1, "iss": "selfcare", "aud": "selfcare-api",
-               "iat": int(time.time()), "exp": int(time.time()) + 60}
+    payload = {
+        "sub": "C1",
+        "sid": "s",
+        "typ": "customer",
+        "auth_time": 1,
+        "iss": "selfcare",
+        "aud": "selfcare-api",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 60,
+    }
     for token in (
         jwt.encode(payload, None, algorithm="none"),
         jwt.encode(payload, "k" * 32, algorithm="HS256", headers={"kid": next(iter(keys.jwks))}),

@@ -1,0 +1,227 @@
+"""The local stack's emulation of what moto lacks (infra/local/emulation.py), in-process on moto.
+
+These pin the private moto API the emulation relies on (moto 5.2.5): an upgrade that moves it fails here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra import definitions as d
+from infra.local import emulation
+from infra.local.resources import create_resources
+
+REGION = "eu-west-3"
+ROLE_ARN = "arn:aws:iam::123456789012:role/local-lambda"
+
+
+@pytest.fixture
+def aws() -> Iterator[boto3.Session]:
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        yield boto3.Session(region_name=REGION)
+
+
+@pytest.fixture
+def runner() -> Iterator[None]:
+    yield
+    emulation.uninstall_lambda_task_runner()
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def lambda_handler(event, context):\n    raise RuntimeError('not run here')\n")
+    return buffer.getvalue()
+
+
+def _function(session: boto3.Session, name: str) -> str:
+    iam = session.client("iam")
+    try:
+        iam.create_role(RoleName="local-lambda", AssumeRolePolicyDocument="{}")
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    created = session.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=ROLE_ARN,
+        Handler="handler.lambda_handler",
+        Code={"ZipFile": _zip()},
+        Timeout=7,
+    )
+    return str(created["FunctionArn"])
+
+
+def _run(session: boto3.Session, definition: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    sfn = session.client("stepfunctions")
+    machine = sfn.create_state_machine(name="tiny", definition=json.dumps(definition), roleArn=ROLE_ARN)
+    execution = sfn.start_execution(
+        stateMachineArn=machine["stateMachineArn"], name=f"run-{time.monotonic_ns()}", input=json.dumps(payload)
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        if described["status"] != "RUNNING":
+            return dict(described)
+        time.sleep(0.05)
+    raise AssertionError("the execution did not finish")
+
+
+def test_a_step_functions_lambda_task_runs_the_in_process_handler(aws: boto3.Session, runner: None) -> None:
+    # Given a Lambda function on moto whose code would fail, and an in-process handler for its name
+    calls: list[tuple[dict[str, Any], Any]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append((event, context))
+        return {"doubled": event["n"] * 2, "function": context.function_name}
+
+    arn = _function(aws, "selfcare-double")
+    emulation.install_lambda_task_runner({"selfcare-double": handler})
+    definition = {
+        "StartAt": "Double",
+        "States": {"Double": {"Type": "Task", "Resource": arn, "End": True}},
+    }
+
+    # When a state machine calls it as a Lambda task
+    described = _run(aws, definition, {"n": 21})
+
+    # Then the in-process handler ran with the task's input and a Lambda context, and its result is the output
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {"doubled": 42, "function": "selfcare-double"}
+    event, context = calls[0]
+    assert event == {"n": 21}
+    assert context.invoked_function_arn == arn
+    assert 0 < context.get_remaining_time_in_millis() <= 7000
+
+
+def test_the_lambda_invoke_integration_and_a_handler_error(aws: boto3.Session, runner: None) -> None:
+    # Given a handler that fails, behind the optimised lambda:invoke integration with a Catch
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        raise ValueError("boom")
+
+    _function(aws, "selfcare-fails")
+    emulation.install_lambda_task_runner({"selfcare-fails": handler})
+    definition = {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "selfcare-fails", "Payload.$": "$"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught", "ResultPath": "$.error"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+
+    # When it runs
+    described = _run(aws, definition, {"n": 1})
+
+    # Then the error is the handler's, as Lambda reports it
+    assert described["status"] == "SUCCEEDED", described
+    caught = json.loads(described["output"])["error"]
+    assert json.loads(caught["Cause"])["errorType"] == "ValueError"
+
+
+def test_direct_invoke_and_uninstall(aws: boto3.Session) -> None:
+    # Given the runner installed for one function
+    _function(aws, "selfcare-echo")
+    emulation.install_lambda_task_runner({"selfcare-echo": lambda event, context: {"got": event}})
+    lam = aws.client("lambda")
+
+    # When the function is invoked directly, Then the handler answers
+    response = lam.invoke(FunctionName="selfcare-echo", Payload=json.dumps({"a": 1}))
+    assert json.loads(response["Payload"].read()) == {"got": {"a": 1}}
+    assert "FunctionError" not in response
+
+    # And once uninstalled, moto's own method is back
+    emulation.uninstall_lambda_task_runner()
+    from moto.awslambda.models import LambdaFunction
+
+    assert LambdaFunction._invoke_lambda is not emulation._invoke_in_process
+
+
+def test_reap_expired_once_deletes_only_expired_items_of_tables_with_ttl(aws: boto3.Session) -> None:
+    # Given the local tables, each with an expired item, a live one and one without expiry
+    resources = create_resources(aws)
+    client = aws.client("dynamodb")
+    now = int(time.time())
+    with_ttl = [t for t in d.TABLES if t.ttl_attribute]
+    assert with_ttl, "no table has a TTL attribute"
+
+    def item(table: d.Table, suffix: str, expires_at: int | None) -> dict[str, Any]:
+        raw: dict[str, Any] = {table.partition_key.name: {"S": f"item-{suffix}"}}
+        if table.sort_key:
+            raw[table.sort_key.name] = {"S": "sk"}
+        for index in table.indexes:
+            raw.setdefault(index.partition_key.name, {"S": "p"})
+            if index.sort_key:
+                raw.setdefault(index.sort_key.name, {"S": "s"})
+        if expires_at is not None and table.ttl_attribute:
+            raw[table.ttl_attribute] = {"N": str(expires_at)}
+        return raw
+
+    for table in d.TABLES:
+        name = resources.table_names[table.logical_id]
+        client.put_item(TableName=name, Item=item(table, "expired", now - 10))
+        client.put_item(TableName=name, Item=item(table, "now", now))
+        client.put_item(TableName=name, Item=item(table, "live", now + 3600))
+        client.put_item(TableName=name, Item=item(table, "forever", None))
+
+    # When the reaper sweeps once
+    deleted = emulation.reap_expired_once(client, resources.table_names, now=now)
+
+    # Then the expired items (expiry <= now) of the tables with a TTL are gone, and nothing else
+    assert deleted == 2 * len(with_ttl)
+    for table in d.TABLES:
+        name = resources.table_names[table.logical_id]
+        left = {i[table.partition_key.name]["S"] for i in client.scan(TableName=name)["Items"]}
+        if table.ttl_attribute:
+            assert left == {"item-live", "item-forever"}, table.logical_id
+        else:
+            assert left == {"item-expired", "item-now", "item-live", "item-forever"}, table.logical_id
+    assert emulation.reap_expired_once(client, resources.table_names, now=now) == 0
+
+
+def test_the_reaper_thread_sweeps_until_stopped(aws: boto3.Session) -> None:
+    resources = create_resources(aws)
+    client = aws.client("dynamodb")
+    sessions = resources.table_names[d.SESSIONS.logical_id]
+    client.put_item(TableName=sessions, Item={"pk": {"S": "old"}, "expires_at": {"N": "1"}})
+
+    reaper = emulation.TtlReaper(client, resources.table_names, interval_seconds=0.05).start()
+    try:
+        deadline = time.monotonic() + 5
+        while reaper.deleted == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        reaper.stop()
+
+    assert reaper.deleted == 1
+    assert client.scan(TableName=sessions)["Items"] == []
+
+
+def test_outbox_lists_messages_newest_first_with_their_time(aws: boto3.Session) -> None:
+    emulation.install_outbox_timestamps()
+    ses = aws.client("sesv2")
+    aws.client("ses").verify_email_identity(EmailAddress="no-reply@selfcare.local")
+    for number, to in enumerate(["a@example.mc", "b@example.mc", "a@example.mc"]):
+        ses.send_email(
+            FromEmailAddress="no-reply@selfcare.local",
+            Destination={"ToAddresses": [to]},
+            Content={"Simple": {"Subject": {"Data": f"s{number}"}, "Body": {"Text": {"Data": f"body {number}"}}}},
+        )
+
+    messages = emulation.outbox()
+    assert [m["subject"] for m in messages] == ["s2", "s1", "s0"]
+    assert messages[0]["to"] == ["a@example.mc"] and messages[0]["body"] == "body 2" and messages[0]["sent_at"]
+    assert [m["subject"] for m in emulation.outbox(to="A@example.mc")] == ["s2", "s0"]
