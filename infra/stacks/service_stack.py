@@ -43,7 +43,6 @@ class ServiceStack(Stack):
         self.api = Api(self, "Api", functions=self.functions.functions)
         stage = self.api.api.deployment_stage
         self.waf = Waf(self, "Waf", stage_arn=stage.stage_arn, stage_name=names.STAGE_NAME)
-        self.waf.association.node.add_dependency(stage)
         CfnOutput(
             self, "ApiUrl", value=self.api.api.url, description="Selfcare API base URL (stage included)"
         )
