@@ -56,7 +56,7 @@ PROFILES = (
         first_name="Jeanne",
         address=Address(line1="12 boulevard des Moulins", postal_code="98000", city="Monaco", country="MC"),
         contact_email="jeanne.dupont@example.mc",
-        contact_mobile="+37761234567",
+        contact_mobile="+377612345678",
         contact_landline="+37797970000",
         service_secret_code="",  # generated at each seed
     ),
@@ -73,7 +73,7 @@ PROFILES = (
             name="Claire Martin", email="claire.martin@operator.example", phone="+37798980000"
         ),
         contact_email="marco.rossi@riviera-yachting.example",
-        contact_mobile="+37762345678",
+        contact_mobile="+377623456780",
         contact_landline=None,
         service_secret_code="",  # generated at each seed
     ),
@@ -81,22 +81,22 @@ PROFILES = (
 
 LINES = (
     Line(
-        "C0001", "M-37761234567", LineType.MOBILE, "Forfait 100 Go", "+37761234567", details={"user": "Jeanne Dupont"}
+        "C0001", "M-377612345678", LineType.MOBILE, "Forfait 100 Go", "+377612345678", details={"user": "Jeanne Dupont"}
     ),
     Line(
         "C0001",
-        "M-37761234568",
+        "M-377612345679",
         LineType.MOBILE,
         "Forfait Junior 20 Go",
-        "+37761234568",
+        "+377612345679",
         details={"user": "Lou Dupont"},
     ),
     Line("C0001", "F-37797970000", LineType.FIXED, "Fixe Illimité", "+37797970000"),
     Line("C0001", "I-0001", LineType.INTERNET, "Fibre 1 Gb/s", None, details={"voip_number": "+37797970000"}),
     Line("C0001", "T-0001", LineType.TV, "TV Essentiel", None),
-    Line("C0002", "M-37762345678", LineType.MOBILE, "Pro 200 Go", "+37762345678", details={"user": "Marco Rossi"}),
-    Line("C0002", "M-37762345679", LineType.MOBILE, "Pro 200 Go", "+37762345679", details={"user": "Skipper"}),
-    Line("C0002", "M-37762345680", LineType.MOBILE, "Pro Data 50 Go", "+37762345680", details={"user": "Tablet"}),
+    Line("C0002", "M-377623456780", LineType.MOBILE, "Pro 200 Go", "+377623456780", details={"user": "Marco Rossi"}),
+    Line("C0002", "M-377623456781", LineType.MOBILE, "Pro 200 Go", "+377623456781", details={"user": "Skipper"}),
+    Line("C0002", "M-377623456782", LineType.MOBILE, "Pro Data 50 Go", "+377623456782", details={"user": "Tablet"}),
     Line("C0002", "I-0002", LineType.INTERNET, "Fibre Pro 2 Gb/s", None),
     Line("C0002", "O-0002", LineType.OTHER, "Password manager", None),
 )

@@ -52,7 +52,7 @@ from selfcare.errors import (
     ReauthenticationRequired,
     TooManyRequests,
 )
-from selfcare.identifiers import IdentifierKind, customer_lookup_keys, normalize_email
+from selfcare.identifiers import IdentifierKind, customer_lookup_keys, normalize_email, normalize_phone
 from selfcare.observability import logger
 from selfcare.ports.notifications import Notification, Notifier
 
@@ -536,9 +536,17 @@ class AuthService:
     def enrol(self, credential: Credential, password: str) -> Credential:
         """Create a principal's credentials (customer onboarding, staff accounts, demo seed)."""
         password_policy.check_policy(password, field="password", personal=_personal(credential))
+        phone = normalize_phone(credential.phone) if credential.phone else None
+        if credential.phone and phone is None:
+            raise InvalidInput([FieldProblem(("body", "phone"), "Not a valid phone number.", "invalid_phone")])
         stored = Credential(
             **{
                 **credential.__dict__,
+                "phone": phone,
+                "email": normalize_email(credential.email) if credential.email else None,
+                "professional_email": normalize_email(credential.professional_email)
+                if credential.professional_email
+                else None,
                 "password_hash": self.passwords.hash(password),
                 "password_changed_at": epoch(self.clock.now()),
             }
