@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from selfcare.api import errors
 
@@ -15,24 +15,30 @@ from selfcare.api import errors
 MAX_BODY_BYTES = 16 * 1024
 
 
-def _limit_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    body = app.current_event.body
-    if body is not None and len(body.encode() if isinstance(body, str) else body) > MAX_BODY_BYTES:
-        return errors.error_response(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            "payload_too_large",
-            f"The request body is larger than {MAX_BODY_BYTES} bytes.",
-            app.current_event.request_context.request_id,
-        )
-    return next_middleware(app)
+class Resolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, refusing oversized bodies before any parsing or validation."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        body = event.get("body")
+        if body is not None and len(body.encode() if isinstance(body, str) else body) > MAX_BODY_BYTES:
+            request_id = (event.get("requestContext") or {}).get("requestId")
+            response = errors.error_response(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                "payload_too_large",
+                f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+                request_id,
+            )
+            return {
+                "statusCode": response.status_code,
+                "headers": {"Content-Type": "application/json"},
+                "multiValueHeaders": {},
+                "body": response.body,
+                "isBase64Encoded": False,
+            }
+        return dict(super().resolve(event, context))
 
 
-def create_resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(
-        enable_validation=True,
-        response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
-    )
+def create_resolver() -> Resolver:
+    app = Resolver(enable_validation=True, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR)
     errors.register(app)
-    middlewares: list[Callable[..., Response[Any]]] = [_limit_body]
-    app.use(middlewares=middlewares)
     return app
