@@ -136,16 +136,12 @@ def layer_requirements() -> list[str]:
         version = declared_version(name)
         if name not in pins or (version is not None and f"=={version}" not in pins[name]):
             raise LayerBuildError(f"uv.lock does not pin {declared!r}: run `uv lock`")
-    return sorted(
-        line for line in resolved if _requirement_name(line) not in PROVIDED_BY_RUNTIME_OR_MANAGED_LAYER
-    )
+    return sorted(line for line in resolved if _requirement_name(line) not in PROVIDED_BY_RUNTIME_OR_MANAGED_LAYER)
 
 
 def _package_files() -> list[Path]:
     return sorted(
-        p
-        for p in PACKAGE_DIR.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        p for p in PACKAGE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
     )
 
 
@@ -208,9 +204,7 @@ def build_layer(out_dir: Path) -> Path:
     python_dir.mkdir(parents=True)
     if requirements:
         _install(requirements, python_dir)
-    shutil.copytree(
-        PACKAGE_DIR, python_dir / PACKAGE_NAME, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
+    shutil.copytree(PACKAGE_DIR, python_dir / PACKAGE_NAME, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return python_dir
 
 

@@ -72,9 +72,7 @@ def signing_key_from_secret(secret_string: str) -> SigningKey:
     if not isinstance(private_key, Ed25519PrivateKey):
         raise ValueError("the signing key secret does not hold an Ed25519 private key")
     kid = str(value["kid"])
-    return SigningKey(
-        kid=kid, private_key_pem=value["private_key"], jwk=public_jwk(private_key.public_key(), kid)
-    )
+    return SigningKey(kid=kid, private_key_pem=value["private_key"], jwk=public_jwk(private_key.public_key(), kid))
 
 
 def jwks(current: SigningKey, previous: SigningKey | None) -> dict[str, list[dict[str, str]]]:
@@ -122,9 +120,7 @@ def rotate(
         return RotationResult(Outcome.SKIPPED, previous.kid)
     current = generate_signing_key()
     # Public key first: verifiers can check the new key's tokens before anything is signed with it.
-    ssm.put_parameter(
-        Name=parameter_name, Value=json.dumps(jwks(current, previous)), Type="String", Overwrite=True
-    )
+    ssm.put_parameter(Name=parameter_name, Value=json.dumps(jwks(current, previous)), Type="String", Overwrite=True)
     secretsmanager.put_secret_value(SecretId=secret_id, SecretString=current.secret_string())
     if previous is None:
         return RotationResult(Outcome.CREATED, current.kid)

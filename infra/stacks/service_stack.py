@@ -25,9 +25,7 @@ class ServiceStack(Stack):
             description="Selfcare stateless resources: Lambda functions and layer, REST API, WAF",
             **kwargs,
         )
-        shared_layer = SharedLayer(
-            self, "SharedLayer", runtime=lambda_runtime(), architecture=lambda_architecture()
-        )
+        shared_layer = SharedLayer(self, "SharedLayer", runtime=lambda_runtime(), architecture=lambda_architecture())
         self.functions = Functions(
             self,
             "Functions",
@@ -43,6 +41,4 @@ class ServiceStack(Stack):
         self.api = Api(self, "Api", functions=self.functions.functions)
         stage = self.api.api.deployment_stage
         self.waf = Waf(self, "Waf", stage_arn=stage.stage_arn, stage_name=names.STAGE_NAME)
-        CfnOutput(
-            self, "ApiUrl", value=self.api.api.url, description="Selfcare API base URL (stage included)"
-        )
+        CfnOutput(self, "ApiUrl", value=self.api.api.url, description="Selfcare API base URL (stage included)")

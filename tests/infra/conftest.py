@@ -159,9 +159,7 @@ def synth(cdk_out_dir: Path) -> Synth:
 
 @pytest.fixture(scope="session")
 def cdk_templates(synth: Synth) -> dict[str, Template]:
-    return {
-        stack: dict(json.loads(synth.template_path(stack).read_text())) for stack in synth.stack_artifacts()
-    }
+    return {stack: dict(json.loads(synth.template_path(stack).read_text())) for stack in synth.stack_artifacts()}
 
 
 @pytest.fixture(scope="session")

@@ -107,9 +107,7 @@ def test_every_acknowledgment_has_a_specific_reason(synth: Synth) -> None:
         assert rule_id.startswith("AwsSolutions-"), (path, rule_id)
         assert len(reason.split()) >= 8, f"{path} {rule_id}: reason too thin: {reason!r}"
         if rule_id.startswith("AwsSolutions-IAM5"):
-            assert rule_id.startswith("AwsSolutions-IAM5["), (
-                f"{path}: IAM5 acknowledged per finding, not in bulk"
-            )
+            assert rule_id.startswith("AwsSolutions-IAM5["), f"{path}: IAM5 acknowledged per finding, not in bulk"
 
 
 def test_public_routes_are_the_only_ones_without_authorization(synth: Synth) -> None:

@@ -204,9 +204,7 @@ def test_public_keys_parameter_starts_as_an_empty_jwks(data_template: Template) 
 
 
 def test_one_function_per_definition(synth: Synth, service_template: Template) -> None:
-    assert set(function_ids(synth).values()) == set(
-        resources_of_type(service_template, "AWS::Lambda::Function")
-    )
+    assert set(function_ids(synth).values()) == set(resources_of_type(service_template, "AWS::Lambda::Function"))
 
 
 @pytest.mark.parametrize("spec", definitions.FUNCTIONS, ids=lambda f: f.name)
@@ -246,9 +244,7 @@ def test_function_runtime_layers_tracing_and_logging(
 def test_function_environment(
     synth: Synth, service_template: Template, exports: dict[str, Any], spec: definitions.Function
 ) -> None:
-    variables = service_template["Resources"][function_ids(synth)[spec.name]]["Properties"]["Environment"][
-        "Variables"
-    ]
+    variables = service_template["Resources"][function_ids(synth)[spec.name]]["Properties"]["Environment"]["Variables"]
     table_refs = {table.logical_id: ref(table.logical_id) for table in definitions.TABLES}
     grant_values = {
         "signing_key": definitions.SIGNING_KEY_SECRET_NAME,
@@ -260,18 +256,14 @@ def test_function_environment(
 
 
 def test_shared_layer_targets_the_functions_runtime(synth: Synth, service_template: Template) -> None:
-    properties = service_template["Resources"][synth.logical_id(SERVICE, "SharedLayer/Layer/Resource")][
-        "Properties"
-    ]
+    properties = service_template["Resources"][synth.logical_id(SERVICE, "SharedLayer/Layer/Resource")]["Properties"]
     assert properties["CompatibleRuntimes"] == [f"python{definitions.LAMBDA_PYTHON_VERSION}"]
     assert properties["CompatibleArchitectures"] == [definitions.LAMBDA_ARCHITECTURE]
 
 
 def test_shared_layer_content(synth: Synth, service_template: Template) -> None:
     """The asset CDK packaged: our package, our dependencies, nothing the runtime or Powertools provide."""
-    properties = service_template["Resources"][synth.logical_id(SERVICE, "SharedLayer/Layer/Resource")][
-        "Properties"
-    ]
+    properties = service_template["Resources"][synth.logical_id(SERVICE, "SharedLayer/Layer/Resource")]["Properties"]
     asset_hash = properties["Content"]["S3Key"].removesuffix(".zip")
     python_dir = synth.out_dir / f"asset.{asset_hash}" / "python"
 
@@ -279,8 +271,7 @@ def test_shared_layer_content(synth: Synth, service_template: Template) -> None:
     installed = layer.installed_distributions(python_dir)
     assert not installed & layer.PROVIDED_BY_RUNTIME_OR_MANAGED_LAYER
     declared = {
-        layer.normalize(requirement.split("[")[0].split("=")[0])
-        for requirement in layer.declared_dependencies()
+        layer.normalize(requirement.split("[")[0].split("=")[0]) for requirement in layer.declared_dependencies()
     }
     assert declared - layer.PROVIDED_BY_RUNTIME_OR_MANAGED_LAYER <= installed
     assert not list(python_dir.rglob("*.pyc")), "the layer ships sources only (--no-compile)"
@@ -356,25 +347,19 @@ def test_role_grants_match_the_functions_grants(
         assert ":parameter" in parts
         assert parts[-1] == ref(names.PUBLIC_KEYS_PARAMETER_LOGICAL_ID)  # its name, which starts with "/"
     if email:
-        assert email[0]["Condition"] == {
-            "StringEquals": {"ses:FromAddress": names.DEFAULT_NOTIFICATION_SENDER}
-        }
+        assert email[0]["Condition"] == {"StringEquals": {"ses:FromAddress": names.DEFAULT_NOTIFICATION_SENDER}}
         assert "*" not in json.dumps(email[0]["Resource"])
 
     kms = statements_with("kms:Decrypt")
     assert len(kms) == 1
-    assert [imported(r, exports) for r in as_list(kms[0]["Resource"])] == [
-        get_att(names.DATA_KEY_LOGICAL_ID, "Arn")
-    ]
+    assert [imported(r, exports) for r in as_list(kms[0]["Resource"])] == [get_att(names.DATA_KEY_LOGICAL_ID, "Arn")]
     writes = any(access != definitions.Access.READ for access in spec.tables.values())
     assert set(as_list(kms[0]["Action"])) == (
         {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"} if writes else {"kms:Decrypt"}
     )
 
     logs = statements_with("logs:PutLogEvents")
-    own_log_group = service_template["Resources"][function_id]["Properties"]["LoggingConfig"]["LogGroup"][
-        "Ref"
-    ]
+    own_log_group = service_template["Resources"][function_id]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
     assert [s["Resource"] for s in logs] == [get_att(own_log_group, "Arn")]
 
 
@@ -481,9 +466,7 @@ def test_gateway_responses_use_the_error_shape(service_template: Template) -> No
         response = responses[response_type]
         assert response["StatusCode"] == str(expected.status), response_type
         body = json.loads(response["ResponseTemplates"]["application/json"])
-        assert body == definitions.error_body(expected.code, expected.message, "$context.requestId"), (
-            response_type
-        )
+        assert body == definitions.error_body(expected.code, expected.message, "$context.requestId"), response_type
 
 
 def test_waf_protects_the_stage(service_template: Template) -> None:
@@ -503,8 +486,7 @@ def test_waf_protects_the_stage(service_template: Template) -> None:
     assert statement["AggregateKeyType"] == "IP"
     assert statement["Limit"] == names.WAF_RATE_LIMIT_PER_IP
     prefixes = {
-        s["ByteMatchStatement"]["SearchString"]
-        for s in statement["ScopeDownStatement"]["OrStatement"]["Statements"]
+        s["ByteMatchStatement"]["SearchString"] for s in statement["ScopeDownStatement"]["OrStatement"]["Statements"]
     }
     for prefix in ("/auth/", "/staff/auth/"):
         assert {prefix, f"/{names.STAGE_NAME}{prefix}"} <= prefixes
@@ -533,9 +515,7 @@ def aws(data_template: Template) -> Any:
 
 def _stored(aws: Any) -> tuple[dict[str, str], dict[str, Any]]:
     secretsmanager, ssm = aws
-    secret = json.loads(
-        secretsmanager.get_secret_value(SecretId=definitions.SIGNING_KEY_SECRET_NAME)["SecretString"]
-    )
+    secret = json.loads(secretsmanager.get_secret_value(SecretId=definitions.SIGNING_KEY_SECRET_NAME)["SecretString"])
     jwks = json.loads(ssm.get_parameter(Name=definitions.PUBLIC_KEYS_PARAMETER_NAME)["Parameter"]["Value"])
     return secret, jwks
 

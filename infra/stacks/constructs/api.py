@@ -22,7 +22,8 @@ PUBLIC_ROUTE_REASON = (
 )
 COGNITO_REASON = (
     "Selfcare does not use Cognito: protected routes use a Lambda REQUEST authorizer that verifies our own "
-    "EdDSA JWT and the server-side session (revocable at once, authorizer cache TTL 0)"
+    "EdDSA JWT and the server-side session (revocable; authorizer cache TTL "
+    f"{definitions.AUTHORIZER_CACHE_TTL_SECONDS}s)"
 )
 
 
@@ -55,9 +56,7 @@ def access_log_format() -> str:
 
 
 class Api(Construct):
-    def __init__(
-        self, scope: Construct, construct_id: str, *, functions: Mapping[str, aws_lambda.IFunction]
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, functions: Mapping[str, aws_lambda.IFunction]) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
@@ -137,9 +136,7 @@ class Api(Construct):
                 templates={"application/json": gateway_response_template(response)},
             )
 
-    def _method(
-        self, route: definitions.Route, integration: aws_apigateway.Integration
-    ) -> aws_apigateway.Method:
+    def _method(self, route: definitions.Route, integration: aws_apigateway.Integration) -> aws_apigateway.Method:
         resource = self.api.root.resource_for_path(route.path)
         request_parameters = {f"method.request.path.{name}": True for name in path_parameters(route.path)}
         method = resource.add_method(
@@ -152,9 +149,11 @@ class Api(Construct):
             else aws_apigateway.AuthorizationType.CUSTOM,
             authorizer=None if route.public else self.authorizer,
         )
-        acknowledge(method, "AwsSolutions-COG4", COGNITO_REASON)
         if route.public:
             acknowledge(method, "AwsSolutions-APIG4", PUBLIC_ROUTE_REASON)
+            acknowledge(method, "AwsSolutions-COG4", PUBLIC_ROUTE_REASON)
+        else:
+            acknowledge(method, "AwsSolutions-COG4", COGNITO_REASON)
         return method
 
     def _execution_logging_account_setting(self, stack: Stack) -> aws_apigateway.CfnAccount:

@@ -109,9 +109,7 @@ class Functions(Construct):
             "Role",
             assumed_by=aws_iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Selfcare {spec.name} function: its log group, X-Ray, its tables, its grants",
-            inline_policies={
-                "least-privilege": aws_iam.PolicyDocument(statements=self._statements(spec, log_group))
-            },
+            inline_policies={"least-privilege": aws_iam.PolicyDocument(statements=self._statements(spec, log_group))},
         )
         acknowledge(
             role,
@@ -148,14 +146,10 @@ class Functions(Construct):
         self.roles[spec.name] = role
         return function
 
-    def _statements(
-        self, spec: definitions.Function, log_group: aws_logs.ILogGroup
-    ) -> list[aws_iam.PolicyStatement]:
+    def _statements(self, spec: definitions.Function, log_group: aws_logs.ILogGroup) -> list[aws_iam.PolicyStatement]:
         grantable = self._grantable
         statements = [
-            aws_iam.PolicyStatement(
-                sid="OwnLogGroup", actions=list(LOG_ACTIONS), resources=[log_group.log_group_arn]
-            ),
+            aws_iam.PolicyStatement(sid="OwnLogGroup", actions=list(LOG_ACTIONS), resources=[log_group.log_group_arn]),
             aws_iam.PolicyStatement(sid="XRayWrite", actions=list(XRAY_ACTIONS), resources=["*"]),
         ]
         kms_actions: set[str] = set()
@@ -173,9 +167,7 @@ class Functions(Construct):
                 kms_actions.update(KMS_READ_ACTIONS)
             if access in _WRITES:
                 statements.append(
-                    aws_iam.PolicyStatement(
-                        sid=f"Write{sid}", actions=list(WRITE_ACTIONS), resources=[table_arn]
-                    )
+                    aws_iam.PolicyStatement(sid=f"Write{sid}", actions=list(WRITE_ACTIONS), resources=[table_arn])
                 )
                 kms_actions.update(KMS_WRITE_ACTIONS)
         if "signing_key" in spec.grants:
@@ -199,9 +191,7 @@ class Functions(Construct):
             statements.append(self._send_email_statement())
         if kms_actions:
             statements.append(
-                aws_iam.PolicyStatement(
-                    sid="DataKey", actions=sorted(kms_actions), resources=[grantable.key.key_arn]
-                )
+                aws_iam.PolicyStatement(sid="DataKey", actions=sorted(kms_actions), resources=[grantable.key.key_arn])
             )
         unknown = set(spec.grants) - set(definitions.GRANT_ENV)
         if unknown:

@@ -27,9 +27,7 @@ def _managed_rule(name: str, priority: int, *, count: tuple[str, ...] = ()) -> _
                 vendor_name="AWS",
                 name=name,
                 rule_action_overrides=[
-                    _waf.RuleActionOverrideProperty(
-                        name=rule, action_to_use=_waf.RuleActionProperty(count={})
-                    )
+                    _waf.RuleActionOverrideProperty(name=rule, action_to_use=_waf.RuleActionProperty(count={}))
                     for rule in count
                 ]
                 or None,
