@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from selfcare.auth.policy import StaffRole
 
 from infra.local.resources import LocalResources
-from selfcare.auth.policy import StaffRole
 from tests.factories import DemoWorld
 from tests.integration.conftest import Api, body
 

@@ -172,7 +172,9 @@ class AuthService:
         ops: list[RawItem] = [
             self.logs.connection_op(self._connection(principal_type, login_used, credential, False, moment), moment)
         ]
-        if credential is not None:
+        # An attempt on a locked account is logged but does not lengthen the lock: the owner who
+        # retries with the right password is not punished further.
+        if credential is not None and credential.locked_until <= t:
             failures = credential.failed_attempts + 1
             lock = throttle.account_lock_seconds(failures)
             ops.append(
