@@ -6,7 +6,9 @@ Generates an Ed25519 key pair and writes
   keeping the previous public key so that tokens signed before the rotation still verify.
 
 The JWKS is written before the secret: from the moment the new private key can sign, its public key is
-already published. With --if-missing nothing happens when the secret already holds a key (first deploy).
+already published. With --if-missing (after every deploy) no key is generated when the secret already
+holds one; the script only publishes that key's public half again if the JWKS lost it (CloudFormation
+rewrites the parameter's initial value whenever it updates that resource).
 Secrets Manager rotation cannot do this (it cannot generate a key pair and publish the public half), hence
 this script. Region from AWS_REGION / AWS_DEFAULT_REGION, else CDK_DEFAULT_REGION, else eu-west-3.
 """
@@ -94,10 +96,16 @@ def read_signing_key(secretsmanager: Any, secret_id: str) -> SigningKey | None:
     return signing_key_from_secret(secret_string) if secret_string else None
 
 
+def read_jwks(ssm: Any, parameter_name: str) -> dict[str, list[dict[str, str]]]:
+    value = json.loads(ssm.get_parameter(Name=parameter_name)["Parameter"]["Value"])
+    return {"keys": list(value.get("keys", []))}
+
+
 class Outcome(StrEnum):
     CREATED = "created"  # first key
     ROTATED = "rotated"  # new key, previous kept in the JWKS
-    SKIPPED = "skipped"  # --if-missing and a key exists
+    SKIPPED = "skipped"  # --if-missing, a key exists and the JWKS publishes it
+    REPUBLISHED = "republished"  # --if-missing, a key exists but the JWKS had lost it: published again
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,14 @@ def rotate(
 ) -> RotationResult:
     previous = read_signing_key(secretsmanager, secret_id)
     if previous is not None and if_missing:
-        return RotationResult(Outcome.SKIPPED, previous.kid)
+        # CloudFormation writes the parameter's initial empty JWKS again whenever the parameter resource is
+        # updated: after a deploy, make sure the current key is published, without rotating it.
+        published = read_jwks(ssm, parameter_name)
+        if previous.kid in {key.get("kid") for key in published["keys"]}:
+            return RotationResult(Outcome.SKIPPED, previous.kid)
+        republished = {"keys": [previous.jwk, *(key for key in published["keys"] if key.get("kid") != previous.kid)]}
+        ssm.put_parameter(Name=parameter_name, Value=json.dumps(republished), Type="String", Overwrite=True)
+        return RotationResult(Outcome.REPUBLISHED, previous.kid)
     current = generate_signing_key()
     # Public key first: verifiers can check the new key's tokens before anything is signed with it.
     ssm.put_parameter(Name=parameter_name, Value=json.dumps(jwks(current, previous)), Type="String", Overwrite=True)
@@ -149,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         Outcome.CREATED: f"signing key created: kid {result.kid}",
         Outcome.ROTATED: f"signing key rotated: kid {result.kid} (JWKS keeps previous {result.previous_kid})",
         Outcome.SKIPPED: f"signing key present (kid {result.kid}): nothing to do",
+        Outcome.REPUBLISHED: f"signing key present (kid {result.kid}): public key published again in the JWKS",
     }[result.outcome]
     print(message)
     return 0

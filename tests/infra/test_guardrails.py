@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 import warnings
 from typing import Any
 
@@ -10,8 +13,18 @@ import pytest
 from cfnlint.api import ManualArgs, lint_file
 
 from infra import definitions
+from infra.definitions import ROOT
 from infra.stacks import names
-from tests.infra.conftest import Synth, Template, as_list, iam_statements, resources_of_type
+from tests.infra.conftest import (
+    BUILD_DIR,
+    SYNTH_TIMEOUT_SECONDS,
+    Synth,
+    Template,
+    as_list,
+    iam_statements,
+    resources_of_type,
+    synth_environment,
+)
 
 pytestmark = pytest.mark.infra
 
@@ -132,3 +145,49 @@ def test_cfn_lint_reports_no_error(synth: Synth, stack: str) -> None:
             stacklevel=1,
         )
     assert not errors, "\n".join(str(match) for match in errors)
+
+
+# The app with one resource cdk-nag rejects (an SQS queue without encryption, DLQ or TLS-only policy).
+_APP_WITH_A_VIOLATION = """
+import sys
+from aws_cdk import Stack, aws_sqs
+import infra.app as app_module
+
+build_app = app_module.build_app
+
+def build_app_with_a_violation(outdir=None):
+    app = build_app(outdir)
+    aws_sqs.CfnQueue(Stack(app, "Violation"), "Queue")
+    return app
+
+app_module.build_app = build_app_with_a_violation
+sys.exit(app_module.main())
+"""
+
+
+def test_synth_fails_on_an_unacknowledged_finding(synth: Synth) -> None:
+    """The guardrail has teeth: one finding without acknowledgment makes `python -m infra.app` exit non-zero."""
+    out_dir = BUILD_DIR / "cdk.out-test-violation"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", _APP_WITH_A_VIOLATION],
+        cwd=ROOT,
+        env=synth_environment(out_dir),
+        capture_output=True,
+        text=True,
+        timeout=SYNTH_TIMEOUT_SECONDS,
+        check=False,
+    )
+    try:
+        assert result.returncode != 0, result.stderr[-3000:]
+        report = json.loads((out_dir / "validation-report.json").read_text())
+        violated = {
+            (violation["ruleName"], construct["constructPath"])
+            for plugin in report["pluginReports"]
+            for violation in plugin["violations"]
+            for construct in violation["violatingConstructs"]
+        }
+        assert {rule for rule, path in violated} >= {"AwsSolutions-SQS3", "AwsSolutions-SQS4"}
+        assert all(path.startswith("Violation/") for _, path in violated), violated
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)

@@ -580,6 +580,25 @@ def test_if_missing_leaves_an_existing_key_alone(aws: Any) -> None:
     assert _stored(aws) == before
 
 
+def test_if_missing_republishes_a_key_the_jwks_lost(aws: Any, data_template: Template) -> None:
+    """A stack update that touches the parameter resets it to its initial value; the post-deploy run repairs it."""
+    rotate_signing_key.rotate(*aws)
+    rotate_signing_key.rotate(*aws)
+    secret, jwks_before = _stored(aws)
+    _, ssm = aws
+    initial = data_template["Resources"][names.PUBLIC_KEYS_PARAMETER_LOGICAL_ID]["Properties"]["Value"]
+    ssm.put_parameter(Name=definitions.PUBLIC_KEYS_PARAMETER_NAME, Value=initial, Type="String", Overwrite=True)
+
+    result = rotate_signing_key.rotate(*aws, if_missing=True)
+
+    secret_after, jwks = _stored(aws)
+    assert result.outcome == rotate_signing_key.Outcome.REPUBLISHED
+    assert secret_after == secret, "no new key"
+    assert [key["kid"] for key in jwks["keys"]] == [secret["kid"]]
+    assert jwks["keys"][0] == jwks_before["keys"][0]
+    assert _verifies(_sign(secret), jwks)
+
+
 def test_command_line(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert rotate_signing_key.main(["--if-missing"]) == 0
     assert rotate_signing_key.main(["--if-missing"]) == 0

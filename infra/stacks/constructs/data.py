@@ -65,8 +65,9 @@ class Data(Construct):
         )
 
         # The JWKS (public keys) the authorizer verifies tokens with. CloudFormation writes the initial empty
-        # set once; the rotation script owns the value afterwards. Changing this resource's properties in
-        # the template would make CloudFormation write EMPTY_JWKS again: rotate the key after such a change.
+        # set; the rotation script owns the value afterwards. Changing this resource's properties in the
+        # template makes CloudFormation write EMPTY_JWKS again: `make deploy` runs the script with
+        # --if-missing right after, which publishes the current public key again.
         self.public_keys_parameter = aws_ssm.StringParameter(
             self,
             "PublicKeysParameter",
