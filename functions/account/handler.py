@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from selfcare.account.logic import AccountService
 from selfcare.account.schemas import AccountView
 from selfcare.api.context import caller_from, request_info
@@ -18,6 +17,9 @@ from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.logs import LogsRepository
 from selfcare.observability import logger, metrics
 from selfcare.types import AccountNumber
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 settings = AccountSettings.from_env()
 service = AccountService(

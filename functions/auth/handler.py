@@ -6,12 +6,11 @@ Thin: each route validates its input model, makes one call into AuthService, map
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from selfcare.api.context import caller_from, request_info
 from selfcare.api.errors import responses
 from selfcare.api.resolver import create_resolver
@@ -22,6 +21,9 @@ from selfcare.auth.wiring import build_auth_service
 from selfcare.config import AuthSettings
 from selfcare.observability import logger, metrics
 from selfcare.types import OpaqueId
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 settings = AuthSettings.from_env()
 service = build_auth_service(settings)

@@ -6,22 +6,20 @@ valid staff member naming a grant that is not theirs or not live.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from selfcare.api.context import authorizer_context
-from selfcare.auth.authorizer import RequestAuthorizer
-from selfcare.auth.wiring import build_verifier
-from selfcare.clock import SystemClock
+from selfcare.auth.authorizer import RequestAuthorizer, authorizer_context
 from selfcare.config import AuthorizerSettings
-from selfcare.dal.sessions import SessionsRepository
 from selfcare.errors import Forbidden, Unauthenticated
 from selfcare.observability import logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ASSISTED_ACCESS_HEADER = "x-assisted-access"
 
 settings = AuthorizerSettings.from_env()
-authorizer = RequestAuthorizer(build_verifier(settings), SessionsRepository(settings.sessions_table), SystemClock())
+authorizer = RequestAuthorizer.from_settings(settings)
 
 
 def _policy(principal_id: str, effect: str, method_arn: str, context: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 from selfcare.api.context import RequestInfo
 from selfcare.auth.authorizer import RequestAuthorizer
 from selfcare.auth.service import AuthService
-from selfcare.auth.wiring import build_auth_service, build_verifier
+from selfcare.auth.wiring import build_auth_service
 from selfcare.clock import add_months, epoch
 from selfcare.config import AuthorizerSettings, AuthSettings
 from selfcare.dal.logs import LogsRepository
@@ -42,7 +42,9 @@ def service(world: DemoWorld, clock: FixedClock, notifier: InMemoryNotifier) -> 
 @pytest.fixture
 def authorizer(aws: LocalResources, clock: FixedClock) -> RequestAuthorizer:
     settings = AuthorizerSettings.from_env()
-    return RequestAuthorizer(build_verifier(settings), SessionsRepository(settings.sessions_table), clock)
+    built = RequestAuthorizer.from_settings(settings)
+    built.clock = clock
+    return built
 
 
 def test_recovery_code_expires_after_exactly_15_minutes(

@@ -13,8 +13,8 @@ AccountNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,12}$")]
 # cannot be mistaken for an account number, a phone number or an email at login.
 LoginId = Annotated[
     str,
-    BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
     StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9._-]*[a-z][a-z0-9._-]*$"),
+    BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
 ]
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 OpaqueId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]

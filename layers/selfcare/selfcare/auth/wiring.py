@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from selfcare.auth.passwords import HashParameters, Passwords
 from selfcare.auth.service import AuthPolicy, AuthService
-from selfcare.auth.tokens import TokenIssuer, TokenVerifier
+from selfcare.auth.tokens import TokenIssuer
 from selfcare.clock import SystemClock
-from selfcare.config import AuthorizerSettings, AuthSettings
+from selfcare.config import AuthSettings
 from selfcare.dal.credentials import CredentialsRepository
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.sessions import SessionsRepository
-from selfcare.ports.keys import SecretsManagerSigningKey, SsmPublicKeys
+from selfcare.ports.keys import SecretsManagerSigningKey
 from selfcare.ports.notifications import Notifier, SesNotifier
 
 
@@ -42,7 +42,3 @@ def build_auth_service(settings: AuthSettings, notifier: Notifier | None = None)
             password_reset_url=settings.password_reset_url,
         ),
     )
-
-
-def build_verifier(settings: AuthorizerSettings) -> TokenVerifier:
-    return TokenVerifier(SsmPublicKeys(settings.public_keys_parameter), settings.jwt_issuer, settings.jwt_audience)

@@ -1,0 +1,338 @@
+"""`make bench`: cold starts, DynamoDB calls per request, shared layer size. Prints a Markdown table.
+
+Figures on these machines are noisy: every cold-start figure is the median of interleaved runs,
+and the ratio is taken within the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "11"))
+TARGET_COLD_RATIO = 1.3
+TARGET_LAYER_MB = 10.0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _aws_env(endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "eu-west-3",
+        "AWS_REGION": "eu-west-3",
+        "AWS_ENDPOINT_URL": endpoint,
+    }
+
+
+def _events(world: Any, resources: Any) -> dict[str, dict[str, Any]]:
+    """One request per handler, against the seeded moto: a session read, an account read, an authorization."""
+    from selfcare.auth.authorizer import authorizer_context
+    from selfcare.auth.tokens import AccessClaims, TokenVerifier
+    from selfcare.auth.wiring import build_auth_service
+    from selfcare.config import AuthSettings
+    from selfcare.ports.keys import SsmPublicKeys
+
+    from infra.local.gateway import Gateway
+
+    del Gateway, resources
+    service = build_auth_service(AuthSettings.from_env())
+    from selfcare.api.context import RequestInfo
+
+    jeanne = world.customers[0]
+    tokens = service.login_customer(jeanne.login_id, jeanne.password, RequestInfo("bench", "192.0.2.9", None))
+    verifier = TokenVerifier(SsmPublicKeys(os.environ["PUBLIC_KEYS_PARAMETER"]), "selfcare", "selfcare-api")
+    claims: AccessClaims = verifier.verify(tokens.access_token)
+    context = {
+        k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in authorizer_context(claims.caller()).items()
+    }
+
+    def proxy(method: str, path: str) -> dict[str, Any]:
+        return {
+            "resource": path,
+            "path": path,
+            "httpMethod": method,
+            "headers": {"Authorization": f"Bearer {tokens.access_token}"},
+            "multiValueHeaders": {},
+            "queryStringParameters": None,
+            "pathParameters": None,
+            "body": None,
+            "isBase64Encoded": False,
+            "requestContext": {
+                "requestId": "bench",
+                "resourcePath": path,
+                "httpMethod": method,
+                "stage": "bench",
+                "identity": {"sourceIp": "192.0.2.9"},
+                "authorizer": context,
+            },
+        }
+
+    authorizer_event = {
+        "type": "REQUEST",
+        "methodArn": "arn:aws:execute-api:eu-west-3:123456789012:api/bench/GET/account",
+        "headers": {"Authorization": f"Bearer {tokens.access_token}"},
+    }
+    return {
+        "auth": proxy("GET", "/auth/sessions"),
+        "account": proxy("GET", "/account"),
+        "authorizer": authorizer_event,
+    }
+
+
+def cold_starts(events: dict[str, dict[str, Any]], env: dict[str, str]) -> list[tuple[str, str, float, float]]:
+    files = {}
+    workdir = Path(tempfile.mkdtemp(prefix="selfcare-bench-"))
+    for name, event in events.items():
+        files[name] = workdir / f"{name}.json"
+        files[name].write_text(json.dumps(event))
+    child = str(ROOT / "bench" / "cold_child.py")
+    samples: dict[str, list[float]] = {name: [] for name in ["baseline", *events]}
+    for _ in range(ROUNDS):
+        for name in samples:
+            args = [sys.executable, child, name] + ([str(files[name])] if name in files else [])
+            started = time.perf_counter()
+            done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+            elapsed = time.perf_counter() - started
+            if done.returncode != 0:
+                raise SystemExit(f"cold start of {name} failed:\n{done.stderr[-2000:]}")
+            samples[name].append(elapsed)
+    baseline = statistics.median(samples["baseline"])
+    rows = []
+    for name in events:
+        median = statistics.median(samples[name])
+        rows.append(
+            (
+                name,
+                f"{events[name].get('httpMethod', 'REQUEST')} {events[name].get('path', '(authorizer)')}",
+                median,
+                median / baseline,
+            )
+        )
+    rows.insert(0, ("baseline", "import boto3 + DynamoDB client", baseline, 1.0))
+    return rows
+
+
+def dynamodb_calls() -> list[tuple[str, int, int, str]]:
+    """Calls per route through the emulated gateway on in-process moto, counted by botocore hooks."""
+    import boto3
+    from moto import mock_aws
+    from selfcare import aws
+    from selfcare.auth.policy import StaffRole
+
+    from infra.local.gateway import Gateway
+    from infra.local.resources import create_resources
+    from infra.local.seed import seed_demo
+
+    rows: list[tuple[str, int, int, str]] = []
+    with mock_aws():
+        resources = create_resources(boto3.Session(region_name="eu-west-3"))
+        os.environ.update(resources.merged_environment())
+        os.environ.update(
+            {
+                "ARGON2_TIME_COST": "1",
+                "ARGON2_MEMORY_KIB": "1024",
+                "ARGON2_PARALLELISM": "1",
+                "RECOVERY_RESPONSE_FLOOR_MS": "0",
+            }
+        )
+        aws.reset()
+        world = seed_demo()
+        gateway = Gateway()
+        counts: Counter[str] = Counter()
+        phase = {"name": "handler"}
+
+        def count(**_: Any) -> None:
+            counts[phase["name"]] += 1
+
+        aws.client("dynamodb").meta.events.register("before-call.dynamodb", count)
+        authorizer = gateway.handlers["authorizer"]
+        original = authorizer.lambda_handler
+
+        def counted_authorizer(event: Any, context: Any) -> Any:
+            phase["name"] = "authorizer"
+            try:
+                return original(event, context)
+            finally:
+                phase["name"] = "handler"
+
+        authorizer.lambda_handler = counted_authorizer
+
+        def call(
+            label: str,
+            method: str,
+            path: str,
+            payload: Any = None,
+            token: str | None = None,
+            headers: dict[str, str] | None = None,
+            target: str = "",
+            expect: int = 200,
+        ) -> Any:
+            all_headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+            counts.clear()
+            response = gateway.handle(
+                method, path, all_headers | (headers or {}), json.dumps(payload) if payload is not None else None
+            )
+            if response.status != expect:
+                raise SystemExit(f"{label}: {response.status} {response.body}")
+            rows.append((label, counts["authorizer"], counts["handler"], target))
+            return json.loads(response.body) if response.body else None
+
+        jeanne = world.customers[0]
+        login = call(
+            "POST /auth/login",
+            "POST",
+            "/auth/login",
+            {"identifier": jeanne.login_id, "password": jeanne.password},
+            target="<= 3",
+        )
+        token = login["access_token"]
+        refreshed = call("POST /auth/refresh", "POST", "/auth/refresh", {"refresh_token": login["refresh_token"]})
+        del refreshed
+        call("GET /account", "GET", "/account", token=token, target="1")
+        call("GET /accounts/{account_number}", "GET", f"/accounts/{jeanne.account_number}", token=token, target="1")
+        call("GET /auth/sessions", "GET", "/auth/sessions", token=token, target="1")
+        fresh = call(
+            "POST /auth/reauthenticate", "POST", "/auth/reauthenticate", {"password": jeanne.password}, token=token
+        )
+        call("PUT /auth/login-id", "PUT", "/auth/login-id", {"login_id": "jeanne.bench"}, token=fresh["access_token"])
+        other = gateway.handle(
+            "POST",
+            "/auth/login",
+            {"Content-Type": "application/json"},
+            json.dumps({"identifier": jeanne.email, "password": jeanne.password}),
+        )
+        other_sid = json.loads(other.body)["session_id"]
+        call("DELETE /auth/sessions/{session_id}", "DELETE", f"/auth/sessions/{other_sid}", token=token, expect=204)
+        call(
+            "PUT /auth/password",
+            "PUT",
+            "/auth/password",
+            {"current_password": jeanne.password, "new_password": "Tide-Lantern-Quarry-58"},
+            token=token,
+        )
+        call("POST /auth/password/forgot", "POST", "/auth/password/forgot", {"identifier": jeanne.email}, expect=202)
+        call("POST /auth/logout", "POST", "/auth/logout", token=token, expect=204)
+        staff = world.staff[StaffRole.CUSTOMER_SERVICE_ADVISOR]
+        staff_token = call(
+            "POST /staff/auth/login",
+            "POST",
+            "/staff/auth/login",
+            {"email": staff.email, "password": staff.password},
+            target="<= 3",
+        )["access_token"]
+        grant = call(
+            "POST /staff/assisted-access",
+            "POST",
+            "/staff/assisted-access",
+            {"customer_id": "C0002", "reason": "Benchmark of assisted access"},
+            token=staff_token,
+            expect=201,
+        )
+        call("GET /staff/assisted-access", "GET", "/staff/assisted-access", token=staff_token, target="1")
+        call(
+            "GET /account (staff, audited)",
+            "GET",
+            "/account",
+            token=staff_token,
+            headers={"X-Assisted-Access": grant["grant_id"]},
+            target="2: read + access log",
+        )
+        call(
+            "DELETE /staff/assisted-access/{grant_id}",
+            "DELETE",
+            f"/staff/assisted-access/{grant['grant_id']}",
+            token=staff_token,
+            expect=204,
+        )
+    return rows
+
+
+def layer_size() -> tuple[float, list[tuple[str, float]]]:
+    from infra.layer import build_layer, layer_size_bytes
+
+    out = ROOT / "build" / "bench-layer"
+    python_dir = build_layer(out)
+    total = layer_size_bytes(out) / 1e6
+    parts = []
+    for child in sorted(python_dir.iterdir()):
+        if child.is_dir() and not child.name.endswith(".dist-info"):
+            parts.append((child.name, layer_size_bytes(child) / 1e6))
+    parts.sort(key=lambda p: -p[1])
+    return total, parts[:8]
+
+
+def main() -> None:
+    from moto.server import ThreadedMotoServer
+
+    out: list[str] = []
+    emit: Callable[[str], None] = out.append
+
+    # Cold starts against a moto server (the children talk to it over HTTP, as Lambda to DynamoDB).
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        os.environ.update(_aws_env(endpoint))
+        import boto3
+        from selfcare import aws
+
+        from infra.local.resources import create_resources
+        from infra.local.seed import seed_demo
+
+        resources = create_resources(boto3.Session(region_name="eu-west-3"))
+        os.environ.update(resources.merged_environment())
+        aws.reset()
+        world = seed_demo()
+        events = _events(world, resources)
+        child_env = {"PATH": os.environ.get("PATH", ""), **_aws_env(endpoint), **resources.merged_environment()}
+        rows = cold_starts(events, child_env)
+    finally:
+        server.stop()
+        for name in ("AWS_ENDPOINT_URL",):
+            os.environ.pop(name, None)
+        from selfcare import aws as aws_module
+
+        aws_module.reset()
+
+    emit(f"### Cold start (median of {ROUNDS} interleaved fresh processes; target ratio <= {TARGET_COLD_RATIO})\n")
+    emit("| handler | request | median s | ratio to baseline |")
+    emit("| --- | --- | ---: | ---: |")
+    for name, request, median, ratio in rows:
+        emit(f"| {name} | {request} | {median:.3f} | {ratio:.2f} |")
+
+    emit("\n### DynamoDB calls per request (botocore before-call hooks)\n")
+    emit("| route | authorizer | handler | target (handler) |")
+    emit("| --- | ---: | ---: | --- |")
+    for label, authorizer_calls, handler_calls, target in dynamodb_calls():
+        emit(f"| {label} | {authorizer_calls} | {handler_calls} | {target} |")
+
+    total, parts = layer_size()
+    emit(f"\n### Shared layer, unzipped (target <= {TARGET_LAYER_MB:.0f} MB beyond the Powertools managed layer)\n")
+    emit(f"Total: **{total:.2f} MB**. Largest parts: " + ", ".join(f"{n} {s:.2f} MB" for n, s in parts))
+    text = "\n".join(out)
+    print(text)
+    (ROOT / "build").mkdir(exist_ok=True)
+    (ROOT / "build" / "bench.md").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
