@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from selfcare.auth.authorizer import caller_from_context
+from selfcare.auth.context import caller_from_context
 from selfcare.auth.policy import Caller
 
 
