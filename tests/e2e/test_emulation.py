@@ -5,6 +5,7 @@ These pin the private moto API the emulation relies on (moto 5.2.5): an upgrade 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import time
@@ -45,10 +46,8 @@ def _zip() -> bytes:
 
 def _function(session: boto3.Session, name: str) -> str:
     iam = session.client("iam")
-    try:
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_role(RoleName="local-lambda", AssumeRolePolicyDocument="{}")
-    except iam.exceptions.EntityAlreadyExistsException:
-        pass
     created = session.client("lambda").create_function(
         FunctionName=name,
         Runtime="python3.13",

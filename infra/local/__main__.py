@@ -1,0 +1,209 @@
+"""`python -m infra.local` (`make run`): the whole API on this machine, with no AWS account.
+
+1. moto in server mode, in this process (infra/local/moto_server.py), with Step Functions execution on;
+   AWS_ENDPOINT_URL, MOTO_PORT, fake credentials and the region point every boto3 client at it.
+2. The resources of infra/definitions.py on it (infra/local/resources.py), their variables in os.environ.
+3. The demo world (infra/local/seed.py): two customers, one staff member per role, fresh passwords.
+4. What moto lacks (infra/local/emulation.py): TTL deletion, Lambda tasks in-process, the outbox's dates.
+5. The emulated API Gateway behind an HTTP server (infra/local/server.py), with /docs, /openapi.json
+   and /_local/outbox.
+
+Prints the URLs, every demo credential, curl examples, then `READY <url>`. Ctrl-C or SIGTERM stops it all.
+Argon2 parameters are production's unless ARGON2_* are set (the end-to-end tests set cheap ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import asdict
+from types import FrameType
+from typing import Any
+
+from infra import definitions as d
+from infra.local.moto_server import MotoStartError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3000
+CREDENTIALS_PREFIX = "DEMO_CREDENTIALS "
+READY_PREFIX = "READY "
+
+# Defaults for the handlers' environment on this machine (set variables win): no X-Ray daemon here,
+# and CloudWatch metrics would only print EMF blobs between the log lines.
+LOCAL_DEFAULTS = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+
+class Stop(Exception):
+    """Raised by the SIGINT/SIGTERM handler: leave the main loop and clean up."""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from infra.local.emulation import DEFAULT_TTL_INTERVAL_SECONDS
+    from infra.local.moto_server import DEFAULT_MOTO_PORT
+
+    parser = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default %(default)s)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTP port; 0 picks a free one")
+    parser.add_argument(
+        "--moto-port", type=int, default=DEFAULT_MOTO_PORT, help="port of the embedded moto server; 0: a free one"
+    )
+    parser.add_argument(
+        "--ttl-interval",
+        type=float,
+        default=DEFAULT_TTL_INTERVAL_SECONDS,
+        help="seconds between two sweeps of expired items (default %(default)s)",
+    )
+    parser.add_argument(
+        "--print-credentials-json",
+        action="store_true",
+        help=f"also print the demo credentials as one line: {CREDENTIALS_PREFIX.strip()} {{json}}",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no access log line per request")
+    return parser.parse_args(argv)
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def national_form(e164: str) -> str:
+    """+37761234567 -> 06 12 34 56 78 (how customers write their Monaco mobile number)."""
+    try:
+        import phonenumbers
+
+        return str(phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL))
+    except Exception:  # noqa: BLE001 - a display nicety only
+        return e164
+
+
+def credentials_document(world: Any) -> dict[str, Any]:
+    return {
+        "customers": [asdict(c) | {"phone_national": national_form(c.phone)} for c in world.customers],
+        "staff": [asdict(s) | {"role": s.role.value} for s in world.staff.values()],
+    }
+
+
+def print_banner(base_url: str, moto_url: str, world: Any) -> None:
+    say()
+    say("Selfcare local stack")
+    say(f"  API          {base_url}")
+    say(f"  Swagger UI   {base_url}/docs")
+    say(f"  OpenAPI      {base_url}/openapi.json")
+    say(f"  Outbox       {base_url}/_local/outbox   (emails sent so far; ?to=<address> to filter)")
+    say(f"  Health       {base_url}/_local/health")
+    say(f"  moto (AWS)   {moto_url}")
+    say()
+    say("Demo customers (log in with any of: login id, email, phone, account number)")
+    for c in world.customers:
+        say(f"  {c.customer_id}  login id {c.login_id}")
+        say(f"         email    {c.email}")
+        say(f"         phone    {c.phone}  ({national_form(c.phone)})")
+        say(f"         account  {c.account_number}")
+        say(f"         password {c.password}")
+    say()
+    say("Demo staff (POST /staff/auth/login)")
+    width = max(len(s.email) for s in world.staff.values())
+    for s in world.staff.values():
+        say(f"  {s.email:<{width}}  role {s.role.value:<26} password {s.password}")
+    first = world.customers[0]
+    login = json.dumps({"identifier": first.login_id, "password": first.password})
+    say()
+    say("Try it:")
+    say(f"  curl -s -X POST {base_url}/auth/login -H 'Content-Type: application/json' -d {shlex.quote(login)}")
+    say(
+        f"  TOKEN=$(curl -s -X POST {base_url}/auth/login -H 'Content-Type: application/json' "
+        f"-d {shlex.quote(login)} | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+    )
+    say(f'  curl -s {base_url}/account -H "Authorization: Bearer $TOKEN"')
+    say()
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    # Once: a second Ctrl-C during the clean-up must not interrupt it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    cleanups: list[Callable[[], None]] = []
+    try:
+        from infra.local import emulation
+        from infra.local.moto_server import configure_moto, point_environment_at, start_moto
+
+        moto = start_moto(args.moto_port)
+        cleanups.append(moto.stop)
+        point_environment_at(moto)
+        for name, value in LOCAL_DEFAULTS.items():
+            os.environ.setdefault(name, value)
+        configure_moto(moto)
+        emulation.install_outbox_timestamps()
+
+        import boto3
+
+        from infra.local.resources import create_resources
+
+        session = boto3.Session()
+        resources = create_resources(session)
+        os.environ.update(resources.merged_environment())
+
+        # Only now: the shared package and the handlers read their settings at import.
+        from infra.local.gateway import Gateway
+        from infra.local.seed import seed_demo
+        from infra.local.server import LocalApp, LocalHttpServer
+
+        world = seed_demo()
+        gateway = Gateway()
+        handlers = {f"{d.SERVICE}-{name}": module for name, module in gateway.handlers.items()}
+        cleanups.append(emulation.install_lambda_task_runner(handlers))
+        reaper = emulation.TtlReaper(
+            session.client("dynamodb"), resources.table_names, interval_seconds=args.ttl_interval
+        ).start()
+        cleanups.append(reaper.stop)
+
+        httpd = LocalHttpServer((args.host, args.port), LocalApp(gateway, emulation.outbox), quiet=args.quiet)
+        cleanups.append(httpd.server_close)
+        serving = threading.Thread(target=httpd.serve_forever, name="http", daemon=True)
+        serving.start()
+        cleanups.append(httpd.shutdown)
+
+        base_url = f"http://{args.host}:{httpd.port}"
+        print_banner(base_url, moto.endpoint_url, world)
+        if args.print_credentials_json:
+            say(CREDENTIALS_PREFIX + json.dumps(credentials_document(world)))
+        say(READY_PREFIX + base_url)
+        threading.Event().wait()  # until a signal raises Stop
+    except Stop:
+        pass
+    except (OSError, MotoStartError) as error:  # a port in use, typically
+        print(f"local stack: {error}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for cleanup in reversed(cleanups):
+            try:
+                cleanup()
+            except Exception as error:  # noqa: BLE001 - stop everything else all the same
+                print(f"local stack: while stopping: {type(error).__name__}: {error}", file=sys.stderr)
+    say("Stopped.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    return run(parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

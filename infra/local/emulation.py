@@ -1,0 +1,314 @@
+"""What the local stack supplies that moto lacks: the one place, each item with its reason.
+
+Production code never imports this module; only the local stack (`python -m infra.local`) and the
+tests of this module do. Everything here runs in the local stack's own process, next to moto's
+server thread, and talks to moto either through boto3 (the same endpoint as the handlers) or, for
+the two hooks that must reach inside moto, through moto's private API, pinned with moto 5.2.5
+(pyproject.toml) and covered by tests/e2e/test_emulation.py so an upgrade that moves it fails there.
+
+1. DynamoDB TTL deletion (`TtlReaper`, `reap_expired_once`).
+   moto stores a table's TTL setting but never deletes an expired item. A background thread scans,
+   every `interval_seconds` (60 by default, `--ttl-interval` of `python -m infra.local`), each table
+   of `definitions.TABLES` that has a `ttl_attribute`, and deletes the items whose attribute (epoch
+   seconds, a number) is <= now, under a condition that it still is, so a concurrent update that
+   pushed the expiry back wins. Production reads already ignore expired items (DynamoDB deletes
+   them up to a few days late), so this changes no answer: it keeps the local tables as tidy as
+   DynamoDB's TTL keeps the real ones. Deleted sooner than DynamoDB would: do not rely on the delay.
+
+2. Lambda tasks run the in-process Python handler (`install_lambda_task_runner`).
+   moto invokes a Lambda function in Docker (no Docker engine here), and with
+   `{"lambda": {"use_docker": False}}` it swaps in a backend that only echoes the payload, so a
+   Step Functions `Task` on a Lambda function (or `lambda:Invoke`) would never run our code. Every
+   invoke on moto's default (Docker) Lambda backend goes through the private method
+   `moto.awslambda.models.LambdaFunction._invoke_lambda(self, event=None) -> (result_json,
+   errored, logs)`; the runner replaces it and calls `functions/<name>/handler.py:lambda_handler`
+   of the function whose name matches, in this process (its environment is the local stack's).
+   Keep `use_docker` at its default (True): the echo backend never reaches `_invoke_lambda`.
+   Functions not in the mapping keep moto's behaviour. No state machine exists yet in
+   infra/definitions.py; this is the hook the workflows will use.
+
+3. EventBridge Scheduler and scheduled rules never fire on moto, and `put_events` to a Lambda or
+   Step Functions target raises NotImplementedError. There are no schedules or rules yet in
+   infra/definitions.py, so nothing is emulated yet; when they come, their firing belongs here.
+
+4. SES messages carry no send time on moto (`install_outbox_timestamps`).
+   moto keeps every message sent (`ses_backends[account][region].sent_messages`, which SES v2 also
+   feeds), without a date. The local stack's outbox (GET /_local/outbox) shows `sent_at`: this
+   hook stamps each message moto records with the time it was sent. `outbox()` reads them back.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import logging
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+from infra import definitions as d
+from infra.local.resources import table_name
+
+logger = logging.getLogger("selfcare.local.emulation")
+
+DEFAULT_TTL_INTERVAL_SECONDS = 60.0
+
+
+# 1. DynamoDB TTL ---------------------------------------------------------------------------------
+def ttl_tables(table_names: Mapping[str, str] | None = None) -> list[tuple[str, str, list[str]]]:
+    """(table name, TTL attribute, key attribute names) of every table that has a TTL attribute.
+
+    `table_names` maps Table.logical_id to the table's name (LocalResources.table_names); the
+    default is the local stack's naming.
+    """
+    found = []
+    for table in d.TABLES:
+        if not table.ttl_attribute:
+            continue
+        name = table_names[table.logical_id] if table_names is not None else table_name(table)
+        keys = [table.partition_key.name] + ([table.sort_key.name] if table.sort_key else [])
+        found.append((name, table.ttl_attribute, keys))
+    return found
+
+
+def reap_expired_once(
+    dynamodb_client: Any, table_names: Mapping[str, str] | None = None, now: float | None = None
+) -> int:
+    """Delete every item whose TTL attribute is <= now, in every table with a TTL; how many were deleted."""
+    moment = int(time.time() if now is None else now)
+    deleted = 0
+    for name, attribute, keys in ttl_tables(table_names):
+        names = {"#ttl": attribute} | {f"#k{i}": key for i, key in enumerate(keys)}
+        values = {":now": {"N": str(moment)}}
+        paginator = dynamodb_client.get_paginator("scan")
+        pages = paginator.paginate(
+            TableName=name,
+            FilterExpression="#ttl <= :now",
+            ProjectionExpression=", ".join(f"#k{i}" for i in range(len(keys))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                try:
+                    dynamodb_client.delete_item(
+                        TableName=name,
+                        Key=item,
+                        ConditionExpression="#ttl <= :now",
+                        ExpressionAttributeNames={"#ttl": attribute},
+                        ExpressionAttributeValues=values,
+                    )
+                    deleted += 1
+                except dynamodb_client.exceptions.ConditionalCheckFailedException:
+                    pass  # updated meanwhile: its new expiry stands
+    return deleted
+
+
+class TtlReaper:
+    """A daemon thread calling reap_expired_once every `interval_seconds` until stop()."""
+
+    def __init__(
+        self,
+        dynamodb_client: Any,
+        table_names: Mapping[str, str] | None = None,
+        interval_seconds: float = DEFAULT_TTL_INTERVAL_SECONDS,
+    ) -> None:
+        self._client = dynamodb_client
+        self._table_names = dict(table_names) if table_names is not None else None
+        self.interval_seconds = interval_seconds
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ttl-reaper", daemon=True)
+        self.deleted = 0
+
+    def start(self) -> TtlReaper:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval_seconds):
+            try:
+                self.deleted += reap_expired_once(self._client, self._table_names)
+            except Exception as error:  # noqa: BLE001 - a failed sweep must not end the thread
+                logger.warning("TTL sweep failed: %s", type(error).__name__)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+
+# 2. Lambda tasks ---------------------------------------------------------------------------------
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass
+class _InvokeContext:
+    """The Lambda context object a handler receives (the attributes Powertools reads)."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    timeout_seconds: int
+    aws_request_id: str = ""
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+
+    def __post_init__(self) -> None:
+        self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+_runner_lock = threading.Lock()
+_original_invoke: Callable[..., tuple[str, bool, str]] | None = None
+_handlers: dict[str, Handler] = {}
+
+
+def _as_handler(target: Handler | ModuleType) -> Handler:
+    if isinstance(target, ModuleType):
+        handler: Handler = target.lambda_handler
+        return handler
+    return target
+
+
+def install_lambda_task_runner(handlers_by_function_name: Mapping[str, Handler | ModuleType]) -> Callable[[], None]:
+    """Run these in-process handlers when moto invokes the Lambda functions of these names.
+
+    `handlers_by_function_name` maps a Lambda function name (as created on moto) to its
+    `lambda_handler(event, context)`, or to the handler module. Installing again adds or replaces
+    names. Returns a function that removes the runner (and restores moto's method) altogether.
+    """
+    global _original_invoke
+    from moto.awslambda.models import LambdaFunction
+
+    with _runner_lock:
+        _handlers.update({name: _as_handler(target) for name, target in handlers_by_function_name.items()})
+        if _original_invoke is None:
+            _original_invoke = LambdaFunction._invoke_lambda
+            LambdaFunction._invoke_lambda = _invoke_in_process  # type: ignore[method-assign]
+    return uninstall_lambda_task_runner
+
+
+def uninstall_lambda_task_runner() -> None:
+    global _original_invoke
+    from moto.awslambda.models import LambdaFunction
+
+    with _runner_lock:
+        _handlers.clear()
+        if _original_invoke is not None:
+            LambdaFunction._invoke_lambda = _original_invoke  # type: ignore[method-assign]
+            _original_invoke = None
+
+
+def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    """Replacement of LambdaFunction._invoke_lambda: same arguments, same (result, errored, logs)."""
+    handler = _handlers.get(self.function_name)
+    if handler is None:
+        assert _original_invoke is not None
+        return _original_invoke(self, event)
+    if event is None:
+        event = {}
+    context = _InvokeContext(
+        function_name=self.function_name,
+        memory_limit_in_mb=int(self.memory_size),
+        invoked_function_arn=self.function_arn,
+        timeout_seconds=int(self.timeout),
+    )
+    started = time.monotonic()
+    try:
+        result = handler(event, context)
+        payload, errored = json.dumps(result, default=str), False
+    except Exception as error:  # noqa: BLE001 - Lambda reports a handler's exception as a function error
+        payload = json.dumps(
+            {
+                "errorMessage": str(error),
+                "errorType": type(error).__name__,
+                "stackTrace": traceback.format_tb(error.__traceback__),
+            }
+        )
+        errored = True
+    logs = (
+        f"START RequestId: {context.aws_request_id}\n"
+        f"END RequestId: {context.aws_request_id}\n"
+        f"REPORT RequestId: {context.aws_request_id}\tDuration: {(time.monotonic() - started) * 1000:.2f} ms"
+    )
+    return payload, errored, logs
+
+
+# 4. SES outbox -----------------------------------------------------------------------------------
+_outbox_installed = False
+
+
+def install_outbox_timestamps() -> None:
+    """Stamp `sent_at` (epoch seconds) on every message moto's SES (v1 and v2) records from now on."""
+    global _outbox_installed
+    from moto.ses.models import SESBackend
+
+    if _outbox_installed:
+        return
+    for method_name in ("send_email", "send_raw_email", "send_templated_email"):
+        original = getattr(SESBackend, method_name)
+
+        def stamped(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            message = _original(self, *args, **kwargs)
+            message.sent_at = time.time()
+            return message
+
+        setattr(SESBackend, method_name, stamped)
+    _outbox_installed = True
+
+
+def _ses_messages() -> Iterator[Any]:
+    from moto.ses.models import ses_backends
+
+    for account_backends in list(ses_backends.values()):
+        for backend in list(account_backends.values()):
+            yield from list(backend.sent_messages)
+
+
+def _message_view(message: Any) -> dict[str, Any]:
+    sent_at = getattr(message, "sent_at", None)
+    view: dict[str, Any] = {
+        "id": message.id,
+        "from": message.source,
+        "sent_at": datetime.fromtimestamp(sent_at, UTC).isoformat() if sent_at else None,
+    }
+    if hasattr(message, "raw_data"):  # send_raw_email
+        parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
+        body = parsed.get_body(preferencelist=("plain", "html"))
+        view |= {
+            "to": list(message.destinations),
+            "subject": str(parsed.get("Subject", "")),
+            "body": body.get_content() if body is not None else "",
+        }
+    else:
+        destinations = message.destinations or {}
+        to = [a for kind in ("ToAddresses", "CcAddresses", "BccAddresses") for a in destinations.get(kind, [])]
+        view |= {
+            "to": to,
+            "subject": getattr(message, "subject", getattr(message, "template", "")),
+            "body": getattr(message, "body", getattr(message, "template_data", "")),
+        }
+    return view
+
+
+def outbox(to: str | None = None) -> list[dict[str, Any]]:
+    """The emails sent through moto's SES in this process, newest first; only those to `to` if given."""
+    views = [_message_view(message) for message in _ses_messages()]
+    if to is not None:
+        wanted = to.strip().lower()
+        views = [v for v in views if any(address.lower() == wanted for address in v["to"])]
+    views.reverse()  # moto appends: newest last
+    views.sort(key=lambda v: v["sent_at"] or "", reverse=True)  # stable across accounts and regions
+    return views

@@ -1,0 +1,316 @@
+"""The local stack's HTTP front: the emulated API Gateway, plus a few local-only routes.
+
+Every request goes to `Gateway.handle` (infra/local/gateway.py), except these local-only routes
+(GET only; they do not exist on the deployed API):
+- GET /openapi.json: the committed docs/openapi.json, or, without it, infra.openapi.build_document();
+- GET /docs: Swagger UI, from the swagger_ui_bundle package (works offline), persistAuthorization on;
+- GET /_local/outbox[?to=address]: the emails sent through SES so far, newest first;
+- GET /_local/health: {"status": "ok"}.
+
+Bodies larger than MAX_REQUEST_BYTES are refused with 413 before they are read (API Gateway has
+its own, larger limit; the functions refuse anything above definitions.MAX_BODY_BYTES themselves).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import mimetypes
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from infra import definitions as d
+from infra.local.gateway import Gateway, HttpResponse
+
+MAX_REQUEST_BYTES = 1024 * 1024
+OPENAPI_FILE = d.ROOT / "docs" / "openapi.json"
+SWAGGER_OPENAPI_PATH = "/docs/openapi-3.0.json"
+JSON = "application/json"
+
+Outbox = Callable[[str | None], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class FileResponse:
+    """A static file (Swagger UI's scripts, styles and icons): bytes, unlike the gateway's text bodies."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+Response = HttpResponse | FileResponse
+
+
+def error_response(status: int, code: str, message: str, request_id: str | None = None) -> HttpResponse:
+    request_id = request_id or str(uuid.uuid4())
+    return HttpResponse(
+        status,
+        {"Content-Type": JSON, "x-amzn-RequestId": request_id},
+        json.dumps(d.error_body(code, message, request_id)),
+    )
+
+
+def gateway_error(kind: str) -> HttpResponse:
+    """One of API Gateway's own answers (definitions.GATEWAY_RESPONSES), in the one error shape."""
+    response = d.GATEWAY_RESPONSES[kind]
+    return error_response(response.status, response.code, response.message)
+
+
+def json_response(status: int, value: Any) -> HttpResponse:
+    return HttpResponse(status, {"Content-Type": JSON}, json.dumps(value))
+
+
+def load_openapi_document() -> dict[str, Any] | None:
+    """The committed document, else one built from the handlers; None when neither can be had."""
+    if OPENAPI_FILE.is_file():
+        return dict(json.loads(OPENAPI_FILE.read_text()))
+    try:
+        from infra.openapi import build_document
+    except ImportError:
+        return None
+    return build_document()
+
+
+def openapi_30_view(document: dict[str, Any]) -> dict[str, Any]:
+    """The document in OpenAPI 3.0 form, for the bundled Swagger UI (4.15, which renders 3.0 only).
+
+    Rewrites the few JSON Schema 2020-12 forms our generated 3.1 document uses: `anyOf` with
+    `{"type": "null"}` and `type: [X, "null"]` become `nullable`, a schema's `examples` list its
+    `example`, `const` a one-value `enum`.
+    """
+    view = copy.deepcopy(document)
+    view["openapi"] = "3.0.3"
+    return dict(_schema_30(view))
+
+
+def _schema_30(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_schema_30(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _schema_30(value) for key, value in node.items()}
+    for keyword in ("anyOf", "oneOf"):
+        options = node.get(keyword)
+        if isinstance(options, list) and {"type": "null"} in options:
+            rest = [option for option in options if option != {"type": "null"}]
+            del node[keyword]
+            node["nullable"] = True
+            if len(rest) == 1 and "$ref" not in rest[0]:
+                node = {**rest[0], **node}
+            elif len(rest) == 1:
+                node["allOf"] = rest
+            else:
+                node[keyword] = rest
+    kind = node.get("type")
+    if isinstance(kind, list) and "null" in kind:
+        others = [k for k in kind if k != "null"]
+        node["nullable"] = True
+        node["type"] = others[0] if len(others) == 1 else others
+    if isinstance(node.get("examples"), list):  # a schema's (parameters' and media types' are maps)
+        examples = node.pop("examples")
+        if examples:
+            node.setdefault("example", examples[0])
+    if "const" in node:
+        node["enum"] = [node.pop("const")]
+    return node
+
+
+SWAGGER_PAGE = """<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8">
+    <title>Selfcare API (local stack)</title>
+    <link rel="stylesheet" type="text/css" href="/docs/swagger-ui.css" />
+    <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32" />
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="/docs/swagger-ui-bundle.js" charset="UTF-8"></script>
+    <script src="/docs/swagger-ui-standalone-preset.js" charset="UTF-8"></script>
+    <script>
+      window.onload = function () {
+        window.ui = SwaggerUIBundle({
+          url: "%(spec_url)s",
+          dom_id: "#swagger-ui",
+          deepLinking: true,
+          persistAuthorization: true,
+          presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+          plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+          layout: "StandaloneLayout"
+        });
+      };
+    </script>
+  </body>
+</html>
+"""
+
+
+def swagger_ui_directory() -> Path | None:
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    return Path(str(swagger_ui_path))
+
+
+class LocalApp:
+    """Routes one HTTP request: a local-only route, or the emulated API Gateway."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        outbox: Outbox,
+        openapi: Callable[[], dict[str, Any] | None] = load_openapi_document,
+    ) -> None:
+        self.gateway = gateway
+        self.outbox = outbox
+        self.openapi = openapi
+        self.swagger_dir = swagger_ui_directory()
+        self.local_routes: dict[str, Callable[[dict[str, str]], Response]] = {
+            "/openapi.json": lambda _: self._openapi(for_swagger=False),
+            SWAGGER_OPENAPI_PATH: lambda _: self._openapi(for_swagger=True),
+            "/docs": lambda _: self._swagger_page(),
+            "/docs/": lambda _: self._swagger_page(),
+            "/_local/outbox": self._outbox,
+            "/_local/health": lambda _: json_response(200, {"status": "ok"}),
+        }
+
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], body: str | None, query: dict[str, str], source_ip: str
+    ) -> Response:
+        if method in ("GET", "HEAD"):
+            local = self.local_routes.get(path)
+            if local is not None:
+                return local(query)
+            if path.startswith("/docs/"):
+                return self._swagger_file(path.removeprefix("/docs/"))
+        return self.gateway.handle(method, path, headers, body, query, source_ip)
+
+    def _openapi(self, for_swagger: bool) -> HttpResponse:
+        try:
+            document = self.openapi()
+        except Exception as error:  # noqa: BLE001 - the document generator is not ours: answer, do not crash
+            print(f"openapi: could not build the document: {type(error).__name__}: {error}", file=sys.stderr)
+            document = None
+        if document is None:
+            return error_response(503, "service_unavailable", "The OpenAPI document is not available yet.")
+        return json_response(200, openapi_30_view(document) if for_swagger else document)
+
+    def _swagger_page(self) -> HttpResponse:
+        if self.swagger_dir is None:
+            return error_response(503, "service_unavailable", "Swagger UI is not installed (swagger-ui-bundle).")
+        page = SWAGGER_PAGE % {"spec_url": SWAGGER_OPENAPI_PATH}
+        return HttpResponse(200, {"Content-Type": "text/html; charset=utf-8"}, page)
+
+    def _swagger_file(self, name: str) -> Response:
+        directory = self.swagger_dir
+        if directory is None or not name or "/" in name or name.startswith("."):
+            return gateway_error("MISSING_AUTHENTICATION_TOKEN")
+        file = directory / name
+        if not file.is_file():
+            return gateway_error("MISSING_AUTHENTICATION_TOKEN")
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type in ("application/javascript", JSON):
+            content_type += "; charset=utf-8"
+        return FileResponse(200, {"Content-Type": content_type, "Cache-Control": "max-age=3600"}, file.read_bytes())
+
+    def _outbox(self, query: dict[str, str]) -> HttpResponse:
+        return json_response(200, {"messages": self.outbox(query.get("to"))})
+
+
+class RequestHandler(BaseHTTPRequestHandler):
+    server: LocalHttpServer
+    server_version = "SelfcareLocal/1.0"
+
+    def _respond(self, response: Response) -> None:
+        payload = response.body if isinstance(response.body, bytes) else response.body.encode()
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+        self._status = response.status
+
+    def _body(self) -> str | HttpResponse | None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            return error_response(411, "length_required", "Send the body with a Content-Length.")
+        raw_length = self.headers.get("Content-Length")
+        if raw_length is None:
+            return None
+        try:
+            length = int(raw_length)
+            if length < 0:
+                raise ValueError
+        except ValueError:
+            self.close_connection = True
+            return gateway_error("BAD_REQUEST_BODY")
+        if length > MAX_REQUEST_BYTES:
+            self.close_connection = True  # the body stays unread: this connection cannot be reused
+            return gateway_error("REQUEST_TOO_LARGE")
+        if length == 0:
+            return None
+        try:
+            return self.rfile.read(length).decode("utf-8")
+        except UnicodeDecodeError:
+            return gateway_error("BAD_REQUEST_BODY")
+
+    def _handle(self) -> None:
+        started = time.monotonic()
+        self._status = 0
+        url = urlsplit(self.path)
+        body = self._body()
+        if isinstance(body, HttpResponse):
+            self._respond(body)
+        else:
+            headers: dict[str, str] = {}
+            for name, value in self.headers.items():
+                headers[name] = f"{headers[name]}, {value}" if name in headers else value
+            query = dict(parse_qsl(url.query, keep_blank_values=True))
+            try:
+                response = self.server.app.handle(
+                    self.command, url.path or "/", headers, body, query, self.client_address[0]
+                )
+            except Exception as error:  # noqa: BLE001 - one request's failure must not end the server
+                print(f"local stack: {type(error).__name__} on {self.command} {url.path}", file=sys.stderr)
+                response = gateway_error("DEFAULT_5XX")
+            self._respond(response)
+        if not self.server.quiet:
+            millis = (time.monotonic() - started) * 1000
+            # Path only: a query string may carry what should not be printed.
+            print(
+                f'{self.client_address[0]} "{self.command} {url.path}" {self._status} {millis:.0f}ms', file=sys.stderr
+            )
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _handle
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # _handle logs the path without its query string
+
+    def log_error(self, format: str, *args: Any) -> None:
+        print(f"{self.client_address[0]} {format % args}", file=sys.stderr)
+
+
+class LocalHttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], app: LocalApp, quiet: bool = False) -> None:
+        super().__init__(address, RequestHandler)
+        self.app = app
+        self.quiet = quiet
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
