@@ -30,6 +30,7 @@ LOCKFILE = ROOT / "uv.lock"
 # Built layers, by content hash, so that repeated synths (tests, several cdk.out directories) copy
 # instead of reinstalling.
 CACHE_DIR = ROOT / "build" / "layer-cache"
+CACHE_ENTRIES = 4
 
 # Lambda's manylinux target per architecture (Amazon Linux 2023: glibc 2.34, so manylinux_2_28 fits).
 UV_PYTHON_PLATFORM: dict[str, str] = {
@@ -220,11 +221,24 @@ def build_layer_cached(out_dir: Path, fingerprint: str | None = None) -> Path:
             staging.rename(cached)
         except OSError:  # another process built the same layer meanwhile
             shutil.rmtree(staging, ignore_errors=True)
+        _prune_cache(keep=cached)
     python_dir = Path(out_dir) / "python"
     if python_dir.exists():
         shutil.rmtree(python_dir)
     shutil.copytree(cached / "python", python_dir)
     return python_dir
+
+
+def _prune_cache(keep: Path, entries: int = CACHE_ENTRIES) -> None:
+    """Keep the newest few builds (sources change often while developing), always including `keep`."""
+    builds = sorted(
+        (p for p in CACHE_DIR.iterdir() if p.is_dir() and (p / "python").is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in builds[entries:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def layer_size_bytes(path: Path) -> int:
