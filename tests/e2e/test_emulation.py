@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import time
 import zipfile
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from moto import mock_aws
 
 from infra import definitions as d
 from infra.local import emulation
+from infra.local.moto_server import configure_moto, point_environment_at, start_moto
 from infra.local.resources import create_resources
 
 REGION = "eu-west-3"
@@ -129,6 +131,31 @@ def test_the_lambda_invoke_integration_and_a_handler_error(aws: boto3.Session, r
     assert described["status"] == "SUCCEEDED", described
     caught = json.loads(described["output"])["error"]
     assert json.loads(caught["Cause"])["errorType"] == "ValueError"
+
+
+def test_in_server_mode_as_the_local_stack_runs_it(runner: None) -> None:
+    # Given moto's server in this process, configured and pointed at as `python -m infra.local` does
+    saved = dict(os.environ)
+    moto = start_moto(port=0)
+    try:
+        point_environment_at(moto)
+        configure_moto(moto)  # without it, moto would answer the input as the output without running anything
+        session = boto3.Session(region_name=REGION)
+        arn = _function(session, "selfcare-server-mode")
+        emulation.install_lambda_task_runner({"selfcare-server-mode": lambda event, context: {"seen": event["n"]}})
+        definition = {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": arn, "End": True}}}
+
+        # When a state machine calls the function (moto's interpreter goes through localhost:MOTO_PORT)
+        described = _run(session, definition, {"n": 7})
+
+        # Then the in-process handler answered
+        assert described["status"] == "SUCCEEDED", described
+        assert json.loads(described["output"]) == {"seen": 7}
+    finally:
+        configure_moto(moto, {"stepfunctions": {"execute_state_machine": False}})
+        moto.stop()
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def test_direct_invoke_and_uninstall(aws: boto3.Session) -> None:
