@@ -7,6 +7,7 @@ and the ratio is taken within the same run.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -19,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# The in-process part keeps quiet; the cold-start children log as in production (captured).
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "11"))
 TARGET_COLD_RATIO = 1.3
 TARGET_LAYER_MB = 10.0

@@ -237,9 +237,11 @@ def environment_for(function: Function, table_names: dict[str, str], grant_value
 
 @dataclass(frozen=True)
 class GatewayResponse:
-    """A response API Gateway itself gives (no Lambda reached), in Selfcare's one error shape."""
+    """A response API Gateway itself gives (no Lambda reached), in Selfcare's one error shape.
 
-    status: int
+    `status` None keeps the status API Gateway chose (the DEFAULT_* families cover several)."""
+
+    status: int | None
     code: str
     message: str
 
@@ -251,9 +253,10 @@ GATEWAY_RESPONSES: dict[str, GatewayResponse] = {
     "BAD_REQUEST_BODY": GatewayResponse(400, "bad_request", "The request body is not valid."),
     "REQUEST_TOO_LARGE": GatewayResponse(413, "payload_too_large", "The request body is too large."),
     "THROTTLED": GatewayResponse(429, "too_many_requests", "Too many requests."),
+    "WAF_FILTERED": GatewayResponse(403, "forbidden", "The request was blocked."),
     "MISSING_AUTHENTICATION_TOKEN": GatewayResponse(404, "not_found", "No such route."),
-    "DEFAULT_4XX": GatewayResponse(400, "bad_request", "The request could not be processed."),
-    "DEFAULT_5XX": GatewayResponse(500, "internal_error", "Internal error."),
+    "DEFAULT_4XX": GatewayResponse(None, "request_refused", "The request was refused."),
+    "DEFAULT_5XX": GatewayResponse(None, "internal_error", "Internal error."),
 }
 
 

@@ -35,7 +35,7 @@ _PLACEHOLDER_ENV = {
 
 
 def build_document() -> dict[str, Any]:
-    from infra.local.gateway import load_handler  # noqa: PLC0415 - imports the handlers
+    from infra.local.gateway import load_handler
 
     for name, value in _PLACEHOLDER_ENV.items():
         os.environ.setdefault(name, value)

@@ -73,10 +73,11 @@ class Gateway:
         self.handlers = handlers if handlers is not None else {f.name: load_handler(f) for f in d.FUNCTIONS}
         self.routes = [(route, _pattern(route.path)) for route in d.ROUTES]
 
-    def _gateway_response(self, kind: str, request_id: str) -> HttpResponse:
+    def _gateway_response(self, kind: str, request_id: str, status: int | None = None) -> HttpResponse:
+        """API Gateway's own answer; `status` for the DEFAULT_* families, which keep the status."""
         response = d.GATEWAY_RESPONSES[kind]
         return HttpResponse(
-            response.status,
+            response.status or status or (500 if kind == "DEFAULT_5XX" else 400),
             {"Content-Type": "application/json", "x-amzn-RequestId": request_id},
             json.dumps(d.error_body(response.code, response.message, request_id)),
         )
@@ -183,8 +184,8 @@ class Gateway:
         function = d.function_named(function_name)
         try:
             result = self.handlers[function_name].lambda_handler(event, self._context(function))
-        except Exception:  # noqa: BLE001 - a crashed Lambda is a 5xx, as in API Gateway
-            return self._gateway_response("DEFAULT_5XX", request_id)
+        except Exception:  # noqa: BLE001 - a crashed Lambda is a 502, as in API Gateway
+            return self._gateway_response("DEFAULT_5XX", request_id, status=502)
         headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
         for name, values_ in (result.get("multiValueHeaders") or {}).items():
             headers[str(name)] = ", ".join(str(v) for v in values_)

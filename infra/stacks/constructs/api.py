@@ -132,7 +132,7 @@ class Api(Construct):
             self.api.add_gateway_response(
                 f"GatewayResponse{response_type}",
                 type=aws_apigateway.ResponseType.of(response_type),
-                status_code=str(response.status),
+                status_code=str(response.status) if response.status is not None else None,
                 templates={"application/json": gateway_response_template(response)},
             )
 
