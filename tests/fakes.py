@@ -8,6 +8,8 @@ from typing import Any
 from selfcare.auth.tokens import SigningKey
 from selfcare.ports.notifications import Notification
 
+from infra.scripts.rotate_signing_key import generate_signing_key
+
 
 class InMemoryNotifier:
     def __init__(self) -> None:
@@ -29,11 +31,12 @@ class FixedClock:
 
 
 class StaticKeys:
-    """Signing key and JWKS from infra.local.resources.new_signing_key()."""
+    """A generated signing key and its JWKS (infra.scripts.rotate_signing_key.generate_signing_key)."""
 
-    def __init__(self, secret: dict[str, str], jwk: dict[str, Any]) -> None:
-        self.key = SigningKey(kid=secret["kid"], private_key_pem=secret["private_key"])
-        self.jwks = {jwk["kid"]: jwk}
+    def __init__(self) -> None:
+        generated = generate_signing_key()
+        self.key = SigningKey(kid=generated.kid, private_key_pem=generated.private_key_pem)
+        self.jwks: dict[str, Any] = {generated.kid: generated.jwk}
         self.fetches = 0
 
     def signing_key(self) -> SigningKey:

@@ -7,16 +7,12 @@ never committed, the SES sender verified so that moto keeps every message sent (
 
 from __future__ import annotations
 
-import base64
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from infra import definitions as d
+from infra.scripts.rotate_signing_key import rotate
 
 LOCAL_SENDER = "no-reply@selfcare.local"
 
@@ -79,25 +75,6 @@ def create_table_request(table: d.Table, name: str) -> dict[str, Any]:
     return request
 
 
-def new_signing_key() -> tuple[dict[str, str], dict[str, str]]:
-    """A fresh Ed25519 key: the secret's JSON value and the public JWK."""
-    private = Ed25519PrivateKey.generate()
-    kid = uuid.uuid4().hex
-    pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    raw_public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    jwk = {
-        "kty": "OKP",
-        "crv": "Ed25519",
-        "x": base64.urlsafe_b64encode(raw_public).rstrip(b"=").decode(),
-        "kid": kid,
-        "alg": "EdDSA",
-        "use": "sig",
-    }
-    return {"kid": kid, "private_key": pem}, jwk
-
-
 def create_resources(session: Any, prefix: str = "selfcare-local") -> LocalResources:
     """Create every resource on the moto endpoint that `session` (a boto3 Session) points at."""
     dynamodb = session.client("dynamodb")
@@ -110,13 +87,12 @@ def create_resources(session: Any, prefix: str = "selfcare-local") -> LocalResou
             dynamodb.update_time_to_live(
                 TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
             )
-    secret_value, jwk = new_signing_key()
-    session.client("secretsmanager").create_secret(
-        Name=d.SIGNING_KEY_SECRET_NAME, SecretString=json.dumps(secret_value)
-    )
-    session.client("ssm").put_parameter(
-        Name=d.PUBLIC_KEYS_PARAMETER_NAME, Type="String", Value=json.dumps({"keys": [jwk]}), Overwrite=True
-    )
+    # As the CDK stack creates them (an empty secret, an empty JWKS), then the same key generation
+    # as `make deploy` runs: the key is generated here, at each start, and never committed.
+    secretsmanager, ssm = session.client("secretsmanager"), session.client("ssm")
+    secretsmanager.create_secret(Name=d.SIGNING_KEY_SECRET_NAME)
+    ssm.put_parameter(Name=d.PUBLIC_KEYS_PARAMETER_NAME, Type="String", Value=json.dumps({"keys": []}))
+    rotate(secretsmanager, ssm)
     session.client("ses").verify_email_identity(EmailAddress=LOCAL_SENDER)
     return LocalResources(
         table_names=names,

@@ -6,14 +6,13 @@ from selfcare.auth.policy import PrincipalType, StaffRole
 from selfcare.auth.tokens import AccessClaims, RefreshToken, TokenIssuer, TokenVerifier, digest
 from selfcare.errors import Unauthenticated
 
-from infra.local.resources import new_signing_key
 from tests.fakes import StaticKeys
 
 NOW = 1_800_000_000
 
 
 def _pair() -> tuple[TokenIssuer, TokenVerifier, StaticKeys]:
-    keys = StaticKeys(*new_signing_key())
+    keys = StaticKeys()
     return TokenIssuer(keys, "selfcare", "selfcare-api", 900), TokenVerifier(keys, "selfcare", "selfcare-api"), keys
 
 
