@@ -197,7 +197,8 @@ class LocalApp:
     def _openapi(self, for_swagger: bool) -> HttpResponse:
         try:
             document = self.openapi()
-        except Exception as error:  # noqa: BLE001 - the document generator is not ours: answer, do not crash
+        # Not ours: answer, do not crash (build_document raises SystemExit when handlers and ROUTES differ).
+        except (Exception, SystemExit) as error:  # noqa: BLE001
             print(f"openapi: could not build the document: {type(error).__name__}: {error}", file=sys.stderr)
             document = None
         if document is None:
