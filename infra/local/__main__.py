@@ -27,7 +27,6 @@ from types import FrameType
 from typing import Any
 
 from infra import definitions as d
-from infra.local.moto_server import MotoStartError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000
@@ -184,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         threading.Event().wait()  # until a signal raises Stop
     except Stop:
         pass
-    except (OSError, MotoStartError) as error:  # a port in use, typically
+    except OSError as error:  # a port in use, typically (MotoStartError is one)
         print(f"local stack: {error}", file=sys.stderr)
         return 1
     finally:

@@ -26,8 +26,8 @@ FAKE_CREDENTIALS = {
 MOTO_CONFIG: dict[str, Any] = {"stepfunctions": {"execute_state_machine": True}}
 
 
-class MotoStartError(RuntimeError):
-    pass
+class MotoStartError(OSError):
+    """moto's server could not start (its port is taken, typically)."""
 
 
 class _MotoServer(ThreadedMotoServer):

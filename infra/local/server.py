@@ -58,10 +58,13 @@ def error_response(status: int, code: str, message: str, request_id: str | None 
     )
 
 
-def gateway_error(kind: str) -> HttpResponse:
-    """One of API Gateway's own answers (definitions.GATEWAY_RESPONSES), in the one error shape."""
+def gateway_error(kind: str, status: int | None = None) -> HttpResponse:
+    """One of API Gateway's own answers (definitions.GATEWAY_RESPONSES), in the one error shape.
+
+    The DEFAULT_* families keep the status of the case (`status`; else 500 for 5XX, 400 for 4XX)."""
     response = d.GATEWAY_RESPONSES[kind]
-    return error_response(response.status, response.code, response.message)
+    chosen = response.status or status or (500 if kind == "DEFAULT_5XX" else 400)
+    return error_response(chosen, response.code, response.message)
 
 
 def json_response(status: int, value: Any) -> HttpResponse:
