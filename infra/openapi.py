@@ -58,7 +58,7 @@ def build_document() -> dict[str, Any]:
     declared = {(method.lower(), path) for path, ops in document["paths"].items() for method in ops}
     defined = {(route.method.lower(), route.path) for route in d.ROUTES}
     if declared != defined:
-        raise SystemExit(f"handlers and definitions.ROUTES differ: {sorted(declared ^ defined)}")
+        raise ValueError(f"handlers and definitions.ROUTES differ: {sorted(declared ^ defined)}")
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for route in d.ROUTES:
         operation = document["paths"][route.path][route.method.lower()]

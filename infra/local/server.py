@@ -13,7 +13,6 @@ its own, larger limit; the functions refuse anything above definitions.MAX_BODY_
 
 from __future__ import annotations
 
-import copy
 import json
 import mimetypes
 import sys
@@ -31,7 +30,7 @@ from infra.local.gateway import Gateway, HttpResponse
 
 MAX_REQUEST_BYTES = 1024 * 1024
 OPENAPI_FILE = d.ROOT / "docs" / "openapi.json"
-SWAGGER_OPENAPI_PATH = "/docs/openapi-3.0.json"
+SWAGGER_OPENAPI_PATH = "/openapi.json"
 JSON = "application/json"
 
 Outbox = Callable[[str | None], list[dict[str, Any]]]
@@ -80,50 +79,6 @@ def load_openapi_document() -> dict[str, Any] | None:
     except ImportError:
         return None
     return build_document()
-
-
-def openapi_30_view(document: dict[str, Any]) -> dict[str, Any]:
-    """The document in OpenAPI 3.0 form, for the bundled Swagger UI (4.15, which renders 3.0 only).
-
-    Rewrites the few JSON Schema 2020-12 forms our generated 3.1 document uses: `anyOf` with
-    `{"type": "null"}` and `type: [X, "null"]` become `nullable`, a schema's `examples` list its
-    `example`, `const` a one-value `enum`.
-    """
-    view = copy.deepcopy(document)
-    view["openapi"] = "3.0.3"
-    return dict(_schema_30(view))
-
-
-def _schema_30(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_schema_30(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    node = {key: _schema_30(value) for key, value in node.items()}
-    for keyword in ("anyOf", "oneOf"):
-        options = node.get(keyword)
-        if isinstance(options, list) and {"type": "null"} in options:
-            rest = [option for option in options if option != {"type": "null"}]
-            del node[keyword]
-            node["nullable"] = True
-            if len(rest) == 1 and "$ref" not in rest[0]:
-                node = {**rest[0], **node}
-            elif len(rest) == 1:
-                node["allOf"] = rest
-            else:
-                node[keyword] = rest
-    kind = node.get("type")
-    if isinstance(kind, list) and "null" in kind:
-        others = [k for k in kind if k != "null"]
-        node["nullable"] = True
-        node["type"] = others[0] if len(others) == 1 else others
-    if isinstance(node.get("examples"), list):  # a schema's (parameters' and media types' are maps)
-        examples = node.pop("examples")
-        if examples:
-            node.setdefault("example", examples[0])
-    if "const" in node:
-        node["enum"] = [node.pop("const")]
-    return node
 
 
 SWAGGER_PAGE = """<!DOCTYPE html>
@@ -178,8 +133,7 @@ class LocalApp:
         self.openapi = openapi
         self.swagger_dir = swagger_ui_directory()
         self.local_routes: dict[str, Callable[[dict[str, str]], Response]] = {
-            "/openapi.json": lambda _: self._openapi(for_swagger=False),
-            SWAGGER_OPENAPI_PATH: lambda _: self._openapi(for_swagger=True),
+            "/openapi.json": lambda _: self._openapi(),
             "/docs": lambda _: self._swagger_page(),
             "/docs/": lambda _: self._swagger_page(),
             "/_local/outbox": self._outbox,
@@ -197,16 +151,16 @@ class LocalApp:
                 return self._swagger_file(path.removeprefix("/docs/"))
         return self.gateway.handle(method, path, headers, body, query, source_ip)
 
-    def _openapi(self, for_swagger: bool) -> HttpResponse:
+    def _openapi(self) -> HttpResponse:
         try:
             document = self.openapi()
-        # Not ours: answer, do not crash (build_document raises SystemExit when handlers and ROUTES differ).
-        except (Exception, SystemExit) as error:  # noqa: BLE001
+        # Answer, do not crash (build_document raises ValueError when handlers and ROUTES differ).
+        except Exception as error:  # noqa: BLE001
             print(f"openapi: could not build the document: {type(error).__name__}: {error}", file=sys.stderr)
             document = None
         if document is None:
             return error_response(503, "service_unavailable", "The OpenAPI document is not available yet.")
-        return json_response(200, openapi_30_view(document) if for_swagger else document)
+        return json_response(200, document)
 
     def _swagger_page(self) -> HttpResponse:
         if self.swagger_dir is None:

@@ -243,9 +243,6 @@ def test_the_openapi_document_is_served(client: Client) -> None:
     document = reply.json()
     assert document["openapi"].startswith("3.")
     assert {route.path for route in d.ROUTES} <= set(document["paths"])
-    # The bundled Swagger UI (4.x) reads OpenAPI 3.0: it gets the same document in that form
-    view = client.call("GET", "/docs/openapi-3.0.json").json()
-    assert view["openapi"] == "3.0.3" and set(view["paths"]) == set(document["paths"])
 
 
 def test_health(client: Client) -> None:

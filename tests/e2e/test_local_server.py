@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openapi_spec_validator import OpenAPIV30SpecValidator
+from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from infra import definitions as d
 from infra.local import server
 from infra.local.gateway import HttpResponse
-from infra.local.server import LocalApp, openapi_30_view
+from infra.local.server import LocalApp
 
 
 class RecordingGateway:
@@ -63,36 +63,11 @@ def test_without_the_committed_file_the_document_is_built(monkeypatch: pytest.Mo
     assert {route.path for route in d.ROUTES} <= set(document["paths"])
 
 
-def test_the_swagger_view_is_valid_openapi_3_0() -> None:
+def test_the_served_document_is_valid_openapi_3_1() -> None:
     document = server.load_openapi_document()
     assert document is not None
-    view = openapi_30_view(document)
-    assert view["openapi"] == "3.0.3"
-    assert list(OpenAPIV30SpecValidator(view).iter_errors()) == []
-    assert document["openapi"].startswith("3.1")  # the original is untouched
-
-
-def test_openapi_30_view_rewrites_nullable_examples_and_const() -> None:
-    document = {
-        "openapi": "3.1.0",
-        "components": {
-            "schemas": {
-                "A": {
-                    "properties": {
-                        "x": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "X"},
-                        "y": {"anyOf": [{"$ref": "#/components/schemas/B"}, {"type": "null"}]},
-                        "z": {"type": ["integer", "null"], "examples": [3, 4]},
-                        "k": {"const": "fixed"},
-                    }
-                }
-            }
-        },
-    }
-    properties = openapi_30_view(document)["components"]["schemas"]["A"]["properties"]
-    assert properties["x"] == {"type": "string", "nullable": True, "title": "X"}
-    assert properties["y"] == {"nullable": True, "allOf": [{"$ref": "#/components/schemas/B"}]}
-    assert properties["z"] == {"type": "integer", "nullable": True, "example": 3}
-    assert properties["k"] == {"enum": ["fixed"]}
+    assert document["openapi"] == "3.1.0"
+    assert list(OpenAPIV31SpecValidator(document).iter_errors()) == []
 
 
 def test_swagger_files_are_served_and_nothing_else() -> None:
