@@ -18,6 +18,7 @@ from selfcare.dal.dynamo import (
     ConditionFailed,
     Item,
     RawItem,
+    batch_get,
     client,
     from_raw,
     key,
@@ -115,15 +116,7 @@ class CredentialsRepository:
     # Reads -----------------------------------------------------------------------------------
     def lookup(self, login_keys: list[str], source_ip: str, now: int) -> Lookup:
         """One BatchGetItem: the login keys and the source address's throttle counter."""
-        wanted = [*login_keys, address_key(source_ip)]
-        request: dict[str, Any] = {self.table: {"Keys": [key(pk=k) for k in wanted], "ConsistentRead": True}}
-        found: dict[str, Item] = {}
-        while request:
-            response = client().batch_get_item(RequestItems=request)
-            for raw in response["Responses"].get(self.table, []):
-                item = from_raw(raw)
-                found[item["pk"]] = item
-            request = response.get("UnprocessedKeys") or {}
+        found = batch_get(self.table, [*login_keys, address_key(source_ip)])
         principals = {k: found[k]["principal_id"] for k in login_keys if k in found}
         throttle = live(found.get(address_key(source_ip)), now)
         address = (

@@ -116,6 +116,31 @@ def is_condition_failure(error: ClientError) -> bool:
     return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
 
 
+def batch_get(table: str, pks: list[str]) -> dict[str, Item]:
+    """Items by partition key (`pk`), strongly consistent, in one BatchGetItem (retrying what DynamoDB
+    left unprocessed)."""
+    request: dict[str, Any] = {table: {"Keys": [key(pk=pk) for pk in pks], "ConsistentRead": True}}
+    found: dict[str, Item] = {}
+    while request:
+        response = client().batch_get_item(RequestItems=request)
+        for raw in response["Responses"].get(table, []):
+            item = from_raw(raw)
+            found[item["pk"]] = item
+        request = response.get("UnprocessedKeys") or {}
+    return found
+
+
+def query_all(**kwargs: Any) -> list[Item]:
+    """Every item a Query returns, following its pages."""
+    items: list[Item] = []
+    while True:
+        response = client().query(**kwargs)
+        items.extend(from_raw(raw) for raw in response.get("Items", []))
+        if "LastEvaluatedKey" not in response:
+            return items
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def live(item: Item | None, now: int, attribute: str = "expires_at") -> Item | None:
     """An item past its expiry is treated as absent: DynamoDB's TTL deletion lags by hours."""
     if item is None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from selfcare.auth.models import AuditEntry, CustomerConnection, StaffConnection
 from selfcare.clock import add_months, epoch
-from selfcare.dal.dynamo import Item, RawItem, client, from_raw, to_raw, values
+from selfcare.dal.dynamo import Item, RawItem, client, query_all, to_raw, values
 
 RETENTION_MONTHS = 12
 
@@ -88,17 +87,10 @@ class LogsRepository:
         return self._query(self.audit_table, "subject", subject, now)
 
     def _query(self, table: str, key_name: str, key_value: str, now: int) -> list[Item]:
-        items: list[Item] = []
-        kwargs: dict[str, Any] = {
-            "TableName": table,
-            "KeyConditionExpression": f"{key_name} = :k",
+        return query_all(
+            TableName=table,
+            KeyConditionExpression=f"{key_name} = :k",
             # Past expiry means gone, even before DynamoDB's TTL deletion catches up.
-            "FilterExpression": "expires_at > :now",
-            "ExpressionAttributeValues": values(k=key_value, now=now),
-        }
-        while True:
-            response = client().query(**kwargs)
-            items.extend(from_raw(raw) for raw in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            FilterExpression="expires_at > :now",
+            ExpressionAttributeValues=values(k=key_value, now=now),
+        )

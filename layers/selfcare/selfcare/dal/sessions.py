@@ -9,19 +9,19 @@ Reads treat an item past `expires_at` as absent, whatever TTL deletion has done 
 
 from __future__ import annotations
 
-from typing import Any
-
 from selfcare.auth.models import Grant, RecoveryToken, Session
 from selfcare.auth.policy import PrincipalType, StaffRole
 from selfcare.dal.dynamo import (
     ConditionFailed,
     Item,
     RawItem,
+    batch_get,
     client,
     from_raw,
     is_condition_failure,
     key,
     live,
+    query_all,
     to_raw,
     values,
 )
@@ -109,15 +109,7 @@ class SessionsRepository:
 
     def session_and_grant(self, session_id: str, grant_id: str | None, now: int) -> tuple[Session | None, Grant | None]:
         """The authorizer's one read: the session, and the grant the request names (if any)."""
-        keys = [session_key(session_id)] + ([grant_key(grant_id)] if grant_id else [])
-        request: dict[str, Any] = {self.table: {"Keys": [key(pk=k) for k in keys], "ConsistentRead": True}}
-        found: dict[str, Item] = {}
-        while request:
-            response = client().batch_get_item(RequestItems=request)
-            for raw in response["Responses"].get(self.table, []):
-                item = from_raw(raw)
-                found[item["pk"]] = item
-            request = response.get("UnprocessedKeys") or {}
+        found = batch_get(self.table, [session_key(session_id)] + ([grant_key(grant_id)] if grant_id else []))
         session_item = live(found.get(session_key(session_id)), now)
         grant_item = live(found.get(grant_key(grant_id)), now) if grant_id else None
         session = _session(session_item) if session_item and session_item.get("kind") == "session" else None
@@ -164,21 +156,14 @@ class SessionsRepository:
         }
 
     def _by_principal(self, principal: str, kind: str, now: int) -> list[Item]:
-        items: list[Item] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": BY_PRINCIPAL,
-            "KeyConditionExpression": "principal = :p",
-            "FilterExpression": "kind = :kind AND expires_at > :now AND revoked = :false",
-            "ExpressionAttributeValues": values(p=principal, kind=kind, now=now, false=False),
-            "ScanIndexForward": False,
-        }
-        while True:
-            response = client().query(**kwargs)
-            items.extend(from_raw(raw) for raw in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return query_all(
+            TableName=self.table,
+            IndexName=BY_PRINCIPAL,
+            KeyConditionExpression="principal = :p",
+            FilterExpression="kind = :kind AND expires_at > :now AND revoked = :false",
+            ExpressionAttributeValues=values(p=principal, kind=kind, now=now, false=False),
+            ScanIndexForward=False,
+        )
 
     def live_sessions(self, principal: str, now: int) -> list[Session]:
         return [_session(item) for item in self._by_principal(principal, "session", now)]
