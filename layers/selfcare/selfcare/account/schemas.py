@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from selfcare.account.models import CustomerProfile, CustomerType
+from selfcare.api.schema import Schema
 
 
-class AddressView(BaseModel):
+class AddressView(Schema):
     line1: str
     line2: str | None = None
     postal_code: str
@@ -15,13 +16,13 @@ class AddressView(BaseModel):
     country: str = Field(description="ISO 3166-1 alpha-2")
 
 
-class SalesRepresentativeView(BaseModel):
+class SalesRepresentativeView(Schema):
     name: str
     email: str | None = None
     phone: str | None = None
 
 
-class AccountView(BaseModel):
+class AccountView(Schema):
     account_number: str
     customer_type: CustomerType
     last_name: str | None

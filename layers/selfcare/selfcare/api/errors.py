@@ -17,9 +17,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
     ResponseValidationError,
 )
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from selfcare import errors
+from selfcare.api.schema import Schema
 from selfcare.observability import logger
 
 STATUS: dict[type[errors.DomainError], HTTPStatus] = {
@@ -44,20 +45,20 @@ def status_of(error: errors.DomainError) -> HTTPStatus:
     return HTTPStatus.BAD_REQUEST
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Schema):
     loc: list[str | int] = Field(description="Where the problem is: ['body', 'field'], ['path', 'id'], ...")
     message: str
     type: str
 
 
-class ErrorContent(BaseModel):
+class ErrorContent(Schema):
     code: str = Field(description="Stable machine-readable error code")
     message: str = Field(description="Human-readable explanation")
     request_id: str | None = None
     details: list[ErrorDetail] | None = None
 
 
-class Error(BaseModel):
+class Error(Schema):
     """Selfcare's one error shape."""
 
     error: ErrorContent

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from selfcare.api.schema import Schema
 from selfcare.auth.policy import StaffRole
 from selfcare.types import CustomerId, LoginId, OpaqueId, Password
 
 
-class Request(BaseModel):
+class Request(Schema):
     """Writes refuse unknown fields."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class LoginRequest(Request):
@@ -65,7 +66,7 @@ class GrantRequest(Request):
     duration_minutes: int = Field(60, ge=5, le=480)
 
 
-class TokenResponse(BaseModel):
+class TokenResponse(Schema):
     access_token: str
     token_type: str = "Bearer"  # noqa: S105 - the scheme, not a secret
     expires_in: int = Field(description="Seconds until the access token expires")
@@ -73,11 +74,11 @@ class TokenResponse(BaseModel):
     session_id: str
 
 
-class AcceptedResponse(BaseModel):
+class AcceptedResponse(Schema):
     message: str
 
 
-class SessionView(BaseModel):
+class SessionView(Schema):
     session_id: str
     created_at: str
     last_used_at: str | None
@@ -85,15 +86,15 @@ class SessionView(BaseModel):
     current: bool
 
 
-class SessionsResponse(BaseModel):
+class SessionsResponse(Schema):
     sessions: list[SessionView]
 
 
-class LoginIdResponse(BaseModel):
+class LoginIdResponse(Schema):
     login_id: str
 
 
-class GrantView(BaseModel):
+class GrantView(Schema):
     grant_id: OpaqueId
     customer_id: str
     role: StaffRole
@@ -102,5 +103,5 @@ class GrantView(BaseModel):
     expires_at: datetime
 
 
-class GrantsResponse(BaseModel):
+class GrantsResponse(Schema):
     grants: list[GrantView]

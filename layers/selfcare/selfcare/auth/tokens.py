@@ -12,12 +12,13 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import jwt
+from typing import TYPE_CHECKING, Any, Protocol
 
 from selfcare.auth.policy import Caller, PrincipalType, StaffRole
 from selfcare.errors import Unauthenticated
+
+if TYPE_CHECKING:
+    import jwt
 
 ALGORITHM = "EdDSA"
 
@@ -68,6 +69,10 @@ class TokenIssuer:
         self.ttl_seconds = ttl_seconds
 
     def issue(self, claims: AccessClaims, now: int) -> str:
+        # JWT and its crypto backend load on first use only (~100 ms): routes that issue or verify no
+        # token do not pay for them at cold start (STYLE.md 9).
+        import jwt
+
         key = self._keys.signing_key()
         payload: dict[str, Any] = {
             "iss": self._issuer,
@@ -97,6 +102,8 @@ class TokenVerifier:
         self._resolved: dict[str, jwt.PyJWK] = {}
 
     def _key(self, kid: str) -> jwt.PyJWK:
+        import jwt
+
         if kid not in self._resolved:
             jwks = self._keys.public_keys()
             if kid not in jwks:
@@ -107,6 +114,8 @@ class TokenVerifier:
         return self._resolved[kid]
 
     def verify(self, token: str) -> AccessClaims:
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
             kid = header.get("kid")
