@@ -9,6 +9,12 @@ subsegments we do not need yet. docs/decisions.md, 2026-11-22.
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
 metrics = Metrics()
+
+
+def count(name: str) -> None:
+    """One occurrence of an event worth a CloudWatch metric (published by the handler's log_metrics)."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)

@@ -7,7 +7,7 @@ transaction: a failure midway leaves nothing half-done.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from selfcare.api.context import RequestInfo
@@ -53,7 +53,7 @@ from selfcare.errors import (
     TooManyRequests,
 )
 from selfcare.identifiers import IdentifierKind, customer_lookup_keys, normalize_email, normalize_phone
-from selfcare.observability import logger
+from selfcare.observability import count, logger
 from selfcare.ports.notifications import Notification, Notifier
 
 NO_PRINCIPAL = "-"  # looked up when no identifier matched, so every login costs the same reads
@@ -130,6 +130,7 @@ class AuthService:
         principal_id = next((lookup.principals[k] for k in keys if k in lookup.principals), NO_PRINCIPAL)
         if lookup.address.blocked_until > t:
             transact([self.logs.connection_op(self._connection(principal_type, login_used, None, False, now), now)])
+            count("LoginRefusedForSourceAddress")
             raise TooManyRequests(lookup.address.blocked_until - t)
         # Read 2: the credential (also when nothing matched: same reads, same hashing work).
         credential = self.credentials.get(principal_id)
@@ -155,6 +156,7 @@ class AuthService:
             "login succeeded",
             extra={"principal_type": principal_type.value, "session_id": session.session_id},
         )
+        count("LoginSucceeded")
         return self._tokens(session, t, refresh)
 
     def _record_failure(
@@ -191,6 +193,7 @@ class AuthService:
         )
         transact(ops)
         logger.info("login failed", extra={"principal_type": principal_type.value})
+        count("LoginFailed")
 
     def _connection(
         self,
@@ -285,6 +288,7 @@ class AuthService:
     def _revoke_for_reuse(self, session: Session, request: RequestInfo, now: datetime) -> None:
         at = iso(now)
         logger.warning("refresh token reused: session revoked", extra={"session_id": session.session_id})
+        count("RefreshTokenReused")
         transact(
             [
                 self.sessions.revoke_op(session.session_id, session.principal_key, at),
@@ -432,7 +436,7 @@ class AuthService:
         if session is None:
             raise InvalidCredentials()
         # The password is new: whatever expiry the session carried is over.
-        fresh = Session(**{**session.__dict__, "password_expired": False})
+        fresh = replace(session, password_expired=False)
         return self._tokens(fresh, t, auth_time=t)
 
     def forgot_password(self, identifier: str, request: RequestInfo) -> None:
@@ -541,17 +545,14 @@ class AuthService:
         phone = normalize_phone(credential.phone) if credential.phone else None
         if credential.phone and phone is None:
             raise InvalidInput([FieldProblem(("body", "phone"), "Not a valid phone number.", "invalid_phone")])
-        stored = Credential(
-            **{
-                **credential.__dict__,
-                "phone": phone,
-                "email": normalize_email(credential.email) if credential.email else None,
-                "professional_email": normalize_email(credential.professional_email)
-                if credential.professional_email
-                else None,
-                "password_hash": self.passwords.hash(password),
-                "password_changed_at": epoch(self.clock.now()),
-            }
+        professional_email = credential.professional_email
+        stored = replace(
+            credential,
+            phone=phone,
+            email=normalize_email(credential.email) if credential.email else None,
+            professional_email=normalize_email(professional_email) if professional_email else None,
+            password_hash=self.passwords.hash(password),
+            password_changed_at=epoch(self.clock.now()),
         )
         try:
             self.credentials.create(stored)
