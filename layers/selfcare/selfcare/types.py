@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 CustomerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 StaffId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -20,3 +20,34 @@ E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 OpaqueId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 # Passwords are length-limited here; the policy (length, common passwords) is in selfcare.auth.passwords.
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn check digit (ISO/IEC 7812) of a string of digits holds (ICCIDs end with one)."""
+    if not digits.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _check_iccid(value: str) -> str:
+    if not luhn_valid(value):
+        raise ValueError("the ICCID's check digit (Luhn) is not valid")
+    return value
+
+
+# SIM card number (ITU-T E.118): 19 or 20 digits, "89" (telecom) first, Luhn check digit last.
+Iccid = Annotated[
+    str,
+    BeforeValidator(lambda value: value.replace(" ", "") if isinstance(value, str) else value),
+    StringConstraints(pattern=r"^89[0-9]{17,18}$"),
+    AfterValidator(_check_iccid),
+]
+# Identifiers of lines and of the things under them (boxes, mailboxes, packs).
+LineId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
