@@ -106,3 +106,17 @@ class InvalidInput(DomainError):
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"
     message = "The request body is too large."
+
+class ProvisioningUnavailable(DomainError):
+    """The network provisioning system failed transiently (timeout, unavailable): retry later."""
+
+    code = "provisioning_unavailable"
+    message = "The network could not apply the change now: try again later."
+
+
+class ProvisioningRefused(DomainError):
+    """The network provisioning system refused the change for good."""
+
+    code = "provisioning_refused"
+    message = "The network refused the change."
+

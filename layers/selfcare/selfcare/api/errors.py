@@ -35,6 +35,8 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.Conflict: HTTPStatus.CONFLICT,
     errors.TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
     errors.PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    errors.ProvisioningRefused: HTTPStatus.BAD_GATEWAY,
+    errors.ProvisioningUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 
@@ -74,6 +76,8 @@ _DESCRIPTIONS = {
     422: "Invalid input, with the location of each problem",
     429: "Too many attempts (see Retry-After)",
     500: "Internal error",
+    502: "The network provisioning system refused the change",
+    503: "The network provisioning system is unavailable: try again later",
 }
 COMMON_STATUSES = (413, 422, 500)
 

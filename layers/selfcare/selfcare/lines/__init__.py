@@ -1,0 +1,1 @@
+"""Code shared by the line capabilities (mobile, fixed, internet/VoIP, TV, other services)."""

@@ -1,0 +1,19 @@
+"""Wiring of the line capabilities' services: the provisioning port's adapter from configuration."""
+
+from __future__ import annotations
+
+from selfcare.config import ProvisioningSettings
+from selfcare.ports.provisioning import Provisioning
+
+
+def provisioning_from(settings: ProvisioningSettings) -> Provisioning:
+    """The HTTPS adapter (production; locally, pointed at the simulator). Nothing is read or
+    connected until the first change: building it costs no cold-start time."""
+    from selfcare.ports.provisioning_https import HttpsProvisioning
+
+    return HttpsProvisioning(
+        settings.provisioning_endpoint,
+        settings.provisioning_credentials_secret_id,
+        connect_timeout=settings.provisioning_connect_timeout_seconds,
+        read_timeout=settings.provisioning_read_timeout_seconds,
+    )
