@@ -7,6 +7,7 @@ from typing import Any
 
 from selfcare.auth.tokens import SigningKey
 from selfcare.ports.notifications import Notification
+from selfcare.ports.provisioning import ProvisioningError, ProvisioningReceipt, ServiceChange
 
 from infra.scripts.rotate_signing_key import generate_signing_key
 
@@ -45,3 +46,43 @@ class StaticKeys:
     def public_keys(self, refresh: bool = False) -> dict[str, Any]:
         self.fetches += 1
         return self.jwks
+
+
+class InMemoryProvisioning:
+    """The provisioning port in memory: records every call; `fail_with` makes the next calls raise."""
+
+    def __init__(self) -> None:
+        self.changes: list[ServiceChange] = []
+        self.sim_calls: list[tuple[str, str, str]] = []  # (operation, line id, idempotency key)
+        self.fail_with: ProvisioningError | None = None
+        self._count = 0
+
+    def _receipt(self) -> ProvisioningReceipt:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self._count += 1
+        return ProvisioningReceipt(reference=f"PRV-{self._count:05d}")
+
+    def bar_sim(self, line_id: str, msisdn: str, idempotency_key: str) -> ProvisioningReceipt:
+        self.sim_calls.append(("bar_sim", line_id, idempotency_key))
+        return self._receipt()
+
+    def unbar_sim(self, line_id: str, msisdn: str, idempotency_key: str) -> ProvisioningReceipt:
+        self.sim_calls.append(("unbar_sim", line_id, idempotency_key))
+        return self._receipt()
+
+    def swap_sim(self, line_id: str, msisdn: str, new_iccid: str, idempotency_key: str) -> ProvisioningReceipt:
+        self.sim_calls.append(("swap_sim", line_id, idempotency_key))
+        return self._receipt()
+
+    def activate_sim(self, line_id: str, msisdn: str, iccid: str, idempotency_key: str) -> ProvisioningReceipt:
+        self.sim_calls.append(("activate_sim", line_id, idempotency_key))
+        return self._receipt()
+
+    def apply(self, change: ServiceChange) -> ProvisioningReceipt:
+        receipt = self._receipt()
+        self.changes.append(change)
+        return receipt
+
+    def actions(self) -> list[tuple[str, str, str]]:
+        return [(c.line_id, c.service, c.action) for c in self.changes]

@@ -18,6 +18,8 @@ from selfcare.auth.wiring import build_auth_service
 from selfcare.config import AuthSettings
 from selfcare.dal.customers import CustomersRepository
 
+from infra.local.seed_lines import seed_line_details
+
 
 @dataclass(frozen=True)
 class DemoCustomer:
@@ -140,6 +142,7 @@ def seed_demo(settings: AuthSettings | None = None) -> DemoWorld:
         )
     for line in LINES:
         customers.put_line(line)
+    seed_line_details(settings.customers_table)
     for number, role in enumerate(StaffRole, start=1):
         email = f"{role.value.replace('_', '.')}@operator.example"
         password = demo_password()

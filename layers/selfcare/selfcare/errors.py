@@ -107,6 +107,7 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
     message = "The request body is too large."
 
+
 class ProvisioningUnavailable(DomainError):
     """The network provisioning system failed transiently (timeout, unavailable): retry later."""
 
@@ -119,4 +120,3 @@ class ProvisioningRefused(DomainError):
 
     code = "provisioning_refused"
     message = "The network refused the change."
-

@@ -211,5 +211,9 @@ class LineItemsRepository:
         for item in items:
             client().put_item(TableName=self.table, Item=to_raw({**item, "pk": customer_pk(customer_id)}))
 
+    def put_raw(self, item: Item) -> None:
+        """An item with its own keys (SIM claims)."""
+        client().put_item(TableName=self.table, Item=to_raw(item))
+
     def set_line(self, customer_id: str, line_id: str, changes: Mapping[str, Any]) -> None:
         client().update_item(**_update(self.table, customer_pk(customer_id), line_sk(line_id), changes)["Update"])

@@ -14,7 +14,7 @@ from typing import Any
 
 from selfcare.account.models import LineType
 
-__all__ = ["ChildKind", "LineDetail", "LineType", "UsageKind", "UsageRecord"]
+__all__ = ["Box", "ChildKind", "LineDetail", "LineType", "UsageKind", "UsageRecord", "boxes"]
 
 
 class ChildKind(StrEnum):
@@ -87,3 +87,18 @@ class UsageRecord:
             volume_kb=item.get("volume_kb"),
             amount_excl_tax_cents=int(item.get("amount_excl_tax_cents", 0)),
         )
+
+
+@dataclass(frozen=True)
+class Box:
+    box_id: str
+    model: str
+    name: str
+
+    @staticmethod
+    def of(item: Mapping[str, Any]) -> Box:
+        return Box(str(item["id"]), str(item.get("model", "")), str(item.get("name", "")))
+
+
+def boxes(line: LineDetail) -> list[Box]:
+    return [Box.of(item) for item in line.of_kind(ChildKind.BOX)]

@@ -5,6 +5,7 @@ first, then the read model and the audit entry in one transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from datetime import datetime
 
 from selfcare.api.context import RequestInfo
@@ -15,10 +16,11 @@ from selfcare.dal.dynamo import RawItem
 from selfcare.dal.line_items import ConditionFailed, LineItemsRepository
 from selfcare.dal.logs import LogsRepository
 from selfcare.errors import Conflict, NotFound, ProvisioningRefused, ProvisioningUnavailable
-from selfcare.lines.models import LineDetail, LineType
+from selfcare.lines.models import Box, ChildKind, LineDetail, LineType
 from selfcare.ports.provisioning import (
     PermanentProvisioningError,
     Provisioning,
+    ProvisioningError,
     ProvisioningReceipt,
     ServiceChange,
     TransientProvisioningError,
@@ -112,6 +114,8 @@ class LineServiceBase:
             raise ProvisioningUnavailable() from error
         except PermanentProvisioningError as error:
             raise ProvisioningRefused() from error
+        except ProvisioningError as error:
+            raise ProvisioningUnavailable() from error
 
     def _entry(
         self,
@@ -131,6 +135,22 @@ class LineServiceBase:
             request_id=request.request_id,
             grant_id=caller.grant_id,
         )
+
+    def _rename_box(self, caller: Caller, request: RequestInfo, line: LineDetail, box_id: str, name: str) -> Box:
+        """Rename one of the line's boxes (internet and TV boxes alike)."""
+        item = line.child(ChildKind.BOX, box_id)
+        if item is None:
+            raise NotFound("No such box.")
+        change = ServiceChange(
+            line_id=line.line_id,
+            service="box",
+            action="rename",
+            params={"box_id": box_id, "name": name},
+            idempotency_key=f"{request.request_id}:box:rename",
+        )
+        ops = [self.lines.set_child_op(line.customer_id, line.line_id, ChildKind.BOX, box_id, {"name": name})]
+        self._change(caller, request, line, change, ops, "box.renamed", f"line#{line.line_id}/box#{box_id}")
+        return replace(Box.of(item), name=name)
 
     def _for_change(
         self, caller: Caller, request: RequestInfo, line_id: str, types: Collection[LineType]

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from selfcare.config import ProvisioningSettings
-from selfcare.ports.provisioning import Provisioning
+from selfcare.ports.provisioning import (
+    PermanentProvisioningError,
+    Provisioning,
+    ProvisioningReceipt,
+    ServiceChange,
+)
 
 
 def provisioning_from(settings: ProvisioningSettings) -> Provisioning:
@@ -17,3 +22,25 @@ def provisioning_from(settings: ProvisioningSettings) -> Provisioning:
         connect_timeout=settings.provisioning_connect_timeout_seconds,
         read_timeout=settings.provisioning_read_timeout_seconds,
     )
+
+
+class NoProvisioning:
+    """For the read-only capabilities (fixed, services): they change nothing on the network."""
+
+    def _refuse(self) -> ProvisioningReceipt:
+        raise PermanentProvisioningError("this capability makes no changes")
+
+    def bar_sim(self, line_id: str, msisdn: str, idempotency_key: str) -> ProvisioningReceipt:
+        return self._refuse()
+
+    def unbar_sim(self, line_id: str, msisdn: str, idempotency_key: str) -> ProvisioningReceipt:
+        return self._refuse()
+
+    def swap_sim(self, line_id: str, msisdn: str, new_iccid: str, idempotency_key: str) -> ProvisioningReceipt:
+        return self._refuse()
+
+    def activate_sim(self, line_id: str, msisdn: str, iccid: str, idempotency_key: str) -> ProvisioningReceipt:
+        return self._refuse()
+
+    def apply(self, change: ServiceChange) -> ProvisioningReceipt:
+        return self._refuse()

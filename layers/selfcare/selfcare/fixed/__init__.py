@@ -1,0 +1,1 @@
+"""Capability `fixed`: the customer's fixed lines."""

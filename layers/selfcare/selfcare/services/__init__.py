@@ -1,0 +1,1 @@
+"""Capability `services`: other subscribed services (safety, password manager, device insurance)."""

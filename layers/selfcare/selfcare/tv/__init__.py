@@ -1,0 +1,1 @@
+"""Capability `tv`: TV offer, boxes, login and password, packs, VOD consumption and its PDF export."""
