@@ -11,6 +11,7 @@ Used by the local stack's HTTP server and by the integration tests, so both exer
 
 from __future__ import annotations
 
+import base64
 import fnmatch
 import importlib.util
 import json
@@ -33,7 +34,7 @@ STAGE = "local"
 class HttpResponse:
     status: int
     headers: dict[str, str]
-    body: str
+    body: str | bytes  # bytes for binary answers (isBase64Encoded)
 
 
 @dataclass
@@ -190,6 +191,10 @@ class Gateway:
         for name, values_ in (result.get("multiValueHeaders") or {}).items():
             headers[str(name)] = ", ".join(str(v) for v in values_)
         headers.setdefault("x-amzn-RequestId", request_id)
+        if result.get("isBase64Encoded"):
+            # A binary answer (the VOD PDF): API Gateway, with the binary media types set, sends the bytes.
+            binary = base64.b64decode(str(result.get("body") or ""))
+            return HttpResponse(int(result.get("statusCode", 502)), headers, binary)
         return HttpResponse(int(result.get("statusCode", 502)), headers, str(result.get("body") or ""))
 
 
