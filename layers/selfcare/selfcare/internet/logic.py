@@ -37,7 +37,7 @@ from selfcare.lines.usage import MonthUsage, current_month
 from selfcare.ports.provisioning import ServiceChange
 
 INTERNET = (LineType.INTERNET,)
-MAX_MAILBOXES = 5
+MAX_MAILBOXES = 10
 
 
 class AlreadyActive(Conflict):
@@ -86,10 +86,10 @@ class InternetService(LineServiceBase):
     def activate_nomadic(self, caller: Caller, request: RequestInfo, line_id: str, password: str) -> InternetLine:
         line = self._for_change(caller, request, line_id, INTERNET)
         current = InternetLine.of(line)
-        if current.nomadic.active:
-            raise AlreadyActive("Nomadic access is already active.")
         login = current.nomadic.login or f"nomad-{line.line_id.lower()}"
         check_policy(password, field="password", personal=(login,))
+        if current.nomadic.active:
+            raise AlreadyActive("Nomadic access is already active.")
         now = self.clock.now()
         nomadic = {"active": True, "login": login, "activated_at": iso(now), "password_changed_at": iso(now)}
         change = self._service(line, "nomadic", "activate", request, {"login": login, "password": password})
@@ -102,9 +102,9 @@ class InternetService(LineServiceBase):
     def change_nomadic_password(self, caller: Caller, request: RequestInfo, line_id: str, password: str) -> None:
         line = self._for_change(caller, request, line_id, INTERNET)
         nomadic = InternetLine.of(line).nomadic
+        check_policy(password, field="new_password", personal=(nomadic.login or "",))
         if not nomadic.active:
             raise NotActive("Nomadic access is not active: activate it first.")
-        check_policy(password, field="new_password", personal=(nomadic.login or "",))
         change = self._service(line, "nomadic", "set_password", request, {"password": password})
         ops = [
             self.lines.set_line_op(
@@ -138,11 +138,11 @@ class InternetService(LineServiceBase):
         line = self._for_change(caller, request, line_id, INTERNET)
         existing = mailboxes(line)
         address = f"{local_part}@{InternetLine.of(line).mail_domain}"
+        check_policy(password, field="password", personal=(local_part,))
         if any(m.address == address for m in existing):
             raise MailboxExists()
         if len(existing) >= MAX_MAILBOXES:
             raise TooManyMailboxes()
-        check_policy(password, field="password", personal=(local_part,))
         mailbox = Mailbox(mailbox_id="mb" + secrets.token_hex(6), address=address, created_at=iso(self.clock.now()))
         change = self._service(line, "mailbox", "create", request, {"address": address, "password": password})
         ops = [
