@@ -136,10 +136,10 @@ def definition(kind: WorkflowKind, retry: d.Retry, compensation_retry: d.Retry) 
             "NotificationFailed": _incident(d.INCIDENT_NOTIFICATION_FAILED, kind, "$.error.Error", retry)
             | {"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done", "ResultPath": None}], "Next": "Done"},
             "Done": {"Type": "Succeed", "Comment": "The line's change is done; only its notification failed"},
-            "Compensate": _task(
-                "compensate", compensation_retry, TRANSIENT_PROVISIONING + TRANSIENT_STORE, "$.compensation"
-            )
+            # Compensation retries whatever the error (bounded, and longer): a line must not stay pending.
+            "Compensate": _task("compensate", compensation_retry, (), "$.compensation")
             | {
+                "Retry": [retrier(compensation_retry, ("States.ALL",))],
                 "Catch": [
                     {"ErrorEquals": ["States.ALL"], "Next": "RaiseCompensationFailure", "ResultPath": "$.failure"}
                 ],

@@ -17,6 +17,7 @@ import pytest
 from moto import mock_aws
 from selfcare.dal import dynamo
 from selfcare.dal.lines import TransientStoreError
+from selfcare.workflows.models import PENDING_STATUSES
 
 from infra import definitions as d
 from infra.local import emulation
@@ -30,17 +31,8 @@ from tests.integration.conftest import Api, body
 REGION = "eu-west-3"
 LINE = "M-377612345678"  # Jeanne's own mobile line (C0001)
 OTHER_CUSTOMERS_LINE = "M-377623456780"  # Marco's (C0002)
-NEW_ICCID = "8937701000000000002"  # 19 digits, Luhn ok
+NEW_ICCID = "8937701000000000007"  # 19 digits, Luhn check digit 7
 MAX_ATTEMPTS = d.LOCAL_WORKFLOW_RETRY.max_attempts + 1  # first try + retries
-
-
-def luhn_completed(prefix: str) -> str:
-    for digit in "0123456789":
-        from selfcare.types import luhn_valid
-
-        if luhn_valid(prefix + digit):
-            return prefix + digit
-    raise AssertionError
 
 
 @dataclass
@@ -65,10 +57,12 @@ class Stack:
         )
         return dynamo.from_raw(raw["Item"])
 
-    def wait(self, token: str, handle: str, line_id: str = LINE, timeout: float = 40) -> dict[str, Any]:
+    def wait(
+        self, token: str, handle: str, line_id: str = LINE, timeout: float = 40, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            response = self.api.call("GET", f"/mobile/lines/{line_id}/workflows/{handle}", token=token)
+            response = self.api.call("GET", f"/mobile/lines/{line_id}/workflows/{handle}", token=token, headers=headers)
             assert response.status == 200, response.body
             view = body(response)
             if view["state"] != "pending":
@@ -200,3 +194,342 @@ def test_suspension_bars_the_sim_marks_the_line_audits_and_notifies_elsewhere(st
     # Four state transitions on the success path, no incident
     assert stack.history_states(accepted["handle"]) == ["Begin", "Provision", "Complete", "Notify"]
     assert stack.incidents() == []
+
+
+# --- Fault matrix ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Case:
+    name: str
+    provisioning: tuple[str, int] | None = None  # (mode, times) on the provisioning call
+    task: tuple[str, list[str]] | None = None  # (action, errors) injected in the line_tasks function
+    state: str = "succeeded"
+    line_status: str = "suspended"
+    incident: str | None = None
+    provisioning_attempts: int | None = None
+
+
+SUSPENSION_CASES = [
+    Case("provisioning transient once: retried, succeeds", ("transient", 1), provisioning_attempts=2),
+    Case("provisioning timeout once: retried, succeeds", ("timeout", 1), provisioning_attempts=2),
+    Case(
+        "provisioning transient past the retries: compensated",
+        ("transient", MAX_ATTEMPTS),
+        state="failed_compensated",
+        line_status="active",
+        incident=d.INCIDENT_COMPENSATED,
+        provisioning_attempts=MAX_ATTEMPTS,
+    ),
+    Case(
+        "provisioning permanent: compensated without retry",
+        ("permanent", 0),
+        state="failed_compensated",
+        line_status="active",
+        incident=d.INCIDENT_COMPENSATED,
+        provisioning_attempts=1,
+    ),
+    Case("begin transient once: retried, succeeds", task=("begin", ["transient"])),
+    Case(
+        "begin permanent: compensated (nothing to undo)",
+        task=("begin", ["permanent"]),
+        state="failed_compensated",
+        line_status="active",
+        incident=d.INCIDENT_COMPENSATED,
+        provisioning_attempts=0,
+    ),
+    Case("complete transient once: retried, succeeds", task=("complete", ["transient"])),
+    Case(
+        "complete transient past the retries: compensated, SIM unbarred",
+        task=("complete", ["transient"] * MAX_ATTEMPTS),
+        state="failed_compensated",
+        line_status="active",
+        incident=d.INCIDENT_COMPENSATED,
+    ),
+    Case(
+        "complete permanent: compensated, SIM unbarred",
+        task=("complete", ["permanent"]),
+        state="failed_compensated",
+        line_status="active",
+        incident=d.INCIDENT_COMPENSATED,
+    ),
+    Case("notify transient once: retried, succeeds", task=("notify", ["transient"])),
+    Case(
+        "notify permanent: the line stays suspended, incident raised",
+        task=("notify", ["permanent"] * MAX_ATTEMPTS),
+        incident=d.INCIDENT_NOTIFICATION_FAILED,
+    ),
+    Case(
+        "compensation transient once: retried, compensated",
+        ("permanent", 0),
+        task=("compensate", ["transient"]),
+        state="failed_compensated",
+        line_status="active",
+        incident=d.INCIDENT_COMPENSATED,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", SUSPENSION_CASES, ids=lambda c: c.name)
+def test_suspension_fault_matrix(stack: Stack, case: Case) -> None:
+    # Given a fault on one task
+    token = stack.token()
+    if case.provisioning:
+        mode, times = case.provisioning
+        stack.simulator.set_fault("bar_sim", mode, times=times, delay_seconds=1.0)
+    if case.task:
+        action, errors = case.task
+        stack.faults[action] = list(errors)
+
+    # When the line is suspended
+    handle = body(suspend(stack, token))["handle"]
+    view = stack.wait(token, handle)
+
+    # Then the workflow ends as expected, the line in a consistent (never pending) status
+    assert (view["state"], view["line_status"]) == (case.state, case.line_status)
+    line = stack.line()
+    assert line["status"] == case.line_status and line["status"] not in PENDING_STATUSES
+    # the network agrees with the line, attempts are bounded
+    assert stack.simulator.sim(LINE)["barred"] is (case.line_status == "suspended")
+    if case.provisioning_attempts is not None:
+        assert len(stack.simulator.attempts(LINE, "bar_sim")) == case.provisioning_attempts
+    assert all(not errors for errors in stack.faults.values()), "every injected fault was met"
+    # an incident when (and only when) something was compensated or left undone
+    incidents = stack.incidents()
+    assert [i["detail-type"] for i in incidents] == ([case.incident] if case.incident else [])
+    for incident in incidents:
+        assert incident["source"] == d.INCIDENT_SOURCE
+        assert incident["detail"]["handle"] == handle and incident["detail"]["kind"] == "suspension"
+        assert "+377" not in json.dumps(incident), "no phone number in an incident"
+
+
+def test_compensation_failing_for_good_raises_its_own_incident(stack: Stack) -> None:
+    # Given a provisioning refusal, and a compensation that fails at every attempt
+    token = stack.token()
+    stack.simulator.set_fault("bar_sim", "permanent", times=0)
+    stack.faults["compensate"] = ["permanent"] * (d.LOCAL_WORKFLOW_RETRY.max_attempts + 1)
+
+    handle = body(suspend(stack, token))["handle"]
+    view = stack.wait(token, handle)
+
+    # Then the workflow says failed (not compensated) and the operators get a compensation-failure incident
+    assert view["state"] == "failed"
+    assert [i["detail-type"] for i in stack.incidents()] == [d.INCIDENT_COMPENSATION_FAILED]
+
+
+# --- Reactivation -----------------------------------------------------------------------------------
+def test_reactivation_on_a_new_sim_after_reauthentication(stack: Stack) -> None:
+    # Given Jeanne's suspended line
+    jeanne = stack.world.customers[0]
+    token = stack.token()
+    suspended(stack, token)
+
+    old_iccid = stack.line().get("iccid")
+    assert old_iccid != NEW_ICCID
+
+    # When she reauthenticates and reactivates it on a new SIM
+    fresh = body(stack.api.call("POST", "/auth/reauthenticate", {"password": jeanne.password}, token=token))
+    response = reactivate(stack, fresh["access_token"], {"new_iccid": NEW_ICCID})
+
+    # Then it is active again on the new SIM, the SIM is claimed by the line, the network swapped it
+    assert response.status == 202, response.body
+    handle = body(response)["handle"]
+    assert handle.startswith("reactivation-")
+    assert stack.wait(token, handle) == {
+        "handle": handle,
+        "kind": "reactivation",
+        "state": "succeeded",
+        "line_status": "active",
+    }
+    line = stack.line()
+    assert line["iccid"] == NEW_ICCID and line["status_version"] == 4
+    claim = stack.session.client("dynamodb").get_item(
+        TableName=stack.resources.table_names[d.CUSTOMERS.logical_id],
+        Key={"pk": {"S": f"ICCID#{NEW_ICCID}"}, "sk": {"S": f"ICCID#{NEW_ICCID}"}},
+    )["Item"]
+    assert claim["line_id"]["S"] == LINE
+    if old_iccid:  # the old SIM is free again
+        old_claim = stack.session.client("dynamodb").get_item(
+            TableName=stack.resources.table_names[d.CUSTOMERS.logical_id],
+            Key={"pk": {"S": f"ICCID#{old_iccid}"}, "sk": {"S": f"ICCID#{old_iccid}"}},
+        )
+        assert "Item" not in old_claim
+    assert stack.simulator.sim(LINE) == {"barred": False, "iccid": NEW_ICCID}
+    assert stack.history_states(handle) == ["Begin", "Provision", "Complete", "Notify"]
+
+
+def test_reactivation_without_new_sim_lifts_the_bar(stack: Stack) -> None:
+    jeanne = stack.world.customers[0]
+    token = stack.token()
+    suspended(stack, token)
+    fresh = body(stack.api.call("POST", "/auth/reauthenticate", {"password": jeanne.password}, token=token))
+    handle = body(reactivate(stack, fresh["access_token"]))["handle"]
+    assert stack.wait(token, handle)["line_status"] == "active"
+    assert stack.simulator.sim(LINE)["barred"] is False
+    assert [a.operation for a in stack.simulator.applied(LINE)] == ["bar_sim", "unbar_sim"]
+
+
+@pytest.mark.parametrize("mode", ["transient", "permanent"])
+def test_reactivation_failing_is_compensated_back_to_suspended(stack: Stack, mode: str) -> None:
+    # Given a suspended line and a swap the network refuses (or keeps failing)
+    jeanne = stack.world.customers[0]
+    token = stack.token()
+    old_iccid = stack.line().get("iccid")
+    suspended(stack, token)
+    stack.simulator.set_fault("swap_sim", mode, times=MAX_ATTEMPTS if mode == "transient" else 0)
+    fresh = body(stack.api.call("POST", "/auth/reauthenticate", {"password": jeanne.password}, token=token))
+
+    handle = body(reactivate(stack, fresh["access_token"], {"new_iccid": NEW_ICCID}))["handle"]
+    view = stack.wait(token, handle)
+
+    # Then it is suspended again, still barred, its new SIM's claim released, an incident raised
+    assert (view["state"], view["line_status"]) == ("failed_compensated", "suspended")
+    line = stack.line()
+    assert line["status"] == "suspended" and line.get("iccid") == old_iccid
+    assert stack.simulator.sim(LINE)["barred"] is True
+    claim = stack.session.client("dynamodb").get_item(
+        TableName=stack.resources.table_names[d.CUSTOMERS.logical_id],
+        Key={"pk": {"S": f"ICCID#{NEW_ICCID}"}, "sk": {"S": f"ICCID#{NEW_ICCID}"}},
+    )
+    assert "Item" not in claim
+    incidents = stack.incidents()
+    assert [(i["detail-type"], i["detail"]["kind"]) for i in incidents] == [(d.INCIDENT_COMPENSATED, "reactivation")]
+
+
+def test_reactivation_needs_a_recent_authentication(stack: Stack) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.fakes import FixedClock
+
+    token = stack.token()
+    suspended(stack, token)
+    stack.api.gateway.handlers["suspension"].service.clock = FixedClock(datetime.now(UTC) + timedelta(minutes=6))
+    response = reactivate(stack, token)
+    assert response.status == 401
+    assert body(response)["error"]["code"] == "reauthentication_required"
+    assert stack.line()["status"] == "suspended"
+
+
+def test_a_bad_iccid_answers_422_with_its_location(stack: Stack) -> None:
+    token = stack.token()
+    suspended(stack, token)
+    wrong_check_digit = NEW_ICCID[:-1] + str((int(NEW_ICCID[-1]) + 1) % 10)
+    for payload, location in (
+        ({"new_iccid": wrong_check_digit}, ["body", "new_iccid"]),
+        ({"new_iccid": "1234567890123456789"}, ["body", "new_iccid"]),
+        ({"new_iccid": NEW_ICCID, "pin": "0000"}, ["body", "pin"]),
+    ):
+        response = reactivate(stack, token, payload)
+        assert response.status == 422, response.body
+        assert body(response)["error"]["details"][0]["loc"] == location
+    assert stack.line()["status"] == "suspended"
+
+
+def test_a_sim_held_by_another_line_is_refused(stack: Stack) -> None:
+    jeanne = stack.world.customers[0]
+    token = stack.token()
+    suspended(stack, token)
+    stack.session.client("dynamodb").put_item(
+        TableName=stack.resources.table_names[d.CUSTOMERS.logical_id],
+        Item={
+            "pk": {"S": f"ICCID#{NEW_ICCID}"},
+            "sk": {"S": f"ICCID#{NEW_ICCID}"},
+            "customer_id": {"S": "C0002"},
+            "line_id": {"S": OTHER_CUSTOMERS_LINE},
+        },
+    )
+    fresh = body(stack.api.call("POST", "/auth/reauthenticate", {"password": jeanne.password}, token=token))
+    response = reactivate(stack, fresh["access_token"], {"new_iccid": NEW_ICCID})
+    assert response.status == 409 and body(response)["error"]["code"] == "iccid_in_use"
+
+
+# --- Idempotency, conflicts, 404 ----------------------------------------------------------------------
+def test_the_same_suspension_request_starts_nothing_new(stack: Stack) -> None:
+    token = stack.token()
+    first = body(suspend(stack, token))
+    again = suspend(stack, token)
+    assert again.status == 202 and body(again)["handle"] == first["handle"]
+    assert stack.wait(token, first["handle"])["state"] == "succeeded"
+    assert len(stack.simulator.applied(LINE)) == 1
+    executions = stack.session.client("stepfunctions").list_executions(
+        stateMachineArn=stack.resources.state_machine_arns[d.SUSPENSION_STATE_MACHINE_NAME]
+    )["executions"]
+    assert len(executions) == 1
+    # Once suspended, a new suspension is refused with a clear error
+    done = suspend(stack, token)
+    assert done.status == 409 and body(done)["error"]["code"] == "line_not_active"
+
+
+def test_the_same_reactivation_request_starts_nothing_new(stack: Stack) -> None:
+    jeanne = stack.world.customers[0]
+    token = stack.token()
+    suspended(stack, token)
+    fresh = body(stack.api.call("POST", "/auth/reauthenticate", {"password": jeanne.password}, token=token))
+    first = body(reactivate(stack, fresh["access_token"], {"new_iccid": NEW_ICCID}))
+    again = reactivate(stack, fresh["access_token"], {"new_iccid": NEW_ICCID})
+    assert again.status == 202 and body(again)["handle"] == first["handle"]
+    assert stack.wait(token, first["handle"])["state"] == "succeeded"
+    assert [a.operation for a in stack.simulator.applied(LINE)] == ["bar_sim", "swap_sim"]
+    # An active line is not reactivated
+    done = reactivate(stack, fresh["access_token"])
+    assert done.status == 409 and body(done)["error"]["code"] == "line_not_active"
+
+
+def test_another_customers_line_answers_404_as_an_unknown_one(stack: Stack) -> None:
+    token = stack.token()
+    others = suspend(stack, token, line_id=OTHER_CUSTOMERS_LINE)
+    unknown = suspend(stack, token, line_id="M-000000000")
+    not_mobile = suspend(stack, token, line_id="F-37797970000")
+    for response in (others, unknown, not_mobile):
+        assert response.status == 404
+        assert body(response)["error"]["code"] == "not_found"
+    assert body(others)["error"]["message"] == body(unknown)["error"]["message"]
+    # and another customer's handle, on my line or theirs
+    marco = stack.token(1)
+    handle = body(suspend(stack, marco, line_id=OTHER_CUSTOMERS_LINE))["handle"]
+    for line_id in (LINE, OTHER_CUSTOMERS_LINE):
+        response = stack.api.call("GET", f"/mobile/lines/{line_id}/workflows/{handle}", token=token)
+        assert response.status == 404
+    stack.wait(marco, handle, line_id=OTHER_CUSTOMERS_LINE)
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("sales", False),
+        ("production", True),
+        ("infrastructure", True),
+        ("customer_service_staff", False),
+        ("customer_service_advisor", True),
+    ],
+)
+def test_staff_role_matrix_for_suspension(stack: Stack, role: str, allowed: bool) -> None:
+    from selfcare.auth.policy import StaffRole
+
+    staff = stack.world.staff[StaffRole(role)]
+    staff_token = stack.api.staff_login(staff.email, staff.password)["access_token"]
+    grant = body(
+        stack.api.call(
+            "POST",
+            "/staff/assisted-access",
+            {"customer_id": "C0001", "reason": "Customer reported a stolen phone"},
+            token=staff_token,
+        )
+    )
+    headers = {d.ASSISTED_ACCESS_HEADER: grant["grant_id"]}
+    response = suspend(stack, staff_token, headers=headers)
+    if not allowed:
+        assert response.status == 403 and body(response)["error"]["code"] == "forbidden"
+        assert stack.line()["status"] == "active"
+        return
+    assert response.status == 202, response.body
+    handle = body(response)["handle"]
+    stack.wait(staff_token, handle, headers=headers)
+    # Audited with the staff identity and the grant
+    trail = stack.session.client("dynamodb").query(
+        TableName=stack.resources.table_names[d.AUDIT_LOG.logical_id],
+        KeyConditionExpression="subject = :s",
+        ExpressionAttributeValues={":s": {"S": "customer#C0001"}},
+    )["Items"]
+    requested = [item for item in trail if item["action"]["S"] == "line.suspension.requested"]
+    assert len(requested) == 1
+    assert requested[0]["actor"]["S"] == f"staff#{staff.staff_id}"
+    assert requested[0]["grant_id"]["S"] == grant["grant_id"]
