@@ -67,6 +67,19 @@ PROVIDED_BY_RUNTIME_OR_MANAGED_LAYER: frozenset[str] = frozenset(
 )
 
 
+# Dependencies of our dependencies that our code never needs at run time: not installed in the layer.
+NOT_USED_AT_RUN_TIME: frozenset[str] = frozenset(
+    {
+        "pillow",  # fpdf2 imports it only to embed images (21 MB on arm64); the VOD PDF has none
+    }
+)
+# Packages whose compiled accelerators (Cython extensions and their C sources) are optional: without
+# them the package runs its pure-Python modules. Removed from the layer to keep it small.
+PURE_PYTHON_FALLBACK: tuple[str, ...] = (
+    "fontTools",  # fpdf2's font handling: 12 MB of extensions + 6 MB of C sources for speed-ups we do not need
+)
+
+
 class LayerBuildError(RuntimeError):
     """The layer could not be built (uv missing, lock out of date, install failed)."""
 
@@ -137,7 +150,8 @@ def layer_requirements() -> list[str]:
         version = declared_version(name)
         if name not in pins or (version is not None and f"=={version}" not in pins[name]):
             raise LayerBuildError(f"uv.lock does not pin {declared!r}: run `uv lock`")
-    return sorted(line for line in resolved if _requirement_name(line) not in PROVIDED_BY_RUNTIME_OR_MANAGED_LAYER)
+    excluded = PROVIDED_BY_RUNTIME_OR_MANAGED_LAYER | NOT_USED_AT_RUN_TIME
+    return sorted(line for line in resolved if _requirement_name(line) not in excluded)
 
 
 def _package_files() -> list[Path]:
@@ -205,8 +219,19 @@ def build_layer(out_dir: Path) -> Path:
     python_dir.mkdir(parents=True)
     if requirements:
         _install(requirements, python_dir)
+        _drop_accelerators(python_dir)
     shutil.copytree(PACKAGE_DIR, python_dir / PACKAGE_NAME, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return python_dir
+
+
+def _drop_accelerators(python_dir: Path) -> None:
+    """Remove the optional extensions (only where the pure-Python module of the same name is there)
+    and their C/Cython sources, never imported."""
+    for package in PURE_PYTHON_FALLBACK:
+        for path in list((python_dir / package).rglob("*")):
+            pure = path.with_name(path.name.split(".")[0] + ".py")
+            if path.suffix in (".c", ".pyx", ".pxd") or (path.suffix == ".so" and pure.exists()):
+                path.unlink()
 
 
 def build_layer_cached(out_dir: Path, fingerprint: str | None = None) -> Path:

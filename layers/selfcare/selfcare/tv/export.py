@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from selfcare.tv.models import VodView
 
 
@@ -15,7 +17,10 @@ def _latin1(text: str) -> str:
 
 
 def vod_pdf(line_id: str, views: list[VodView], generated_at: str) -> bytes:
-    from fpdf import FPDF  # heavy (fontTools): only the export path pays for it
+    with warnings.catch_warnings():
+        # The layer leaves Pillow out (images only, none here): fpdf2 warns about it at import.
+        warnings.simplefilter("ignore", UserWarning)
+        from fpdf import FPDF  # heavy (fontTools): only the export path pays for it
 
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_title("VOD consumption")
