@@ -47,7 +47,15 @@ def build_app(outdir: str | None = None) -> App:
     sender = app.node.try_get_context(names.NOTIFICATION_SENDER_CONTEXT) or names.DEFAULT_NOTIFICATION_SENDER
     data_stack = DataStack(app, names.DATA_STACK, env=env)
     # The service stack references the data stack's resources, which makes it depend on it.
-    ServiceStack(app, names.SERVICE_STACK, data=data_stack.data, notification_sender=str(sender), env=env)
+    endpoint = app.node.try_get_context(names.PROVISIONING_ENDPOINT_CONTEXT) or names.DEFAULT_PROVISIONING_ENDPOINT
+    ServiceStack(
+        app,
+        names.SERVICE_STACK,
+        data=data_stack.data,
+        notification_sender=str(sender),
+        provisioning_endpoint=str(endpoint),
+        env=env,
+    )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 

@@ -98,7 +98,15 @@ CUSTOMERS = Table(
     sort_key=Key("sk"),
 )
 
-TABLES: tuple[Table, ...] = (SESSIONS, CREDENTIALS, CONNECTION_LOG, AUDIT_LOG, CUSTOMERS)
+# Powertools idempotency records (TV pack subscriptions): key `id`, TTL `expiration`, as Powertools expects.
+IDEMPOTENCY = Table(
+    logical_id="IdempotencyTable",
+    env="IDEMPOTENCY_TABLE",
+    partition_key=Key("id"),
+    ttl_attribute="expiration",
+)
+
+TABLES: tuple[Table, ...] = (SESSIONS, CREDENTIALS, CONNECTION_LOG, AUDIT_LOG, CUSTOMERS, IDEMPOTENCY)
 
 
 class Access(StrEnum):
@@ -158,7 +166,68 @@ ACCOUNT = Function(
     description="The customer's account view",
 )
 
-FUNCTIONS: tuple[Function, ...] = (AUTHORIZER, AUTH, ACCOUNT)
+SUSPENSION = Function(
+    name="suspension",
+    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.WRITE},
+    grants=("start_workflows",),
+    description="Suspension (loss or theft) and reactivation of mobile lines: requests and workflow status",
+)
+LINE_TASKS = Function(
+    name="line_tasks",
+    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.WRITE},
+    grants=("provisioning", "send_email"),
+    # Provisioning: connect 3 s + read 8 s at most per call (selfcare.config.ProvisioningSettings).
+    timeout_seconds=30,
+    description="Steps of the suspension and reactivation workflows (Step Functions tasks; no route)",
+)
+
+# Lines and services: reads from the read model, changes through the provisioning port, audited.
+_LINES_TABLES = {CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.WRITE}
+MOBILE = Function(
+    name="mobile",
+    tables=_LINES_TABLES,
+    grants=("provisioning",),
+    timeout_seconds=15,
+    description="Mobile lines: offer, options, dates, usage, out-of-bundle charges, PUK, SIM activation, roaming",
+)
+FIXED = Function(
+    name="fixed",
+    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.WRITE},
+    description="Fixed lines: offer, number, current month's usage",
+)
+INTERNET = Function(
+    name="internet",
+    tables=_LINES_TABLES,
+    grants=("provisioning",),
+    timeout_seconds=15,
+    description="Internet access (boxes, nomadic access, drive, settings, mailboxes) and VoIP settings",
+)
+TV = Function(
+    name="tv",
+    tables={**_LINES_TABLES, IDEMPOTENCY.logical_id: Access.READ_WRITE},
+    # No "vod_key": the titles' references are anonymised at ingestion (selfcare.tv.vod), never here.
+    grants=("provisioning",),
+    timeout_seconds=15,
+    description="TV: offer, boxes, login and password, packs (idempotent), VOD consumption and PDF export",
+)
+SERVICES = Function(
+    name="services",
+    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.WRITE},
+    description="Other services: the subscribed offers (safety, password manager, device insurance)",
+)
+
+FUNCTIONS: tuple[Function, ...] = (
+    AUTHORIZER,
+    AUTH,
+    ACCOUNT,
+    SUSPENSION,
+    LINE_TASKS,
+    MOBILE,
+    FIXED,
+    INTERNET,
+    TV,
+    SERVICES,
+)
 
 
 @dataclass(frozen=True)
@@ -186,6 +255,54 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/staff/assisted-access/{grant_id}", AUTH.name),
     Route("GET", "/account", ACCOUNT.name),
     Route("GET", "/accounts/{account_number}", ACCOUNT.name),
+    Route("POST", "/mobile/lines/{line_id}/suspension", SUSPENSION.name),
+    Route("POST", "/mobile/lines/{line_id}/reactivation", SUSPENSION.name),
+    Route("GET", "/mobile/lines/{line_id}/workflows/{handle}", SUSPENSION.name),
+    Route("GET", "/mobile/lines", MOBILE.name),
+    Route("GET", "/mobile/lines/{line_id}", MOBILE.name),
+    Route("GET", "/mobile/lines/{line_id}/usage", MOBILE.name),
+    Route("GET", "/mobile/lines/{line_id}/out-of-bundle", MOBILE.name),
+    Route("GET", "/mobile/lines/{line_id}/puk", MOBILE.name),
+    Route("POST", "/mobile/lines/{line_id}/sim", MOBILE.name),
+    Route("GET", "/mobile/lines/{line_id}/roaming", MOBILE.name),
+    Route("GET", "/fixed/lines", FIXED.name),
+    Route("GET", "/fixed/lines/{line_id}", FIXED.name),
+    Route("GET", "/fixed/lines/{line_id}/usage", FIXED.name),
+    Route("GET", "/internet/lines", INTERNET.name),
+    Route("GET", "/internet/lines/{line_id}", INTERNET.name),
+    Route("GET", "/internet/lines/{line_id}/boxes", INTERNET.name),
+    Route("PATCH", "/internet/lines/{line_id}/boxes/{box_id}", INTERNET.name),
+    Route("GET", "/internet/lines/{line_id}/usage", INTERNET.name),
+    Route("GET", "/internet/lines/{line_id}/access-settings", INTERNET.name),
+    Route("POST", "/internet/lines/{line_id}/nomadic-access", INTERNET.name),
+    Route("PUT", "/internet/lines/{line_id}/nomadic-access/password", INTERNET.name),
+    Route("GET", "/internet/lines/{line_id}/drive", INTERNET.name),
+    Route("POST", "/internet/lines/{line_id}/drive", INTERNET.name),
+    Route("GET", "/internet/lines/{line_id}/mailboxes", INTERNET.name),
+    Route("POST", "/internet/lines/{line_id}/mailboxes", INTERNET.name),
+    Route("PUT", "/internet/lines/{line_id}/mailboxes/{mailbox_id}/password", INTERNET.name),
+    Route("DELETE", "/internet/lines/{line_id}/mailboxes/{mailbox_id}", INTERNET.name),
+    Route("GET", "/voip/lines", INTERNET.name),
+    Route("GET", "/voip/lines/{line_id}", INTERNET.name),
+    Route("PUT", "/voip/lines/{line_id}/call-waiting", INTERNET.name),
+    Route("PUT", "/voip/lines/{line_id}/caller-id-hiding", INTERNET.name),
+    Route("PUT", "/voip/lines/{line_id}/forwarding", INTERNET.name),
+    Route("DELETE", "/voip/lines/{line_id}/forwarding", INTERNET.name),
+    Route("PUT", "/voip/lines/{line_id}/restrictions", INTERNET.name),
+    Route("GET", "/voip/lines/{line_id}/pin", INTERNET.name),
+    Route("PUT", "/voip/lines/{line_id}/pin", INTERNET.name),
+    Route("GET", "/tv/lines", TV.name),
+    Route("GET", "/tv/lines/{line_id}", TV.name),
+    Route("GET", "/tv/lines/{line_id}/boxes", TV.name),
+    Route("PATCH", "/tv/lines/{line_id}/boxes/{box_id}", TV.name),
+    Route("PUT", "/tv/lines/{line_id}/password", TV.name),
+    Route("GET", "/tv/lines/{line_id}/packs", TV.name),
+    Route("POST", "/tv/lines/{line_id}/packs", TV.name),
+    Route("DELETE", "/tv/lines/{line_id}/packs/{pack_id}", TV.name),
+    Route("GET", "/tv/lines/{line_id}/vod", TV.name),
+    Route("GET", "/tv/lines/{line_id}/vod/export", TV.name),
+    Route("GET", "/services", SERVICES.name),
+    Route("GET", "/services/{service_id}", SERVICES.name),
 )
 
 # Names of the non-table resources, shared by the CDK stack and the local stack.
@@ -213,26 +330,44 @@ def function_named(name: str) -> Function:
     return next(f for f in FUNCTIONS if f.name == name)
 
 
-# Environment variables that carry the non-table resources to the functions that hold a grant.
-GRANT_ENV: dict[str, str] = {
-    "signing_key": "SIGNING_KEY_SECRET_ID",
-    "public_keys": "PUBLIC_KEYS_PARAMETER",
-    "send_email": "NOTIFICATION_SENDER",
+# Environment variables that carry the non-table resources to the functions that hold a grant (a grant may
+# need several: the provisioning endpoint and its credentials).
+GRANT_ENV: dict[str, tuple[str, ...]] = {
+    "signing_key": ("SIGNING_KEY_SECRET_ID",),
+    "public_keys": ("PUBLIC_KEYS_PARAMETER",),
+    "send_email": ("NOTIFICATION_SENDER",),
+    # Call the network provisioning system: its endpoint, and the secret holding its credentials.
+    "provisioning": ("PROVISIONING_ENDPOINT", "PROVISIONING_CREDENTIALS_SECRET_ID"),
+    # events:PutEvents on the incident bus only.
+    "events": ("INCIDENT_BUS_NAME",),
+    # states:StartExecution on the line workflows, states:DescribeExecution on their executions.
+    "start_workflows": ("SUSPENSION_STATE_MACHINE_ARN", "REACTIVATION_STATE_MACHINE_ARN"),
+    # Read the HMAC key that anonymises the VOD titles' references.
+    "vod_key": ("VOD_HASH_KEY_SECRET_ID",),
 }
+
+
+def grant_variables(function: Function) -> list[str]:
+    return [variable for grant in function.grants for variable in GRANT_ENV[grant]]
 
 
 def environment_for(function: Function, table_names: dict[str, str], grant_values: dict[str, str]) -> dict[str, str]:
     """The environment of one function: common values, its tables' names, its grants' values.
 
     `table_names` maps Table.logical_id to the table's name (a CDK token or a local name);
-    `grant_values` maps a grant ("signing_key", ...) to the value its variable carries.
+    `grant_values` maps each grant's variable (GRANT_ENV: "SIGNING_KEY_SECRET_ID", ...) to its value.
     """
     env = dict(COMMON_ENV)
     for table in tables_of(function):
         env[table.env] = table_names[table.logical_id]
-    for grant in function.grants:
-        env[GRANT_ENV[grant]] = grant_values[grant]
+    for variable in grant_variables(function):
+        env[variable] = grant_values[variable]
     return env
+
+
+def has_routes(function: Function) -> bool:
+    """Behind API Gateway (else invoked by other services: Step Functions tasks)."""
+    return any(route.function == function.name for route in ROUTES)
 
 
 @dataclass(frozen=True)
@@ -263,3 +398,51 @@ GATEWAY_RESPONSES: dict[str, GatewayResponse] = {
 def error_body(code: str, message: str, request_id: str) -> dict[str, object]:
     """Selfcare's one error shape (declared in the OpenAPI document as `Error`)."""
     return {"error": {"code": code, "message": message, "request_id": request_id}}
+
+
+# --- Lines' suspension and reactivation workflows (Step Functions) --------------------------------------
+SUSPENSION_STATE_MACHINE_NAME = f"{SERVICE}-line-suspension"
+REACTIVATION_STATE_MACHINE_NAME = f"{SERVICE}-line-reactivation"
+# Incidents (compensated workflows, failed notifications) go to this bus; operators subscribe to it.
+INCIDENT_BUS_NAME = f"{SERVICE}-incidents"
+INCIDENT_SOURCE = f"{SERVICE}.workflows"
+INCIDENT_COMPENSATED = "LineWorkflowCompensated"
+INCIDENT_COMPENSATION_FAILED = "LineWorkflowCompensationFailed"
+INCIDENT_NOTIFICATION_FAILED = "LineNotificationFailed"
+# Secrets of the data stack: the provisioning system's credentials ({"api_key": ...}, written by the
+# operators), and the HMAC key of the VOD references' anonymisation (generated by CloudFormation).
+PROVISIONING_CREDENTIALS_SECRET_NAME = f"{SERVICE}/provisioning-credentials"
+VOD_HASH_KEY_SECRET_NAME = f"{SERVICE}/vod-hash-key"
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Retry policy of the workflows' tasks (ASL Retry): bounded attempts with exponential backoff."""
+
+    interval_seconds: int
+    backoff_rate: float
+    max_attempts: int
+    max_delay_seconds: int
+
+
+# Deployed: 2, 4, 8, 16 s (30 s cap): about half a minute of provisioning trouble absorbed before compensating.
+WORKFLOW_RETRY = Retry(interval_seconds=2, backoff_rate=2.0, max_attempts=4, max_delay_seconds=30)
+# Compensation insists longer: a line must never stay pending.
+COMPENSATION_RETRY = Retry(interval_seconds=2, backoff_rate=2.0, max_attempts=8, max_delay_seconds=60)
+# Local stack and tests: Step Functions' smallest interval (1 s), no growth, two retries (moto really sleeps).
+LOCAL_WORKFLOW_RETRY = Retry(interval_seconds=1, backoff_rate=1.0, max_attempts=2, max_delay_seconds=1)
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    name: str
+    kind: str  # selfcare.workflows.models.WorkflowKind value
+    env: str  # the variable of the "start_workflows" grant that carries its ARN
+
+
+STATE_MACHINES: tuple[StateMachine, ...] = (
+    StateMachine(SUSPENSION_STATE_MACHINE_NAME, "suspension", "SUSPENSION_STATE_MACHINE_ARN"),
+    StateMachine(REACTIVATION_STATE_MACHINE_NAME, "reactivation", "REACTIVATION_STATE_MACHINE_ARN"),
+)
+# The Lambda function the workflows' tasks run.
+WORKFLOW_TASKS_FUNCTION = LINE_TASKS.name

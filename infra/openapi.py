@@ -27,7 +27,8 @@ DESCRIPTION = (
 _PLACEHOLDER_ENV = {
     **d.COMMON_ENV,
     **{table.env: table.logical_id for table in d.TABLES},
-    **{variable: grant for grant, variable in d.GRANT_ENV.items()},
+    **{variable: grant for grant, variables in d.GRANT_ENV.items() for variable in variables},
+    "PROVISIONING_ENDPOINT": "https://provisioning.invalid",
     "AWS_DEFAULT_REGION": "eu-west-3",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
@@ -49,7 +50,7 @@ def build_document() -> dict[str, Any]:
         },
     }
     for function in d.FUNCTIONS:
-        if function is d.AUTHORIZER:
+        if function is d.AUTHORIZER or not d.has_routes(function):
             continue
         schema = json.loads(load_handler(function).app.get_openapi_json_schema(title=TITLE, version=VERSION))
         for path, operations in schema.get("paths", {}).items():

@@ -4,7 +4,8 @@
    AWS_ENDPOINT_URL, MOTO_PORT, fake credentials and the region point every boto3 client at it.
 2. The resources of infra/definitions.py on it (infra/local/resources.py), their variables in os.environ.
 3. The demo world (infra/local/seed.py): two customers, one staff member per role, fresh passwords.
-4. What moto lacks (infra/local/emulation.py): TTL deletion, Lambda tasks in-process, the outbox's dates.
+4. What moto lacks (infra/local/emulation.py): TTL deletion, Lambda tasks in-process, the outbox's dates;
+   the provisioning simulator (infra/local/provisioning_simulator.py) the workflows' tasks call.
 5. The emulated API Gateway behind an HTTP server (infra/local/server.py), with /docs, /openapi.json
    and /_local/outbox.
 
@@ -149,10 +150,17 @@ def run(args: argparse.Namespace) -> int:
 
         import boto3
 
+        from infra.local.provisioning_simulator import ProvisioningSimulator
         from infra.local.resources import create_resources
 
+        # The network provisioning system's stand-in, on a free loopback port: the workflows' tasks call it
+        # through the production adapter (PROVISIONING_ENDPOINT); faults are set through its /_control routes.
+        simulator = ProvisioningSimulator().start()
+        cleanups.append(simulator.stop)
         session = boto3.Session()
-        resources = create_resources(session)
+        resources = create_resources(
+            session, provisioning_endpoint=simulator.url, provisioning_api_key=simulator.api_key
+        )
         os.environ.update(resources.merged_environment())
 
         # Only now: the shared package and the handlers read their settings at import.
@@ -177,6 +185,8 @@ def run(args: argparse.Namespace) -> int:
 
         base_url = f"http://{args.host}:{httpd.port}"
         print_banner(base_url, moto.endpoint_url, world)
+        say(f"Provisioning simulator {simulator.url}   (faults: POST /_control/faults; GET /_control/applied)")
+        say()
         if args.print_credentials_json:
             say(CREDENTIALS_PREFIX + json.dumps(credentials_document(world)))
         say(READY_PREFIX + base_url)

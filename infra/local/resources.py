@@ -7,14 +7,21 @@ never committed, the SES sender verified so that moto keeps every message sent (
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-from dataclasses import dataclass
+import secrets
+import zipfile
+from dataclasses import dataclass, field
 from typing import Any
 
 from infra import definitions as d
 from infra.scripts.rotate_signing_key import rotate
 
 LOCAL_SENDER = "no-reply@selfcare.local"
+# Until a provisioning simulator is started (python -m infra.local, the workflow tests), nothing listens here.
+UNREACHABLE_PROVISIONING = "http://127.0.0.1:9"
+LOCAL_ROLE_NAME = "selfcare-local"
 
 
 @dataclass(frozen=True)
@@ -23,17 +30,24 @@ class LocalResources:
     signing_key_secret: str
     public_keys_parameter: str
     sender: str
+    provisioning_endpoint: str = UNREACHABLE_PROVISIONING
+    provisioning_api_key: str = ""
+    state_machine_arns: dict[str, str] = field(default_factory=dict)  # name -> ARN
+    incident_bus: str = d.INCIDENT_BUS_NAME
 
     def environment(self, function: d.Function) -> dict[str, str]:
-        return d.environment_for(
-            function,
-            self.table_names,
-            {
-                "signing_key": self.signing_key_secret,
-                "public_keys": self.public_keys_parameter,
-                "send_email": self.sender,
-            },
-        )
+        return d.environment_for(function, self.table_names, self.grant_values())
+
+    def grant_values(self) -> dict[str, str]:
+        return {
+            "SIGNING_KEY_SECRET_ID": self.signing_key_secret,
+            "PUBLIC_KEYS_PARAMETER": self.public_keys_parameter,
+            "NOTIFICATION_SENDER": self.sender,
+            "PROVISIONING_ENDPOINT": self.provisioning_endpoint,
+            "PROVISIONING_CREDENTIALS_SECRET_ID": d.PROVISIONING_CREDENTIALS_SECRET_NAME,
+            "INCIDENT_BUS_NAME": self.incident_bus,
+            "VOD_HASH_KEY_SECRET_ID": d.VOD_HASH_KEY_SECRET_NAME,
+        } | {machine.env: self.state_machine_arns[machine.name] for machine in d.STATE_MACHINES}
 
     def merged_environment(self) -> dict[str, str]:
         """Every function's variables at once (the local stack runs all handlers in one process)."""
@@ -75,8 +89,19 @@ def create_table_request(table: d.Table, name: str) -> dict[str, Any]:
     return request
 
 
-def create_resources(session: Any, prefix: str = "selfcare-local") -> LocalResources:
-    """Create every resource on the moto endpoint that `session` (a boto3 Session) points at."""
+def create_resources(
+    session: Any,
+    prefix: str = "selfcare-local",
+    *,
+    provisioning_endpoint: str = UNREACHABLE_PROVISIONING,
+    provisioning_api_key: str | None = None,
+    retry: d.Retry = d.LOCAL_WORKFLOW_RETRY,
+) -> LocalResources:
+    """Create every resource on the moto endpoint that `session` (a boto3 Session) points at.
+
+    `provisioning_endpoint` and `provisioning_api_key`: the provisioning simulator the workflows call
+    (its key goes into the credentials secret; a random one when None). `retry`: the workflows' retry
+    policy (the local one waits 1 s between attempts, moto really sleeps)."""
     dynamodb = session.client("dynamodb")
     names: dict[str, str] = {}
     for table in d.TABLES:
@@ -94,9 +119,63 @@ def create_resources(session: Any, prefix: str = "selfcare-local") -> LocalResou
     ssm.put_parameter(Name=d.PUBLIC_KEYS_PARAMETER_NAME, Type="String", Value=json.dumps({"keys": []}))
     rotate(secretsmanager, ssm)
     session.client("ses").verify_email_identity(EmailAddress=LOCAL_SENDER)
+    api_key = provisioning_api_key or secrets.token_urlsafe(24)
+    secretsmanager.create_secret(
+        Name=d.PROVISIONING_CREDENTIALS_SECRET_NAME, SecretString=json.dumps({"api_key": api_key})
+    )
+    # The VOD references' HMAC key: random at each start, as CloudFormation generates it once.
+    secretsmanager.create_secret(Name=d.VOD_HASH_KEY_SECRET_NAME, SecretString=secrets.token_urlsafe(48))
+    session.client("events").create_event_bus(Name=d.INCIDENT_BUS_NAME)
+    state_machine_arns = create_workflows(session, prefix, retry)
     return LocalResources(
         table_names=names,
         signing_key_secret=d.SIGNING_KEY_SECRET_NAME,
         public_keys_parameter=d.PUBLIC_KEYS_PARAMETER_NAME,
         sender=LOCAL_SENDER,
+        provisioning_endpoint=provisioning_endpoint,
+        provisioning_api_key=api_key,
+        state_machine_arns=state_machine_arns,
     )
+
+
+def _placeholder_code() -> bytes:
+    """The Lambda function's code on moto: never run (the task runner of infra/local/emulation.py runs the
+    in-process handler instead)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def lambda_handler(event, context):\n    raise RuntimeError('not run')\n")
+    return buffer.getvalue()
+
+
+def local_function_name(function: d.Function) -> str:
+    """How the local stack names a function on moto (the task runner maps these names to handlers)."""
+    return f"{d.SERVICE}-{function.name}"
+
+
+def create_workflows(session: Any, prefix: str, retry: d.Retry) -> dict[str, str]:
+    """The workflows' Lambda function and state machines, from infra/workflows (as the CDK stack builds them)."""
+    from infra.workflows.suspension import INCIDENT_BUS, TASKS_FUNCTION, definitions_for, render
+
+    iam = session.client("iam")
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=LOCAL_ROLE_NAME, AssumeRolePolicyDocument="{}")
+    role_arn = iam.get_role(RoleName=LOCAL_ROLE_NAME)["Role"]["Arn"]
+    tasks = d.function_named(d.WORKFLOW_TASKS_FUNCTION)
+    function_arn = session.client("lambda").create_function(
+        FunctionName=local_function_name(tasks),
+        Runtime="python3.13",
+        Role=role_arn,
+        Handler=tasks.handler,
+        Code={"ZipFile": _placeholder_code()},
+        Timeout=tasks.timeout_seconds,
+        MemorySize=tasks.memory_mb,
+    )["FunctionArn"]
+    substitutions = {TASKS_FUNCTION: function_arn, INCIDENT_BUS: d.INCIDENT_BUS_NAME}
+    stepfunctions = session.client("stepfunctions")
+    arns = {}
+    for name, asl in definitions_for(retry, retry).items():
+        created = stepfunctions.create_state_machine(
+            name=name, definition=render(asl, substitutions), roleArn=role_arn, type="STANDARD"
+        )
+        arns[name] = created["stateMachineArn"]
+    return arns

@@ -15,7 +15,7 @@ class DataStack(Stack):
         super().__init__(
             scope,
             construct_id,
-            description="Selfcare stateful resources: KMS key, DynamoDB tables, JWT signing key material",
+            description="Selfcare stateful resources: KMS key, DynamoDB tables, JWT signing key material, secrets",
             termination_protection=True,
             **kwargs,
         )

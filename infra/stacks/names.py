@@ -21,6 +21,8 @@ DATA_KEY_LOGICAL_ID = "DataKey"
 DATA_KEY_ALIAS = f"alias/{SERVICE}-data"
 SIGNING_KEY_SECRET_LOGICAL_ID = "SigningKeySecret"  # noqa: S105 (a logical id, not a secret)
 PUBLIC_KEYS_PARAMETER_LOGICAL_ID = "PublicKeysParameter"
+PROVISIONING_CREDENTIALS_SECRET_LOGICAL_ID = "ProvisioningCredentialsSecret"  # noqa: S105 (a logical id)
+VOD_HASH_KEY_SECRET_LOGICAL_ID = "VodHashKeySecret"  # noqa: S105 (a logical id)
 # The JWKS the parameter holds until infra/scripts/rotate_signing_key.py writes the first key.
 EMPTY_JWKS = '{"keys": []}'
 
@@ -68,3 +70,29 @@ WAF_RATE_LIMITED_PREFIXES: tuple[str, ...] = ("/auth/", "/staff/auth/")
 def construct_name(name: str) -> str:
     """Construct id from a definitions name: `send_email` -> `SendEmail` (functions' scopes use it)."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-]", name))
+
+
+# Context key naming the network provisioning system's endpoint (https), and its default.
+PROVISIONING_ENDPOINT_CONTEXT = "provisioning_endpoint"
+DEFAULT_PROVISIONING_ENDPOINT = "https://provisioning.operator.example/v1"
+
+# Step Functions' logging to CloudWatch Logs goes through log delivery, whose actions support no
+# resource-level permission: AWS requires Resource "*" for them (and for X-Ray's).
+STATE_MACHINE_LOG_DELIVERY_ACTIONS: tuple[str, ...] = (
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+)
+STATE_MACHINE_XRAY_ACTIONS: tuple[str, ...] = (
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
+# Step Functions' own log groups: the /aws/vendedlogs/ prefix keeps CloudWatch's resource policy small.
+STATE_MACHINE_LOG_GROUP_PREFIX = "/aws/vendedlogs/states/"

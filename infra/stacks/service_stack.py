@@ -7,22 +7,31 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from infra import definitions
 from infra.stacks import names
 from infra.stacks.constructs.api import Api
 from infra.stacks.constructs.data import Data
 from infra.stacks.constructs.functions import Functions, Grantable, lambda_architecture, lambda_runtime
 from infra.stacks.constructs.layer import SharedLayer
 from infra.stacks.constructs.waf import Waf
+from infra.stacks.constructs.workflows import Workflows
 
 
 class ServiceStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, data: Data, notification_sender: str, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: Data,
+        notification_sender: str,
+        provisioning_endpoint: str = names.DEFAULT_PROVISIONING_ENDPOINT,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
-            description="Selfcare stateless resources: Lambda functions and layer, REST API, WAF",
+            description="Selfcare stateless resources: Lambda functions and layer, REST API, WAF, workflows",
             **kwargs,
         )
         shared_layer = SharedLayer(self, "SharedLayer", runtime=lambda_runtime(), architecture=lambda_architecture())
@@ -35,8 +44,14 @@ class ServiceStack(Stack):
                 signing_key_secret_arn=data.signing_key_secret_arn,
                 public_keys_parameter_arn=data.public_keys_parameter.parameter_arn,
                 notification_sender=notification_sender,
+                provisioning_credentials_secret_arn=data.provisioning_credentials_secret_arn,
+                provisioning_endpoint=provisioning_endpoint,
+                vod_hash_key_secret_arn=data.vod_hash_key_secret.secret_arn,
             ),
             shared_layer=shared_layer.layer,
+        )
+        self.workflows = Workflows(
+            self, "Workflows", tasks_function=self.functions.functions[definitions.WORKFLOW_TASKS_FUNCTION]
         )
         self.api = Api(self, "Api", functions=self.functions.functions)
         stage = self.api.api.deployment_stage

@@ -247,12 +247,21 @@ def test_function_environment(
     variables = service_template["Resources"][function_ids(synth)[spec.name]]["Properties"]["Environment"]["Variables"]
     table_refs = {table.logical_id: ref(table.logical_id) for table in definitions.TABLES}
     grant_values = {
-        "signing_key": definitions.SIGNING_KEY_SECRET_NAME,
-        "public_keys": definitions.PUBLIC_KEYS_PARAMETER_NAME,
-        "send_email": names.DEFAULT_NOTIFICATION_SENDER,
-    }
+        "SIGNING_KEY_SECRET_ID": definitions.SIGNING_KEY_SECRET_NAME,
+        "PUBLIC_KEYS_PARAMETER": definitions.PUBLIC_KEYS_PARAMETER_NAME,
+        "NOTIFICATION_SENDER": names.DEFAULT_NOTIFICATION_SENDER,
+        "PROVISIONING_ENDPOINT": names.DEFAULT_PROVISIONING_ENDPOINT,
+        "PROVISIONING_CREDENTIALS_SECRET_ID": definitions.PROVISIONING_CREDENTIALS_SECRET_NAME,
+        "INCIDENT_BUS_NAME": definitions.INCIDENT_BUS_NAME,
+        "VOD_HASH_KEY_SECRET_ID": definitions.VOD_HASH_KEY_SECRET_NAME,
+    } | {machine.env: f"arn:states:{machine.name}" for machine in definitions.STATE_MACHINES}
     expected = definitions.environment_for(spec, table_refs, grant_values) | names.POWERTOOLS_ENV
-    assert {name: imported(value, exports) for name, value in variables.items()} == expected
+    actual = {name: imported(value, exports) for name, value in variables.items()}
+    for machine in definitions.STATE_MACHINES:  # Fn::Join of the partition, region, account and name
+        if machine.env in actual:
+            assert json.dumps(actual[machine.env]).endswith(f':stateMachine:{machine.name}"]]}}'), actual[machine.env]
+            actual[machine.env] = f"arn:states:{machine.name}"
+    assert actual == expected
 
 
 def test_shared_layer_targets_the_functions_runtime(synth: Synth, service_template: Template) -> None:
@@ -331,16 +340,36 @@ def test_role_grants_match_the_functions_grants(
     def statements_with(action: str) -> list[dict[str, Any]]:
         return [s for s in statements if action in as_list(s["Action"])]
 
-    secret = statements_with("secretsmanager:GetSecretValue")
     parameter = statements_with("ssm:GetParameter")
     email = statements_with("ses:SendEmail")
-    assert bool(secret) == ("signing_key" in spec.grants)
     assert bool(parameter) == ("public_keys" in spec.grants)
     assert bool(email) == ("send_email" in spec.grants)
-    if secret:
-        assert [imported(r, exports) for r in as_list(secret[0]["Resource"])] == [
-            ref(names.SIGNING_KEY_SECRET_LOGICAL_ID)
-        ]
+    # Each secret grant reads its own secret, and nothing else.
+    secrets_by_grant = {
+        "signing_key": ref(names.SIGNING_KEY_SECRET_LOGICAL_ID),
+        "provisioning": ref(names.PROVISIONING_CREDENTIALS_SECRET_LOGICAL_ID),
+        "vod_key": ref(names.VOD_HASH_KEY_SECRET_LOGICAL_ID),
+    }
+    read_secrets = [
+        imported(r, exports) for s in statements_with("secretsmanager:GetSecretValue") for r in as_list(s["Resource"])
+    ]
+    assert sorted(map(json.dumps, read_secrets)) == sorted(
+        json.dumps(secret) for grant, secret in secrets_by_grant.items() if grant in spec.grants
+    )
+    # events:PutEvents on the incident bus only; states actions on the two line workflows only.
+    put_events = [r for s in statements_with("events:PutEvents") for r in as_list(s["Resource"])]
+    assert bool(put_events) == ("events" in spec.grants)
+    for resource in put_events:
+        assert json.dumps(resource).endswith(f':event-bus/{definitions.INCIDENT_BUS_NAME}"]]}}'), resource
+    starts = [r for s in statements_with("states:StartExecution") for r in as_list(s["Resource"])]
+    describes = [r for s in statements_with("states:DescribeExecution") for r in as_list(s["Resource"])]
+    assert bool(starts) == bool(describes) == ("start_workflows" in spec.grants)
+    if starts:
+        machines = [m.name for m in definitions.STATE_MACHINES]
+        assert sorted(json.dumps(r).split(":stateMachine:")[1] for r in starts) == sorted(f'{m}"]]}}' for m in machines)
+        assert sorted(json.dumps(r).split(":execution:")[1] for r in describes) == sorted(
+            f'{m}:*"]]}}' for m in machines
+        )
     if parameter:
         (resource,) = as_list(parameter[0]["Resource"])
         parts = resolved(resource, exports)["Fn::Join"][1]

@@ -116,7 +116,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         for name, value in (resources.merged_environment() | FAST_HASHING).items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("PROVISIONING_CONNECT_TIMEOUT_SECONDS", "1")
-        monkeypatch.setenv("PROVISIONING_READ_TIMEOUT_SECONDS", "0.5")
+        monkeypatch.setenv("PROVISIONING_READ_TIMEOUT_SECONDS", "1")
         dynamo.reset_client()
         world = seed_world(resources)
         gateway = Gateway()
@@ -274,7 +274,7 @@ def test_suspension_fault_matrix(stack: Stack, case: Case) -> None:
     token = stack.token()
     if case.provisioning:
         mode, times = case.provisioning
-        stack.simulator.set_fault("bar_sim", mode, times=times, delay_seconds=1.0)
+        stack.simulator.set_fault("bar_sim", mode, times=times, delay_seconds=2.0)
     if case.task:
         action, errors = case.task
         stack.faults[action] = list(errors)

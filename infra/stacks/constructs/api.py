@@ -123,6 +123,7 @@ class Api(Construct):
         integrations = {
             name: aws_apigateway.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
             for name, function in functions.items()
+            if definitions.has_routes(definitions.function_named(name))
         }
         self.methods: dict[tuple[str, str], aws_apigateway.Method] = {}
         for route in definitions.ROUTES:

@@ -79,9 +79,52 @@ class Data(Construct):
         )
         self._pin_logical_id(self.public_keys_parameter, names.PUBLIC_KEYS_PARAMETER_LOGICAL_ID)
 
+        # The network provisioning system's credentials ({"api_key": ...}): issued by its operators and
+        # written by ours; created empty (L1, as the signing key) so that no made-up value is ever sent.
+        self.provisioning_credentials_secret = aws_secretsmanager.CfnSecret(
+            self,
+            "ProvisioningCredentialsSecret",
+            name=definitions.PROVISIONING_CREDENTIALS_SECRET_NAME,
+            description='Credentials of the network provisioning system ({"api_key": ...}); written by the operators',
+            kms_key_id=self.key.key_arn,
+        )
+        self.provisioning_credentials_secret.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.provisioning_credentials_secret.override_logical_id(names.PROVISIONING_CREDENTIALS_SECRET_LOGICAL_ID)
+        acknowledge(
+            self.provisioning_credentials_secret,
+            "AwsSolutions-SMG4",
+            "The provisioning system's operators issue and rotate its API key on their schedule; our operators "
+            "write the new key into this secret, and the adapter reads it again when the old one is refused (401).",
+        )
+
+        # The HMAC key that anonymises the VOD titles' references: generated once by CloudFormation, never
+        # known to anyone, never rotated (a new key would give every title a new pseudonym).
+        self.vod_hash_key_secret = aws_secretsmanager.Secret(
+            self,
+            "VodHashKeySecret",
+            secret_name=definitions.VOD_HASH_KEY_SECRET_NAME,
+            description="HMAC key of the anonymised VOD references (generated, never rotated)",
+            encryption_key=self.key,
+            generate_secret_string=aws_secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self._pin_logical_id(self.vod_hash_key_secret, names.VOD_HASH_KEY_SECRET_LOGICAL_ID)
+        acknowledge(
+            self.vod_hash_key_secret,
+            "AwsSolutions-SMG4",
+            "Rotating the VOD anonymisation key would give every watched title a new pseudonym and break the "
+            "consistency of the customers' VOD history; the key never leaves the TV function.",
+        )
+
     @property
     def signing_key_secret_arn(self) -> str:
         return self.signing_key_secret.ref  # Ref of AWS::SecretsManager::Secret is its ARN
+
+    @property
+    def provisioning_credentials_secret_arn(self) -> str:
+        return self.provisioning_credentials_secret.ref
 
     def _table(self, table: definitions.Table) -> aws_dynamodb.Table:
         construct = aws_dynamodb.Table(

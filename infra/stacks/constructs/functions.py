@@ -47,6 +47,42 @@ def lambda_architecture() -> aws_lambda.Architecture:
     return _ARCHITECTURES[definitions.LAMBDA_ARCHITECTURE]
 
 
+def state_machine_arn(stack: Stack, name: str) -> str:
+    return stack.format_arn(
+        service="states", resource="stateMachine", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+    )
+
+
+def execution_arns(stack: Stack, state_machine_name: str) -> str:
+    """Every execution of one state machine (names are the workflows' handles, known at run time only)."""
+    return stack.format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{state_machine_name}:*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+def event_bus_arn(stack: Stack, name: str) -> str:
+    return stack.format_arn(
+        service="events", resource="event-bus", resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
+    )
+
+
+def _nag_form(arn: str) -> str:
+    """An ARN as cdk-nag names it in a finding: pseudo parameters as <AWS::...>, known values as they are."""
+    stack_tokens = {
+        "${Token[AWS.Partition": "<AWS::Partition>",
+        "${Token[AWS.Region": "<AWS::Region>",
+        "${Token[AWS.AccountId": "<AWS::AccountId>",
+    }
+    parts = []
+    for part in arn.split(":"):
+        replaced = next((name for prefix, name in stack_tokens.items() if part.startswith(prefix)), part)
+        parts.append(replaced)
+    return ":".join(parts)
+
+
 @dataclass(frozen=True)
 class Grantable:
     """The stateful resources the functions may be granted, from the data stack."""
@@ -56,6 +92,9 @@ class Grantable:
     signing_key_secret_arn: str
     public_keys_parameter_arn: str
     notification_sender: str
+    provisioning_credentials_secret_arn: str
+    provisioning_endpoint: str
+    vod_hash_key_secret_arn: str
 
 
 class Functions(Construct):
@@ -95,11 +134,18 @@ class Functions(Construct):
         }
 
     def _grant_values(self) -> dict[str, str]:
+        """Each grant variable's value (definitions.GRANT_ENV). Names, not tokens, where the name is fixed:
+        the state machines and the bus are named in definitions, which keeps the functions free of any
+        dependency on the constructs that create them."""
         return {
-            "signing_key": definitions.SIGNING_KEY_SECRET_NAME,
-            "public_keys": definitions.PUBLIC_KEYS_PARAMETER_NAME,
-            "send_email": self._grantable.notification_sender,
-        }
+            "SIGNING_KEY_SECRET_ID": definitions.SIGNING_KEY_SECRET_NAME,
+            "PUBLIC_KEYS_PARAMETER": definitions.PUBLIC_KEYS_PARAMETER_NAME,
+            "NOTIFICATION_SENDER": self._grantable.notification_sender,
+            "PROVISIONING_ENDPOINT": self._grantable.provisioning_endpoint,
+            "PROVISIONING_CREDENTIALS_SECRET_ID": definitions.PROVISIONING_CREDENTIALS_SECRET_NAME,
+            "INCIDENT_BUS_NAME": definitions.INCIDENT_BUS_NAME,
+            "VOD_HASH_KEY_SECRET_ID": definitions.VOD_HASH_KEY_SECRET_NAME,
+        } | {machine.env: state_machine_arn(Stack.of(self), machine.name) for machine in definitions.STATE_MACHINES}
 
     def _function(self, spec: definitions.Function) -> aws_lambda.Function:
         scope = Construct(self, names.construct_name(spec.name))
@@ -118,6 +164,14 @@ class Functions(Construct):
             "resource-level permission: AWS requires Resource '*'. Every other statement of this role is "
             "scoped to named resources.",
         )
+        if "start_workflows" in spec.grants:
+            for machine in definitions.STATE_MACHINES:
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::{_nag_form(execution_arns(Stack.of(self), machine.name))}]",
+                    f"DescribeExecution on the executions of {machine.name} only: their names are the workflows' "
+                    "handles, made at request time, so no narrower ARN can be written in advance.",
+                )
         environment = definitions.environment_for(
             spec,
             table_names={table_id: table.table_name for table_id, table in self._grantable.tables.items()},
@@ -189,6 +243,49 @@ class Functions(Construct):
             )
         if "send_email" in spec.grants:
             statements.append(self._send_email_statement())
+        stack = Stack.of(self)
+        if "provisioning" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadProvisioningCredentials",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[grantable.provisioning_credentials_secret_arn],
+                )
+            )
+            kms_actions.update(KMS_READ_ACTIONS)
+        if "vod_key" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadVodHashKey",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[grantable.vod_hash_key_secret_arn],
+                )
+            )
+            kms_actions.update(KMS_READ_ACTIONS)
+        if "events" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="PutIncidentEvents",
+                    actions=["events:PutEvents"],
+                    resources=[event_bus_arn(stack, definitions.INCIDENT_BUS_NAME)],
+                )
+            )
+        if "start_workflows" in spec.grants:
+            machines = [machine.name for machine in definitions.STATE_MACHINES]
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="StartLineWorkflows",
+                    actions=["states:StartExecution"],
+                    resources=[state_machine_arn(stack, name) for name in machines],
+                )
+            )
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="DescribeLineWorkflows",
+                    actions=["states:DescribeExecution"],
+                    resources=[execution_arns(stack, name) for name in machines],
+                )
+            )
         if kms_actions:
             statements.append(
                 aws_iam.PolicyStatement(sid="DataKey", actions=sorted(kms_actions), resources=[grantable.key.key_arn])

@@ -51,3 +51,48 @@ class AuthorizerSettings(JwtSettings):
 class AccountSettings(_FromEnv):
     customers_table: str = Field(alias="CUSTOMERS_TABLE")
     audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+
+
+class SuspensionSettings(_FromEnv):
+    """Capability `suspension`: requests and status of the lines' suspension and reactivation workflows."""
+
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+    suspension_state_machine_arn: str = Field(alias="SUSPENSION_STATE_MACHINE_ARN")
+    reactivation_state_machine_arn: str = Field(alias="REACTIVATION_STATE_MACHINE_ARN")
+    # Reactivation needs an authentication younger than this (as AuthPolicy.recent_auth_seconds).
+    recent_auth_seconds: int = Field(300, alias="RECENT_AUTH_SECONDS", ge=30, le=3600)
+
+
+class ProvisioningSettings(_FromEnv):
+    provisioning_endpoint: str = Field(alias="PROVISIONING_ENDPOINT")
+    provisioning_credentials_secret_id: str = Field(alias="PROVISIONING_CREDENTIALS_SECRET_ID")
+    provisioning_connect_timeout_seconds: float = Field(3.0, alias="PROVISIONING_CONNECT_TIMEOUT_SECONDS", gt=0, le=30)
+    provisioning_read_timeout_seconds: float = Field(8.0, alias="PROVISIONING_READ_TIMEOUT_SECONDS", gt=0, le=60)
+
+
+class LineTasksSettings(ProvisioningSettings):
+    """Function `line_tasks`: the steps of the suspension and reactivation workflows."""
+
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+    notification_sender: str = Field(alias="NOTIFICATION_SENDER")
+
+
+class LinesReadSettings(_FromEnv):
+    """Capabilities `fixed` and `services` (read only): the read model and the audit trail (staff reads)."""
+
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+
+
+class LinesSettings(LinesReadSettings, ProvisioningSettings):
+    """Capabilities `mobile` and `internet`: also the provisioning port (changes go to the network)."""
+
+
+class TvSettings(LinesSettings):
+    """Capability `tv`: also the idempotency records of pack subscriptions."""
+
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    # How long a pack subscription's answer is replayed to the same request.
+    idempotency_expiry_seconds: int = Field(3600, alias="IDEMPOTENCY_EXPIRY_SECONDS", ge=60, le=86400)

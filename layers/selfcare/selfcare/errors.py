@@ -120,3 +120,24 @@ class ProvisioningRefused(DomainError):
 
     code = "provisioning_refused"
     message = "The network refused the change."
+
+
+class LineNotActive(Conflict):
+    """The line is not in the state the action needs (already suspended, not suspended, ...)."""
+
+    code = "line_not_active"
+    message = "The line is not in a state that allows this action."
+
+
+class WorkflowInProgress(Conflict):
+    """Another workflow (suspension or reactivation) is under way on the line."""
+
+    code = "workflow_in_progress"
+    message = "Another change of this line's status is in progress: check its workflow, then try again."
+
+
+class IccidInUse(Conflict):
+    """One SIM, one line: the ICCID is already held by a line (any customer's)."""
+
+    code = "iccid_in_use"
+    message = "This SIM card is already in use."
