@@ -324,11 +324,28 @@ def main() -> None:
     for name, request, median, ratio in rows:
         emit(f"| {name} | {request} | {median:.3f} | {ratio:.2f} |")
 
+    from bench import lines, workflows
+
     emit("\n### DynamoDB calls per request (botocore before-call hooks)\n")
     emit("| route | authorizer | handler | target (handler) |")
     emit("| --- | ---: | ---: | --- |")
-    for label, authorizer_calls, handler_calls, target in dynamodb_calls():
+    for label, authorizer_calls, handler_calls, target in [*dynamodb_calls(), *lines.rows()]:
         emit(f"| {label} | {authorizer_calls} | {handler_calls} | {target} |")
+
+    run = workflows.run()
+    emit("\n### Line workflows (Standard: billed per state transition)\n")
+    emit("| workflow | transitions on the ASL success path | in moto's execution history | target |")
+    emit("| --- | ---: | ---: | --- |")
+    for label, counted, observed, target in run.transitions:
+        emit(f"| {label} | {counted} | {observed} | {target} |")
+    emit("\n| workflow route | authorizer | handler | target (handler) |")
+    emit("| --- | ---: | ---: | --- |")
+    for label, authorizer_calls, handler_calls, target in run.requests:
+        emit(f"| {label} | {authorizer_calls} | {handler_calls} | {target} |")
+    emit("\n| whole execution | DynamoDB calls in the tasks | note |")
+    emit("| --- | ---: | --- |")
+    for label, calls, note in run.tasks:
+        emit(f"| {label} | {calls} | {note} |")
 
     total, parts = layer_size()
     emit(f"\n### Shared layer, unzipped (target <= {TARGET_LAYER_MB:.0f} MB beyond the Powertools managed layer)\n")

@@ -26,6 +26,8 @@ LOG_RETENTION_MONTHS = 12
 AUTHORIZER_CACHE_TTL_SECONDS = 0
 # Largest request body a handler accepts; larger bodies answer 413.
 MAX_BODY_BYTES = 16 * 1024
+# Media types API Gateway returns as binary (the handler answers base64 with isBase64Encoded).
+BINARY_MEDIA_TYPES: tuple[str, ...] = ("application/pdf",)
 # Header with which staff name the assisted-access grant they act under.
 ASSISTED_ACCESS_HEADER = "X-Assisted-Access"
 

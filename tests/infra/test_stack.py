@@ -648,3 +648,10 @@ def test_module_runs_without_cdk(module: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_pdf_answers_are_binary(service_template: Template) -> None:
+    apis = resources_of_type(service_template, "AWS::ApiGateway::RestApi")
+    assert [api["Properties"].get("BinaryMediaTypes") for api in apis.values()] == [
+        list(definitions.BINARY_MEDIA_TYPES)
+    ]

@@ -86,6 +86,7 @@ class Api(Construct):
             rest_api_name=names.API_NAME,
             description="Selfcare customer-space API",
             endpoint_types=[aws_apigateway.EndpointType.REGIONAL],
+            binary_media_types=list(definitions.BINARY_MEDIA_TYPES),
             cloud_watch_role=False,  # the account-level logging role is ours, without a managed policy
             deploy_options=aws_apigateway.StageOptions(
                 stage_name=names.STAGE_NAME,
