@@ -99,6 +99,13 @@ def _events(world: Any, resources: Any) -> dict[str, dict[str, Any]]:
         "auth": proxy("GET", "/auth/sessions"),
         "account": proxy("GET", "/account"),
         "authorizer": authorizer_event,
+        "mobile": proxy("GET", "/mobile/lines"),
+        "fixed": proxy("GET", "/fixed/lines"),
+        "internet": proxy("GET", "/internet/lines"),
+        "tv": proxy("GET", "/tv/lines"),
+        "services": proxy("GET", "/services"),
+        # Starts (once: the handle is idempotent) a suspension on the moto server; answers 202.
+        "suspension": proxy("POST", "/mobile/lines/M-377612345679/suspension"),
     }
 
 

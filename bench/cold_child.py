@@ -35,7 +35,7 @@ def main() -> None:
 
     result = module.lambda_handler(event, Context())
     ok = (
-        result.get("statusCode") == 200
+        200 <= int(result["statusCode"]) < 300
         if "statusCode" in result
         else result["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     )
