@@ -218,6 +218,14 @@ SERVICES = Function(
     description="Other services: the subscribed offers (safety, password manager, device insurance)",
 )
 
+PROJECTION = Function(
+    name="projection",
+    tables={CUSTOMERS.logical_id: Access.READ_WRITE, IDEMPOTENCY.logical_id: Access.READ_WRITE},
+    grants=("dead_letters", "anonymisation_schedules"),
+    timeout_seconds=30,
+    description="CRM events -> the read model (EventBridge rule of the CRM bus; no route); anonymisation",
+)
+
 FUNCTIONS: tuple[Function, ...] = (
     AUTHORIZER,
     AUTH,
@@ -229,6 +237,7 @@ FUNCTIONS: tuple[Function, ...] = (
     INTERNET,
     TV,
     SERVICES,
+    PROJECTION,
 )
 
 
@@ -340,6 +349,12 @@ GRANT_ENV: dict[str, tuple[str, ...]] = {
     "send_email": ("NOTIFICATION_SENDER",),
     # Call the network provisioning system: its endpoint, and the secret holding its credentials.
     "provisioning": ("PROVISIONING_ENDPOINT", "PROVISIONING_CREDENTIALS_SECRET_ID"),
+    # events:PutEvents on the outbound CRM bus only (changes made in the space, for the CRM).
+    "crm_events": ("CRM_EVENT_BUS_NAME",),
+    # sqs:SendMessage to the projection's dead-letter queue.
+    "dead_letters": ("PROJECTION_DEAD_LETTER_QUEUE_URL",),
+    # scheduler:CreateSchedule/UpdateSchedule in the anonymisation group, iam:PassRole of its role.
+    "anonymisation_schedules": ("ANONYMISATION_SCHEDULE_GROUP", "ANONYMISATION_SCHEDULER_ROLE_ARN"),
     # events:PutEvents on the incident bus only.
     "events": ("INCIDENT_BUS_NAME",),
     # states:StartExecution on the line workflows, states:DescribeExecution on their executions.
@@ -448,3 +463,33 @@ STATE_MACHINES: tuple[StateMachine, ...] = (
 )
 # The Lambda function the workflows' tasks run.
 WORKFLOW_TASKS_FUNCTION = LINE_TASKS.name
+
+
+# --- CRM events: the projection (inbound) and the changes made in the space (outbound) ------------------
+# The operator's CRM and billing systems put their events on the inbound bus; a rule sends those of
+# CRM_EVENT_SOURCE with a known detail-type to the projection function.
+CRM_INBOUND_BUS_NAME = f"{SERVICE}-crm-inbound"
+CRM_EVENT_SOURCE = "operator.crm"
+CRM_EVENT_TYPES: tuple[str, ...] = (
+    "CustomerCreated",
+    "CustomerUpdated",
+    "CustomerTerminated",
+    "InvoiceIssued",
+    "PaymentReceived",
+    "UsageRecordsBatch",
+)
+# The rule's event pattern (CDK and the local stack).
+CRM_EVENT_PATTERN: dict[str, list[str]] = {"source": [CRM_EVENT_SOURCE], "detail-type": list(CRM_EVENT_TYPES)}
+PROJECTION_RULE_NAME = f"{SERVICE}-crm-projection"
+# Changes made in the customer space, for the CRM (selfcare.ports.crm_events).
+CRM_OUTBOUND_BUS_NAME = f"{SERVICE}-crm-outbound"
+CRM_OUTBOUND_SOURCE = f"{SERVICE}.customer-space"
+# Events the projection refused (with the reason), and those EventBridge or Lambda could not deliver.
+PROJECTION_DEAD_LETTER_QUEUE_NAME = f"{SERVICE}-projection-dead-letters"
+DEAD_LETTER_RETENTION_DAYS = 14  # SQS's maximum: time to read, fix and replay
+# How long and how often EventBridge retries delivering an event to the projection.
+PROJECTION_DELIVERY_MAX_AGE_SECONDS = 24 * 3600
+PROJECTION_DELIVERY_RETRIES = 185
+# One-time schedules anonymising a terminated customer 5 years after the end of the contract.
+ANONYMISATION_SCHEDULE_GROUP = f"{SERVICE}-anonymisation"
+ANONYMISATION_SCHEDULER_ROLE_NAME = f"{SERVICE}-anonymisation-scheduler"

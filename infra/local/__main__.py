@@ -4,7 +4,8 @@
    AWS_ENDPOINT_URL, MOTO_PORT, fake credentials and the region point every boto3 client at it.
 2. The resources of infra/definitions.py on it (infra/local/resources.py), their variables in os.environ.
 3. The demo world (infra/local/seed.py): two customers, one staff member per role, fresh passwords.
-4. What moto lacks (infra/local/emulation.py): TTL deletion, Lambda tasks in-process, the outbox's dates;
+4. What moto lacks (infra/local/emulation.py): TTL deletion, Lambda tasks in-process, the outbox's dates,
+   CRM events delivered to the projection;
    the provisioning simulator (infra/local/provisioning_simulator.py) the workflows' tasks call.
 5. The emulated API Gateway behind an HTTP server (infra/local/server.py), with /docs, /openapi.json
    and /_local/outbox.
@@ -176,6 +177,11 @@ def run(args: argparse.Namespace) -> int:
             session.client("dynamodb"), resources.table_names, interval_seconds=args.ttl_interval
         ).start()
         cleanups.append(reaper.stop)
+        # CRM events put on the inbound bus reach the projection handler (moto cannot invoke a Lambda target).
+        delivery = emulation.CrmDelivery(
+            session.client("sqs"), resources.crm_delivery_queue_url, gateway.handlers[d.PROJECTION.name].lambda_handler
+        ).start()
+        cleanups.append(delivery.stop)
 
         httpd = LocalHttpServer((args.host, args.port), LocalApp(gateway, emulation.outbox), quiet=args.quiet)
         cleanups.append(httpd.server_close)

@@ -27,9 +27,21 @@ the two hooks that must reach inside moto, through moto's private API, pinned wi
    Functions not in the mapping keep moto's behaviour. No state machine exists yet in
    infra/definitions.py; this is the hook the workflows will use.
 
-3. EventBridge Scheduler and scheduled rules never fire on moto, and `put_events` to a Lambda or
-   Step Functions target raises NotImplementedError. There are no schedules or rules yet in
-   infra/definitions.py, so nothing is emulated yet; when they come, their firing belongs here.
+3. EventBridge -> Lambda delivery and EventBridge Scheduler (`create_crm_delivery_queue`,
+   `deliver_crm_events`, `CrmDelivery`, `fire_due_schedules`).
+   `put_events` to a rule whose target is a Lambda function raises NotImplementedError on moto, and
+   schedules never fire. On the local stack only, the projection rule of the CRM inbound bus (same
+   name and event pattern as the CDK stack, from infra/definitions.py) targets an SQS queue,
+   `selfcare-local-crm-delivery`, instead of the projection function: moto delivers SQS targets.
+   `deliver_crm_events` drains that queue into the projection's `lambda_handler`, in this process,
+   with the very event EventBridge would pass to Lambda (the queue's message body is the event);
+   a message is deleted once the handler returned, and left for the next drain when it raised (as
+   Lambda retries). `CrmDelivery` is a daemon thread doing that every `interval_seconds` for
+   `python -m infra.local`; the demo seed drains once, synchronously, after publishing its events.
+   `fire_due_schedules` is the scheduler's stand-in: it invokes the target handler with each
+   schedule of a group whose `at(...)` time is due, then deletes the schedule (ActionAfterCompletion
+   DELETE); nothing calls it on its own (anonymisation is due 5 years after a termination): tests
+   and operators call it with a chosen `now`. Production code never depends on any of this.
 
 4. SES messages carry no send time on moto (`install_outbox_timestamps`).
    moto keeps every message sent (`ses_backends[account][region].sent_messages`, which SES v2 also
@@ -244,6 +256,102 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
         f"REPORT RequestId: {context.aws_request_id}\tDuration: {(time.monotonic() - started) * 1000:.2f} ms"
     )
     return payload, errored, logs
+
+
+# 3. EventBridge -> Lambda delivery, EventBridge Scheduler ---------------------------------------------
+CRM_DELIVERY_QUEUE_NAME = "selfcare-local-crm-delivery"
+
+
+def create_crm_delivery_queue(session: Any) -> tuple[str, str]:
+    """The local stand-in for the projection rule's Lambda target: (queue URL, queue ARN)."""
+    sqs = session.client("sqs")
+    url = sqs.create_queue(QueueName=CRM_DELIVERY_QUEUE_NAME)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return str(url), str(arn)
+
+
+def _projection_context(function_arn: str) -> _InvokeContext:
+    function = d.PROJECTION
+    return _InvokeContext(
+        function_name=f"{d.SERVICE}-{function.name}",
+        memory_limit_in_mb=function.memory_mb,
+        invoked_function_arn=function_arn,
+        timeout_seconds=function.timeout_seconds,
+    )
+
+
+def local_projection_arn(region: str = "eu-west-3", account: str = "123456789012") -> str:
+    return f"arn:aws:lambda:{region}:{account}:function:{d.SERVICE}-{d.PROJECTION.name}"
+
+
+def deliver_crm_events(sqs_client: Any, queue_url: str, handler: Handler, function_arn: str | None = None) -> int:
+    """Run `handler` on every event waiting in the local delivery queue; how many were handled."""
+    handled = 0
+    arn = function_arn or local_projection_arn()
+    while True:
+        messages = sqs_client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
+        if not messages:
+            return handled
+        for message in messages:
+            try:
+                handler(json.loads(message["Body"]), _projection_context(arn))
+            except Exception as error:  # noqa: BLE001 - as Lambda: the event stays for a retry
+                logger.warning("projection failed on a delivered event: %s", type(error).__name__)
+                sqs_client.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=5
+                )
+                continue
+            sqs_client.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            handled += 1
+
+
+class CrmDelivery:
+    """A daemon thread calling deliver_crm_events every `interval_seconds` until stop()."""
+
+    def __init__(self, sqs_client: Any, queue_url: str, handler: Handler, interval_seconds: float = 0.5) -> None:
+        self._args = (sqs_client, queue_url, handler)
+        self.interval_seconds = interval_seconds
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="crm-delivery", daemon=True)
+        self.delivered = 0
+
+    def start(self) -> CrmDelivery:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval_seconds):
+            try:
+                self.delivered += deliver_crm_events(*self._args)
+            except Exception as error:  # noqa: BLE001 - a failed poll must not end the thread
+                logger.warning("CRM delivery poll failed: %s", type(error).__name__)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+
+def fire_due_schedules(scheduler_client: Any, group_name: str, handler: Handler, now: datetime) -> list[Any]:
+    """Invoke `handler` with the input of every one-time schedule of `group_name` due at `now` (UTC), then
+    delete it, as EventBridge Scheduler does with ActionAfterCompletion DELETE; the handlers' results."""
+    results = []
+    paginator = scheduler_client.get_paginator("list_schedules")
+    for page in paginator.paginate(GroupName=group_name):
+        for summary in page.get("Schedules", []):
+            schedule = scheduler_client.get_schedule(GroupName=group_name, Name=summary["Name"])
+            expression = str(schedule["ScheduleExpression"])
+            if not (expression.startswith("at(") and expression.endswith(")")):
+                continue
+            due = datetime.fromisoformat(expression[3:-1]).replace(tzinfo=UTC)
+            if due > now:
+                continue
+            target = schedule["Target"]
+            results.append(handler(json.loads(target.get("Input") or "{}"), _projection_context(target["Arn"])))
+            scheduler_client.delete_schedule(GroupName=group_name, Name=summary["Name"])
+    return results
 
 
 # 4. SES outbox -----------------------------------------------------------------------------------

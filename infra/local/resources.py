@@ -34,6 +34,9 @@ class LocalResources:
     provisioning_api_key: str = ""
     state_machine_arns: dict[str, str] = field(default_factory=dict)  # name -> ARN
     incident_bus: str = d.INCIDENT_BUS_NAME
+    dead_letter_queue_url: str = ""
+    anonymisation_scheduler_role_arn: str = ""
+    crm_delivery_queue_url: str = ""  # the local stand-in for the rule's Lambda target (infra/local/emulation.py)
 
     def environment(self, function: d.Function) -> dict[str, str]:
         return d.environment_for(function, self.table_names, self.grant_values())
@@ -47,6 +50,10 @@ class LocalResources:
             "PROVISIONING_CREDENTIALS_SECRET_ID": d.PROVISIONING_CREDENTIALS_SECRET_NAME,
             "INCIDENT_BUS_NAME": self.incident_bus,
             "VOD_HASH_KEY_SECRET_ID": d.VOD_HASH_KEY_SECRET_NAME,
+            "CRM_EVENT_BUS_NAME": d.CRM_OUTBOUND_BUS_NAME,
+            "PROJECTION_DEAD_LETTER_QUEUE_URL": self.dead_letter_queue_url,
+            "ANONYMISATION_SCHEDULE_GROUP": d.ANONYMISATION_SCHEDULE_GROUP,
+            "ANONYMISATION_SCHEDULER_ROLE_ARN": self.anonymisation_scheduler_role_arn,
         } | {machine.env: self.state_machine_arns[machine.name] for machine in d.STATE_MACHINES}
 
     def merged_environment(self) -> dict[str, str]:
@@ -127,6 +134,7 @@ def create_resources(
     secretsmanager.create_secret(Name=d.VOD_HASH_KEY_SECRET_NAME, SecretString=secrets.token_urlsafe(48))
     session.client("events").create_event_bus(Name=d.INCIDENT_BUS_NAME)
     state_machine_arns = create_workflows(session, prefix, retry)
+    crm = create_crm_resources(session)
     return LocalResources(
         table_names=names,
         signing_key_secret=d.SIGNING_KEY_SECRET_NAME,
@@ -135,7 +143,53 @@ def create_resources(
         provisioning_endpoint=provisioning_endpoint,
         provisioning_api_key=api_key,
         state_machine_arns=state_machine_arns,
+        dead_letter_queue_url=crm.dead_letter_queue_url,
+        anonymisation_scheduler_role_arn=crm.scheduler_role_arn,
+        crm_delivery_queue_url=crm.delivery_queue_url,
     )
+
+
+@dataclass(frozen=True)
+class CrmResources:
+    dead_letter_queue_url: str
+    scheduler_role_arn: str
+    delivery_queue_url: str
+
+
+def create_crm_resources(session: Any) -> CrmResources:
+    """The CRM buses, the projection's rule and dead-letter queue, the anonymisation schedule group and role
+    (as infra/stacks/constructs/projection.py builds them). moto cannot deliver an event to a Lambda target:
+    the rule targets a local delivery queue instead, which infra/local/emulation.py drains into the
+    projection handler (its section 3)."""
+    from infra.local.emulation import create_crm_delivery_queue
+
+    events, sqs, iam = session.client("events"), session.client("sqs"), session.client("iam")
+    events.create_event_bus(Name=d.CRM_INBOUND_BUS_NAME)
+    events.create_event_bus(Name=d.CRM_OUTBOUND_BUS_NAME)
+    dead_letter_queue_url = sqs.create_queue(
+        QueueName=d.PROJECTION_DEAD_LETTER_QUEUE_NAME,
+        Attributes={
+            "SqsManagedSseEnabled": "true",
+            "MessageRetentionPeriod": str(d.DEAD_LETTER_RETENTION_DAYS * 24 * 3600),
+        },
+    )["QueueUrl"]
+    events.put_rule(
+        Name=d.PROJECTION_RULE_NAME,
+        EventBusName=d.CRM_INBOUND_BUS_NAME,
+        EventPattern=json.dumps(d.CRM_EVENT_PATTERN),
+        State="ENABLED",
+    )
+    delivery_queue_url, delivery_queue_arn = create_crm_delivery_queue(session)
+    events.put_targets(
+        Rule=d.PROJECTION_RULE_NAME,
+        EventBusName=d.CRM_INBOUND_BUS_NAME,
+        Targets=[{"Id": "projection", "Arn": delivery_queue_arn}],
+    )
+    session.client("scheduler").create_schedule_group(Name=d.ANONYMISATION_SCHEDULE_GROUP)
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=d.ANONYMISATION_SCHEDULER_ROLE_NAME, AssumeRolePolicyDocument="{}")
+    role_arn = iam.get_role(RoleName=d.ANONYMISATION_SCHEDULER_ROLE_NAME)["Role"]["Arn"]
+    return CrmResources(dead_letter_queue_url, role_arn, delivery_queue_url)
 
 
 def _placeholder_code() -> bytes:

@@ -2,14 +2,20 @@
 user per role. Passwords are generated at each run (never committed) and returned to be printed.
 
 Credentials go through AuthService.enrol (the password policy and hashing of production); the
-customer records go through the read model's repository. (When the CRM projection lands, the
-records will go through it instead.)
+customer records are CRM events (CustomerCreated) put on the CRM inbound bus and projected by the
+projection handler (validation, conditional writes), delivered by infra/local/emulation.py's stand-in
+for EventBridge -> Lambda. Lines and their details are written directly (no CRM event carries them).
 """
 
 from __future__ import annotations
 
+import json
 import secrets
+import uuid
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import Any
 
 from selfcare.account.models import Address, CustomerProfile, CustomerType, Line, LineType, SalesRepresentative
 from selfcare.auth.models import Credential
@@ -17,7 +23,9 @@ from selfcare.auth.policy import PrincipalType, StaffRole
 from selfcare.auth.wiring import build_auth_service
 from selfcare.config import AuthSettings
 from selfcare.dal.customers import CustomersRepository
+from selfcare.projection import events as crm
 
+from infra import definitions as d
 from infra.local.seed_lines import seed_line_details
 
 
@@ -112,9 +120,11 @@ def seed_demo(settings: AuthSettings | None = None) -> DemoWorld:
     auth = build_auth_service(settings)
     customers = CustomersRepository(settings.customers_table)
     world = DemoWorld()
-    for template in PROFILES:
-        profile = replace(template, service_secret_code=f"{secrets.randbelow(10_000):04d}")
-        customers.put_profile(profile)
+    profiles = [replace(p, service_secret_code=f"{secrets.randbelow(10_000):04d}") for p in PROFILES]
+    publish_crm_events([customer_created(profile) for profile in profiles])
+    publish_crm_events([e for profile in profiles for e in demo_billing_events(profile.customer_id, datetime.now(UTC))])
+    deliver_crm_events()
+    for profile in profiles:
         password = demo_password()
         auth.enrol(
             Credential(
@@ -159,3 +169,184 @@ def seed_demo(settings: AuthSettings | None = None) -> DemoWorld:
         )
         world.staff[role] = DemoStaff(staff_id=f"S{number:03d}", email=email, role=role, password=password)
     return world
+
+
+# The CRM's side: events put on the inbound bus, projected like production's ------------------------------
+BILLING = {
+    "C0001": crm.BillingSettings(
+        invoice_type=crm.InvoiceType.ELECTRONIC,
+        payment_method=crm.PaymentMethod(kind=crm.PaymentMethodKind.DIRECT_DEBIT, masked="MC58 **** **** **** 0189"),
+    ),
+    "C0002": crm.BillingSettings(
+        address=crm.Address(line1="BP 42", postal_code="98000", city="Monaco", country="MC"),
+        invoice_type=crm.InvoiceType.PAPER,
+        payment_method=crm.PaymentMethod(kind=crm.PaymentMethodKind.CARD, masked="**** **** **** 4242"),
+    ),
+}
+
+
+def customer_created(profile: CustomerProfile, version: int = 1) -> crm.CustomerCreated:
+    """The CRM's CustomerCreated event of a demo profile."""
+    address = profile.address
+    rep = profile.sales_representative
+    record = crm.CustomerRecord(
+        customer_id=profile.customer_id,
+        account_number=profile.account_number,
+        customer_type=crm.CustomerType(profile.customer_type.value),
+        last_name=profile.last_name,
+        first_name=profile.first_name,
+        company_name=profile.company_name,
+        trade_name=profile.trade_name,
+        address=crm.Address(
+            line1=address.line1,
+            line2=address.line2,
+            postal_code=address.postal_code,
+            city=address.city,
+            country=address.country,
+        ),
+        sales_representative=crm.SalesRepresentative(name=rep.name, email=rep.email, phone=rep.phone) if rep else None,
+        contact_email=profile.contact_email,
+        contact_mobile=profile.contact_mobile,
+        contact_landline=profile.contact_landline,
+        service_secret_code=profile.service_secret_code,
+        digital_identity_id=DIGITAL_IDENTITIES.get(profile.customer_id),
+        billing=BILLING.get(profile.customer_id, crm.BillingSettings()),
+    )
+    return crm.CustomerCreated(
+        event_id=f"demo-{uuid.uuid4()}",
+        entity_version=version,
+        occurred_at=datetime.now(UTC),
+        customer=record,
+    )
+
+
+# Demo bills and usage (the billing system's events): an invoice on the 1st of each of the last 12 months,
+# each paid 10 days later except the newest (the amount due), and usage records of the last 30 days.
+MONTHLY = {"C0001": 4990, "C0002": 18900}
+USAGE_LINES = {"C0001": ("M-377612345678", "+377612345678"), "C0002": ("M-377623456780", "+377623456780")}
+
+
+def demo_billing_events(customer_id: str, now: datetime) -> list[crm.EventDetail]:
+    from selfcare.clock import add_months
+
+    found: list[crm.EventDetail] = []
+    first_of_month = now.replace(day=1, hour=2, minute=0, second=0, microsecond=0)
+    method = BILLING[customer_id].payment_method
+    assert method is not None
+    for back in range(11, -1, -1):
+        issued = add_months(first_of_month, -back)
+        if issued > now:
+            continue
+        number = f"INV-{issued:%Y%m}-{customer_id}"
+        amount = MONTHLY[customer_id] + (back * 37) % 500
+        found.append(
+            crm.InvoiceIssued(
+                event_id=f"demo-{uuid.uuid4()}",
+                entity_version=1,
+                occurred_at=issued,
+                customer_id=customer_id,
+                invoice=crm.Invoice(
+                    invoice_id=number,
+                    issued_at=issued,
+                    due_date=(issued + timedelta(days=20)).date(),
+                    amount_cents=amount,
+                    currency="EUR",
+                    pdf_reference=f"invoices/{customer_id}/{number}.pdf",
+                ),
+            )
+        )
+        paid_at = issued + timedelta(days=10)
+        if back > 0 and paid_at <= now:
+            found.append(
+                crm.PaymentReceived(
+                    event_id=f"demo-{uuid.uuid4()}",
+                    entity_version=1,
+                    occurred_at=paid_at,
+                    customer_id=customer_id,
+                    payment=crm.Payment(
+                        payment_id=f"PAY-{issued:%Y%m}-{customer_id}",
+                        received_at=paid_at,
+                        amount_cents=amount,
+                        currency="EUR",
+                        method=method,
+                        invoice_id=number,
+                    ),
+                )
+            )
+    line_id, number = USAGE_LINES[customer_id]
+    kinds = [
+        ("CALL", {"duration_seconds": 185, "called_number": "+33612345678", "destination_country": "FR"}, 0),
+        ("SMS", {"quantity": 1, "called_number": "+37761234599", "destination_country": "MC"}, 0),
+        ("DATA", {"volume_bytes": 52_428_800}, 0),
+        ("CALL", {"duration_seconds": 62, "called_number": "+390612345678", "destination_country": "IT"}, 120),
+        ("MMS", {"quantity": 1, "called_number": "+37761234599", "destination_country": "MC"}, 35),
+    ]
+    records = []
+    for index in range(30):
+        kind, fields, cents = kinds[index % len(kinds)]
+        records.append(
+            crm.UsageRecord(
+                record_id=f"U-{customer_id}-{index:03d}",
+                line_id=line_id,
+                line_number=number,
+                started_at=now - timedelta(days=index, hours=index % 7),
+                type=crm.UsageType(kind),
+                origin_country="IT" if index % 9 == 0 else "MC",
+                amount_excl_tax_cents=cents,
+                **fields,
+            )
+        )
+    found.append(
+        crm.UsageRecordsBatch(
+            event_id=f"demo-{uuid.uuid4()}",
+            entity_version=1,
+            occurred_at=now,
+            customer_id=customer_id,
+            batch_id=f"USG-{now:%Y%m%d}-{customer_id}",
+            records=records,
+        )
+    )
+    return found
+
+
+def _events_client() -> Any:
+    import boto3
+
+    return boto3.client("events")
+
+
+def publish_crm_events(details: list[crm.EventDetail]) -> None:
+    """Put CRM events on the inbound bus as the operator's CRM does (10 per PutEvents); raises on a failed entry."""
+    client = _events_client()
+    entries = [
+        {
+            "Source": d.CRM_EVENT_SOURCE,
+            "DetailType": type(detail).__name__,
+            "Detail": json.dumps(detail.model_dump(mode="json")),
+            "EventBusName": d.CRM_INBOUND_BUS_NAME,
+        }
+        for detail in details
+    ]
+    for start in range(0, len(entries), 10):
+        response = client.put_events(Entries=entries[start : start + 10])
+        if response.get("FailedEntryCount"):
+            raise RuntimeError(f"{response['FailedEntryCount']} CRM events were not accepted by the bus")
+
+
+_projection_handler: ModuleType | None = None
+
+
+def deliver_crm_events() -> int:
+    """Project every event waiting on the local delivery queue now (infra/local/emulation.py, section 3)."""
+    global _projection_handler
+    import boto3
+
+    from infra.local.emulation import CRM_DELIVERY_QUEUE_NAME
+    from infra.local.emulation import deliver_crm_events as deliver
+    from infra.local.gateway import load_handler
+
+    if _projection_handler is None:
+        _projection_handler = load_handler(d.PROJECTION)
+    sqs = boto3.client("sqs")
+    queue_url = sqs.get_queue_url(QueueName=CRM_DELIVERY_QUEUE_NAME)["QueueUrl"]
+    return deliver(sqs, queue_url, _projection_handler.lambda_handler)

@@ -13,6 +13,7 @@ from infra.stacks.constructs.api import Api
 from infra.stacks.constructs.data import Data
 from infra.stacks.constructs.functions import Functions, Grantable, lambda_architecture, lambda_runtime
 from infra.stacks.constructs.layer import SharedLayer
+from infra.stacks.constructs.projection import Projection
 from infra.stacks.constructs.waf import Waf
 from infra.stacks.constructs.workflows import Workflows
 
@@ -53,6 +54,7 @@ class ServiceStack(Stack):
         self.workflows = Workflows(
             self, "Workflows", tasks_function=self.functions.functions[definitions.WORKFLOW_TASKS_FUNCTION]
         )
+        self.projection = Projection(self, "Projection", function=self.functions.functions[definitions.PROJECTION.name])
         self.api = Api(self, "Api", functions=self.functions.functions)
         stage = self.api.api.deployment_stage
         self.waf = Waf(self, "Waf", stage_arn=stage.stage_arn, stage_name=names.STAGE_NAME)

@@ -254,6 +254,10 @@ def test_function_environment(
         "PROVISIONING_CREDENTIALS_SECRET_ID": definitions.PROVISIONING_CREDENTIALS_SECRET_NAME,
         "INCIDENT_BUS_NAME": definitions.INCIDENT_BUS_NAME,
         "VOD_HASH_KEY_SECRET_ID": definitions.VOD_HASH_KEY_SECRET_NAME,
+        "CRM_EVENT_BUS_NAME": definitions.CRM_OUTBOUND_BUS_NAME,
+        "PROJECTION_DEAD_LETTER_QUEUE_URL": f"sqs-url:{definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME}",
+        "ANONYMISATION_SCHEDULE_GROUP": definitions.ANONYMISATION_SCHEDULE_GROUP,
+        "ANONYMISATION_SCHEDULER_ROLE_ARN": f"iam-role:{definitions.ANONYMISATION_SCHEDULER_ROLE_NAME}",
     } | {machine.env: f"arn:states:{machine.name}" for machine in definitions.STATE_MACHINES}
     expected = definitions.environment_for(spec, table_refs, grant_values) | names.POWERTOOLS_ENV
     actual = {name: imported(value, exports) for name, value in variables.items()}
@@ -261,6 +265,14 @@ def test_function_environment(
         if machine.env in actual:
             assert json.dumps(actual[machine.env]).endswith(f':stateMachine:{machine.name}"]]}}'), actual[machine.env]
             actual[machine.env] = f"arn:states:{machine.name}"
+    # Fn::Join of the region, URL suffix, account and name; of the partition, account and role name.
+    for variable, suffix, placeholder in (
+        ("PROJECTION_DEAD_LETTER_QUEUE_URL", definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME, "sqs-url"),
+        ("ANONYMISATION_SCHEDULER_ROLE_ARN", definitions.ANONYMISATION_SCHEDULER_ROLE_NAME, "iam-role"),
+    ):
+        if variable in actual:
+            assert json.dumps(actual[variable]).endswith(f'/{suffix}"]]}}'), actual[variable]
+            actual[variable] = f"{placeholder}:{suffix}"
     assert actual == expected
 
 

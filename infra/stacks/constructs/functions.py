@@ -69,6 +69,35 @@ def event_bus_arn(stack: Stack, name: str) -> str:
     )
 
 
+def queue_arn(stack: Stack, name: str) -> str:
+    return stack.format_arn(service="sqs", resource=name, arn_format=ArnFormat.NO_RESOURCE_NAME)
+
+
+def dead_letter_queue_url(stack: Stack) -> str:
+    name = definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME
+    return f"https://sqs.{stack.region}.{stack.url_suffix}/{stack.account}/{name}"
+
+
+def scheduler_role_arn(stack: Stack) -> str:
+    return role_arn(stack, definitions.ANONYMISATION_SCHEDULER_ROLE_NAME)
+
+
+def anonymisation_schedule_arns(stack: Stack) -> str:
+    """Every anonymisation schedule of the group (one per terminated customer, named at run time)."""
+    return stack.format_arn(
+        service="scheduler",
+        resource="schedule",
+        resource_name=f"{definitions.ANONYMISATION_SCHEDULE_GROUP}/anonymise-*",
+        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+    )
+
+
+def role_arn(stack: Stack, name: str) -> str:
+    return stack.format_arn(
+        service="iam", region="", resource="role", resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
+    )
+
+
 def _nag_form(arn: str) -> str:
     """An ARN as cdk-nag names it in a finding: pseudo parameters as <AWS::...>, known values as they are."""
     stack_tokens = {
@@ -144,6 +173,10 @@ class Functions(Construct):
             "PROVISIONING_ENDPOINT": self._grantable.provisioning_endpoint,
             "PROVISIONING_CREDENTIALS_SECRET_ID": definitions.PROVISIONING_CREDENTIALS_SECRET_NAME,
             "INCIDENT_BUS_NAME": definitions.INCIDENT_BUS_NAME,
+            "CRM_EVENT_BUS_NAME": definitions.CRM_OUTBOUND_BUS_NAME,
+            "PROJECTION_DEAD_LETTER_QUEUE_URL": dead_letter_queue_url(Stack.of(self)),
+            "ANONYMISATION_SCHEDULE_GROUP": definitions.ANONYMISATION_SCHEDULE_GROUP,
+            "ANONYMISATION_SCHEDULER_ROLE_ARN": scheduler_role_arn(Stack.of(self)),
             "VOD_HASH_KEY_SECRET_ID": definitions.VOD_HASH_KEY_SECRET_NAME,
         } | {machine.env: state_machine_arn(Stack.of(self), machine.name) for machine in definitions.STATE_MACHINES}
 
@@ -172,6 +205,13 @@ class Functions(Construct):
                     f"DescribeExecution on the executions of {machine.name} only: their names are the workflows' "
                     "handles, made at request time, so no narrower ARN can be written in advance.",
                 )
+        if "anonymisation_schedules" in spec.grants:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{_nag_form(anonymisation_schedule_arns(Stack.of(self)))}]",
+                "Create/update the anonymisation schedules of the anonymisation group only: one per terminated "
+                "customer, named anonymise-<customer id> at run time, so no narrower ARN exists in advance.",
+            )
         environment = definitions.environment_for(
             spec,
             table_names={table_id: table.table_name for table_id, table in self._grantable.tables.items()},
@@ -268,6 +308,38 @@ class Functions(Construct):
                     sid="PutIncidentEvents",
                     actions=["events:PutEvents"],
                     resources=[event_bus_arn(stack, definitions.INCIDENT_BUS_NAME)],
+                )
+            )
+        if "crm_events" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="PutCrmEvents",
+                    actions=["events:PutEvents"],
+                    resources=[event_bus_arn(stack, definitions.CRM_OUTBOUND_BUS_NAME)],
+                )
+            )
+        if "dead_letters" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="SendDeadLetters",
+                    actions=["sqs:SendMessage"],
+                    resources=[queue_arn(stack, definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME)],
+                )
+            )
+        if "anonymisation_schedules" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="AnonymisationSchedules",
+                    actions=["scheduler:CreateSchedule", "scheduler:UpdateSchedule"],
+                    resources=[anonymisation_schedule_arns(stack)],
+                )
+            )
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="PassSchedulerRole",
+                    actions=["iam:PassRole"],
+                    resources=[role_arn(stack, definitions.ANONYMISATION_SCHEDULER_ROLE_NAME)],
+                    conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
                 )
             )
         if "start_workflows" in spec.grants:

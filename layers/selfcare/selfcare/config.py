@@ -96,3 +96,13 @@ class TvSettings(LinesSettings):
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
     # How long a pack subscription's answer is replayed to the same request.
     idempotency_expiry_seconds: int = Field(3600, alias="IDEMPOTENCY_EXPIRY_SECONDS", ge=60, le=86400)
+
+
+class ProjectionSettings(_FromEnv):
+    """Function `projection`: CRM events -> the read model; dead letters; anonymisation schedules."""
+
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")  # the applied events' receipts
+    dead_letter_queue_url: str = Field(alias="PROJECTION_DEAD_LETTER_QUEUE_URL")
+    anonymisation_schedule_group: str = Field(alias="ANONYMISATION_SCHEDULE_GROUP")
+    anonymisation_scheduler_role_arn: str = Field(alias="ANONYMISATION_SCHEDULER_ROLE_ARN")

@@ -1,0 +1,25 @@
+"""Function `projection` (no route): the operator's CRM events, delivered by the EventBridge rule of the
+CRM bus, written into the read model; and the anonymisation commands of the per-customer schedules.
+
+A refused event goes to the dead-letter queue with its reason and the invocation succeeds; an
+infrastructure failure raises, so Lambda retries it and then hands it to the on-failure destination.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from selfcare.config import ProjectionSettings
+from selfcare.observability import logger
+from selfcare.projection.wiring import build_projection
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+projection = build_projection(ProjectionSettings.from_env())
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    outcome = projection.handle(event, target_arn=context.invoked_function_arn)
+    return {"outcome": outcome.value}

@@ -1,0 +1,1 @@
+"""The CRM projection: events of the operator's CRM and billing systems -> the read model."""

@@ -1,0 +1,328 @@
+"""The projection: validates each CRM event, writes the read model, rejects what it cannot apply.
+
+Decisions, in order, for an EventBridge event:
+1. Not an event from "operator.crm" -> dead letter `malformed_envelope`; an unknown detail-type ->
+   `unknown_event_type`; a detail that fails its schema -> `malformed_detail` (the explanation names the
+   fields and the rules, never the values).
+2. The write is conditional, with the event's receipt (its id) in the same transaction: an event already
+   applied is a duplicate (nothing written, no dead letter: replays are harmless); an entity the read model
+   holds in this version or a newer one is `out_of_order` (nothing written; the newer state stays); a
+   change to a customer the read model does not hold is `unknown_customer`.
+3. A termination keeps the record (terminated_at set; the account view hides it one month later) and
+   creates the one-time schedule that anonymises it 5 years after the end of the contract (SPEC.md,
+   Retention). Schedules are (re)created on a duplicate termination too, so a retry after a failed
+   schedule creation completes the work.
+Infrastructure failures (DynamoDB, SQS) raise: Lambda retries the event, then the function's
+on-failure destination keeps it. Nothing here logs personal data: event ids, types, customer ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from selfcare.account.models import Address, CustomerProfile, CustomerType, SalesRepresentative
+from selfcare.billing import models as billing
+from selfcare.clock import Clock, add_months, iso
+from selfcare.projection import events
+from selfcare.projection.models import (
+    ANONYMISE_COMMAND,
+    AnonymiseCommand,
+    DeadLetter,
+    Outcome,
+    RejectReason,
+    WriteResult,
+)
+
+ANONYMISE_AFTER_MONTHS = 5 * 12  # identification data: 5 years after the end of the contract
+
+
+class CustomerStore(Protocol):
+    def project_profile(
+        self, profile: CustomerProfile, digital_identity_id: str | None, version: int, event_id: str
+    ) -> WriteResult: ...
+
+    def terminate(self, customer_id: str, terminated_at: str, version: int, event_id: str) -> WriteResult: ...
+
+    def get_profile(self, customer_id: str) -> CustomerProfile | None: ...
+
+    def anonymise(self, customer_id: str, terminated_at: str, at: str) -> WriteResult: ...
+
+    def is_anonymised(self, customer_id: str) -> bool: ...
+
+
+class BillingStore(Protocol):
+    """The billing read model's writes (selfcare.dal.billing, owned by the billing capability), each with the
+    event's receipt (selfcare.dal.billing_projection)."""
+
+    def project_settings(self, customer_id: str, settings: billing.BillingSettings, event_id: str) -> WriteResult: ...
+
+    def project_invoice(self, invoice: billing.Invoice, version: int, event_id: str) -> WriteResult: ...
+
+    def project_payment(self, payment: billing.Payment, version: int, event_id: str) -> WriteResult: ...
+
+    def project_usage(self, records: list[billing.UsageRecord], event_id: str) -> WriteResult: ...
+
+
+class DeadLetters(Protocol):
+    def send(self, letter: DeadLetter) -> None: ...
+
+
+class AnonymisationSchedules(Protocol):
+    def schedule(self, customer_id: str, at: datetime, target_arn: str) -> None:
+        """Create (or move) the one-time schedule that sends AnonymiseCommand for this customer at `at`."""
+        ...
+
+
+def _explain(error: ValidationError) -> str:
+    """Field locations and error types only: the input values may be personal data."""
+    problems = [f"{'.'.join(str(part) for part in e['loc']) or '(root)'}: {e['type']}" for e in error.errors()]
+    return "; ".join(problems[:20])
+
+
+def profile_of(record: events.CustomerRecord) -> CustomerProfile:
+    def address(a: events.Address) -> Address:
+        return Address(line1=a.line1, line2=a.line2, postal_code=a.postal_code, city=a.city, country=a.country)
+
+    rep = record.sales_representative
+    return CustomerProfile(
+        customer_id=record.customer_id,
+        account_number=record.account_number,
+        customer_type=CustomerType(record.customer_type.value),
+        last_name=record.last_name,
+        first_name=record.first_name,
+        company_name=record.company_name,
+        trade_name=record.trade_name,
+        address=address(record.address),
+        sales_representative=SalesRepresentative(name=rep.name, email=rep.email, phone=rep.phone) if rep else None,
+        contact_email=record.contact_email,
+        contact_mobile=record.contact_mobile,
+        contact_landline=record.contact_landline,
+        service_secret_code=record.service_secret_code,
+    )
+
+
+def settings_of(settings: events.BillingSettings) -> billing.BillingSettings:
+    a, method = settings.address, settings.payment_method
+    return billing.BillingSettings(
+        address=billing.BillingAddress(
+            line1=a.line1, line2=a.line2, postal_code=a.postal_code, city=a.city, country=a.country
+        )
+        if a
+        else None,
+        invoice_type=billing.InvoiceType(settings.invoice_type.value),
+        payment_method=billing.PaymentMethod(kind=method.kind.value, masked=method.masked, holder=method.holder)
+        if method
+        else None,
+    )
+
+
+def invoice_of(customer_id: str, invoice: events.Invoice) -> billing.Invoice:
+    return billing.Invoice(
+        invoice_id=invoice.invoice_id,
+        customer_id=customer_id,
+        issued_at=iso(invoice.issued_at),
+        amount_cents=invoice.amount_cents,
+        currency=invoice.currency,
+        due_date=invoice.due_date.isoformat(),
+        status=billing.InvoiceStatus(invoice.status.value),
+        pdf_key=invoice.pdf_reference,
+    )
+
+
+_METHOD_LABELS = {"direct_debit": "direct debit", "card": "card", "transfer": "transfer"}
+
+
+def payment_of(customer_id: str, payment: events.Payment) -> billing.Payment:
+    method = payment.method
+    label = " ".join(part for part in (_METHOD_LABELS[method.kind.value], method.masked) if part)
+    return billing.Payment(
+        payment_id=payment.payment_id,
+        customer_id=customer_id,
+        at=iso(payment.received_at),
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
+        status=billing.PaymentStatus(payment.status.value),
+        method=label,
+        source="crm",
+        invoice_id=payment.invoice_id,
+    )
+
+
+def usage_of(customer_id: str, record: events.UsageRecord) -> billing.UsageRecord:
+    return billing.UsageRecord(
+        record_id=record.record_id,
+        customer_id=customer_id,
+        line_id=record.line_id,
+        line_number=record.line_number,
+        started_at=iso(record.started_at),
+        usage_type=billing.UsageType(record.type.value),
+        origin_country=record.origin_country,
+        destination_country=record.destination_country,
+        called_number=record.called_number,
+        duration_seconds=record.duration_seconds,
+        quantity=record.quantity,
+        volume_bytes=record.volume_bytes,
+        amount_excl_tax_cents=record.amount_excl_tax_cents,
+    )
+
+
+class ProjectionService:
+    def __init__(
+        self,
+        *,
+        customers: CustomerStore,
+        billing: BillingStore | None,
+        dead_letters: DeadLetters,
+        schedules: AnonymisationSchedules,
+        clock: Clock,
+    ) -> None:
+        self.customers = customers
+        self.billing = billing
+        self.dead_letters = dead_letters
+        self.schedules = schedules
+        self.clock = clock
+
+    # Entry point -------------------------------------------------------------------------------------
+    def handle(self, raw: Any, target_arn: str) -> Outcome:
+        """One invocation: an EventBridge event from the CRM, or a command from a schedule.
+
+        `target_arn`: the ARN the anonymisation schedules invoke (the projection function itself)."""
+        if isinstance(raw, Mapping) and "command" in raw:
+            return self.command(raw)
+        return self.project(raw, target_arn)
+
+    def project(self, raw: Any, target_arn: str) -> Outcome:
+        try:
+            envelope = events.Envelope.model_validate(raw)
+        except ValidationError as error:
+            return self._reject(RejectReason.MALFORMED_ENVELOPE, _explain(error), raw)
+        model = events.DETAIL_MODELS.get(envelope.detail_type)
+        if model is None:
+            return self._reject(
+                RejectReason.UNKNOWN_EVENT_TYPE,
+                f"detail-type {envelope.detail_type!r} is not a CRM event",
+                raw,
+                detail_type=None,
+            )
+        try:
+            detail = model.model_validate(envelope.detail)
+        except ValidationError as error:
+            event_id = envelope.detail.get("event_id")
+            return self._reject(
+                RejectReason.MALFORMED_DETAIL,
+                _explain(error),
+                raw,
+                event_id=event_id if isinstance(event_id, str) else None,
+                detail_type=envelope.detail_type,
+            )
+        result, customer_id = self._apply(detail, target_arn)
+        return self._settle(result, raw, detail, envelope.detail_type, customer_id)
+
+    # Writes --------------------------------------------------------------------------------------------
+    def _apply(self, detail: events.EventDetail, target_arn: str) -> tuple[WriteResult, str]:
+        if isinstance(detail, events.CustomerCreated):  # CustomerUpdated too: both carry the whole record
+            record = detail.customer
+            result = self.customers.project_profile(
+                profile_of(record), record.digital_identity_id, detail.entity_version, detail.event_id
+            )
+            if result is WriteResult.APPLIED and self.billing is not None:
+                self.billing.project_settings(record.customer_id, settings_of(record.billing), detail.event_id)
+            return result, record.customer_id
+        if isinstance(detail, events.CustomerTerminated):
+            result = self.customers.terminate(
+                detail.customer_id, iso(detail.terminated_at), detail.entity_version, detail.event_id
+            )
+            if result in (WriteResult.APPLIED, WriteResult.DUPLICATE):
+                at = add_months(detail.terminated_at, ANONYMISE_AFTER_MONTHS)
+                self.schedules.schedule(detail.customer_id, at, target_arn)
+            return result, detail.customer_id
+        return self._apply_billing(detail)
+
+    def _apply_billing(self, detail: events.EventDetail) -> tuple[WriteResult, str]:
+        customer_id: str = getattr(detail, "customer_id")  # noqa: B009 - every billing event has one
+        if self.billing is None:
+            raise RuntimeError("billing events need the billing read model (selfcare.dal.billing)")
+        if self.customers.get_profile(customer_id) is None:
+            return WriteResult.MISSING, customer_id
+        if isinstance(detail, events.InvoiceIssued):
+            invoice = invoice_of(customer_id, detail.invoice)
+            return self.billing.project_invoice(invoice, detail.entity_version, detail.event_id), customer_id
+        if isinstance(detail, events.PaymentReceived):
+            payment = payment_of(customer_id, detail.payment)
+            return self.billing.project_payment(payment, detail.entity_version, detail.event_id), customer_id
+        if isinstance(detail, events.UsageRecordsBatch):
+            records = [usage_of(customer_id, record) for record in detail.records]
+            return self.billing.project_usage(records, detail.event_id), customer_id
+        raise TypeError(f"no projection for {type(detail).__name__}")
+
+    def _settle(
+        self, result: WriteResult, raw: Any, detail: events.EventDetail, detail_type: str, customer_id: str
+    ) -> Outcome:
+        if result is WriteResult.APPLIED:
+            return Outcome.APPLIED
+        if result is WriteResult.DUPLICATE:
+            return Outcome.DUPLICATE
+        if result is WriteResult.STALE:
+            return self._reject(
+                RejectReason.OUT_OF_ORDER,
+                f"the read model holds version {detail.entity_version} or a newer one of this entity",
+                raw,
+                event_id=detail.event_id,
+                detail_type=detail_type,
+            )
+        return self._reject(
+            RejectReason.UNKNOWN_CUSTOMER,
+            f"customer {customer_id} is not in the read model",
+            raw,
+            event_id=detail.event_id,
+            detail_type=detail_type,
+        )
+
+    def _reject(
+        self,
+        reason: RejectReason,
+        explanation: str,
+        raw: Any,
+        *,
+        event_id: str | None = None,
+        detail_type: str | None = None,
+    ) -> Outcome:
+        if detail_type is None and isinstance(raw, Mapping):
+            value = raw.get("detail-type")
+            detail_type = value if isinstance(value, str) else None
+        self.dead_letters.send(
+            DeadLetter(reason=reason, explanation=explanation, event=raw, event_id=event_id, detail_type=detail_type)
+        )
+        return Outcome.REJECTED
+
+    # Anonymisation ---------------------------------------------------------------------------------------
+    def command(self, raw: Mapping[str, Any]) -> Outcome:
+        customer_id = raw.get("customer_id")
+        if raw.get("command") != ANONYMISE_COMMAND or not isinstance(customer_id, str):
+            return self._reject(RejectReason.UNKNOWN_COMMAND, "expected {command: Anonymise, customer_id}", raw)
+        return self.anonymise(AnonymiseCommand(customer_id=customer_id))
+
+    def anonymise_command(self, customer_id: str) -> Outcome:
+        return self.anonymise(AnonymiseCommand(customer_id=customer_id))
+
+    def anonymise(self, command: AnonymiseCommand) -> Outcome:
+        """Overwrite the identification data of a customer whose contract ended 5 years ago or more."""
+        profile = self.customers.get_profile(command.customer_id)
+        if profile is None:
+            raw = {"command": ANONYMISE_COMMAND, "customer_id": command.customer_id}
+            explanation = f"customer {command.customer_id} is not in the read model"
+            return self._reject(RejectReason.UNKNOWN_CUSTOMER, explanation, raw)
+        if self.customers.is_anonymised(command.customer_id):
+            return Outcome.ALREADY_DONE
+        if profile.terminated_at is None:
+            return Outcome.NOT_DUE  # reinstated since: nothing to anonymise
+        due = add_months(datetime.fromisoformat(profile.terminated_at), ANONYMISE_AFTER_MONTHS)
+        now = self.clock.now()
+        if now < due:
+            return Outcome.NOT_DUE
+        result = self.customers.anonymise(command.customer_id, profile.terminated_at, iso(now))
+        return Outcome.APPLIED if result is WriteResult.APPLIED else Outcome.ALREADY_DONE

@@ -1,0 +1,24 @@
+"""Builds the projection from its settings (the handler calls this at cold start)."""
+
+from __future__ import annotations
+
+from selfcare.clock import SystemClock
+from selfcare.config import ProjectionSettings
+from selfcare.dal.billing_projection import BillingProjection
+from selfcare.dal.customers import CustomerProjection
+from selfcare.ports.dead_letters import SqsDeadLetters
+from selfcare.ports.schedules import SchedulerAnonymisationSchedules
+from selfcare.projection.service import ProjectionService
+
+
+def build_projection(settings: ProjectionSettings) -> ProjectionService:
+    clock = SystemClock()
+    return ProjectionService(
+        customers=CustomerProjection(settings.customers_table, settings.idempotency_table, clock),
+        billing=BillingProjection(settings.customers_table, settings.idempotency_table, clock),
+        dead_letters=SqsDeadLetters(settings.dead_letter_queue_url),
+        schedules=SchedulerAnonymisationSchedules(
+            settings.anonymisation_schedule_group, settings.anonymisation_scheduler_role_arn
+        ),
+        clock=clock,
+    )
