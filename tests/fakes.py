@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from selfcare.auth.tokens import SigningKey
+from selfcare.ports.crm_events import CrmEvent
 from selfcare.ports.notifications import Notification
+from selfcare.ports.payments import HostedPayment, PaymentDeclinedError, PaymentProviderTimeout, PaymentRequest
 from selfcare.ports.provisioning import ProvisioningError, ProvisioningReceipt, ServiceChange
 
 from infra.scripts.rotate_signing_key import generate_signing_key
@@ -86,3 +88,35 @@ class InMemoryProvisioning:
 
     def actions(self) -> list[tuple[str, str, str]]:
         return [(c.line_id, c.service, c.action) for c in self.changes]
+
+
+class InMemoryCrmEvents:
+    """The CRM events port: keeps what was published."""
+
+    def __init__(self) -> None:
+        self.events: list[CrmEvent] = []
+
+    def publish(self, event: CrmEvent) -> None:
+        self.events.append(event)
+
+
+class InMemoryPaymentProvider:
+    """The payment provider: one payment per idempotency key (a repeated key answers the same page).
+    `mode`: "ok", "decline" (refused at creation) or "timeout" (no answer, nothing created)."""
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.calls = 0
+        self.payments: dict[str, PaymentRequest] = {}
+
+    def create_payment(self, request: PaymentRequest) -> HostedPayment:
+        self.calls += 1
+        if self.mode == "decline":
+            raise PaymentDeclinedError("create_payment: provider refused (402)")
+        if self.mode == "timeout":
+            raise PaymentProviderTimeout("create_payment: no answer (TimeoutError)")
+        self.payments.setdefault(request.idempotency_key, request)
+        return HostedPayment(
+            provider_reference=f"prov-{request.idempotency_key}",
+            redirect_url=f"https://pay.example/hosted/{request.idempotency_key}",
+        )

@@ -37,6 +37,11 @@ class LocalResources:
     dead_letter_queue_url: str = ""
     anonymisation_scheduler_role_arn: str = ""
     crm_delivery_queue_url: str = ""  # the local stand-in for the rule's Lambda target (infra/local/emulation.py)
+    # Bills and payments: the invoices bucket, and the payment provider (the sandbox served by `make run`).
+    invoices_bucket: str = "selfcare-local-invoices"
+    payment_provider_endpoint: str = UNREACHABLE_PROVISIONING
+    payment_provider_api_key: str = ""
+    payment_webhook_secret: str = ""
 
     def environment(self, function: d.Function) -> dict[str, str]:
         return d.environment_for(function, self.table_names, self.grant_values())
@@ -54,6 +59,11 @@ class LocalResources:
             "PROJECTION_DEAD_LETTER_QUEUE_URL": self.dead_letter_queue_url,
             "ANONYMISATION_SCHEDULE_GROUP": d.ANONYMISATION_SCHEDULE_GROUP,
             "ANONYMISATION_SCHEDULER_ROLE_ARN": self.anonymisation_scheduler_role_arn,
+            "INVOICES_BUCKET_NAME": self.invoices_bucket,
+            "PAYMENT_PROVIDER_ENDPOINT": self.payment_provider_endpoint,
+            "PAYMENT_PROVIDER_API_KEY_SECRET_ID": d.PAYMENT_PROVIDER_API_KEY_SECRET_NAME,
+            "PAYMENT_WEBHOOK_SECRET_ID": d.PAYMENT_WEBHOOK_SECRET_NAME,
+            "BILLING_CURSOR_KEY_SECRET_ID": d.BILLING_CURSOR_KEY_SECRET_NAME,
         } | {machine.env: self.state_machine_arns[machine.name] for machine in d.STATE_MACHINES}
 
     def merged_environment(self) -> dict[str, str]:
@@ -135,6 +145,7 @@ def create_resources(
     session.client("events").create_event_bus(Name=d.INCIDENT_BUS_NAME)
     state_machine_arns = create_workflows(session, prefix, retry)
     crm = create_crm_resources(session)
+    billing = create_billing_resources(session, prefix)
     return LocalResources(
         table_names=names,
         signing_key_secret=d.SIGNING_KEY_SECRET_NAME,
@@ -146,7 +157,53 @@ def create_resources(
         dead_letter_queue_url=crm.dead_letter_queue_url,
         anonymisation_scheduler_role_arn=crm.scheduler_role_arn,
         crm_delivery_queue_url=crm.delivery_queue_url,
+        invoices_bucket=billing.invoices_bucket,
+        payment_provider_api_key=billing.api_key,
+        payment_webhook_secret=billing.webhook_secret,
     )
+
+
+@dataclass(frozen=True)
+class BillingResources:
+    invoices_bucket: str
+    api_key: str
+    webhook_secret: str
+
+
+def create_billing_resources(session: Any, prefix: str = "selfcare-local") -> BillingResources:
+    """The invoices bucket (encrypted, public access blocked, as the CDK stack makes it) and the billing
+    secrets: the provider's API key and the webhook signing secret (random at each start; the sandbox
+    provider is given the same values), the usage cursors' HMAC key (random, as CloudFormation generates it)."""
+    bucket = f"{prefix}-invoices"
+    s3 = session.client("s3")
+    region = s3.meta.region_name
+    create: dict[str, Any] = {"Bucket": bucket}
+    if region != "us-east-1":
+        create["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(**create)
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    secretsmanager = session.client("secretsmanager")
+    api_key, webhook_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
+    secretsmanager.create_secret(
+        Name=d.PAYMENT_PROVIDER_API_KEY_SECRET_NAME, SecretString=json.dumps({"api_key": api_key})
+    )
+    secretsmanager.create_secret(Name=d.PAYMENT_WEBHOOK_SECRET_NAME, SecretString=webhook_secret)
+    secretsmanager.create_secret(Name=d.BILLING_CURSOR_KEY_SECRET_NAME, SecretString=secrets.token_urlsafe(48))
+    return BillingResources(bucket, api_key, webhook_secret)
 
 
 @dataclass(frozen=True)

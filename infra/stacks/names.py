@@ -23,6 +23,10 @@ SIGNING_KEY_SECRET_LOGICAL_ID = "SigningKeySecret"  # noqa: S105 (a logical id, 
 PUBLIC_KEYS_PARAMETER_LOGICAL_ID = "PublicKeysParameter"
 PROVISIONING_CREDENTIALS_SECRET_LOGICAL_ID = "ProvisioningCredentialsSecret"  # noqa: S105 (a logical id)
 VOD_HASH_KEY_SECRET_LOGICAL_ID = "VodHashKeySecret"  # noqa: S105 (a logical id)
+INVOICES_BUCKET_LOGICAL_ID = "InvoicesBucket"
+PAYMENT_PROVIDER_API_KEY_SECRET_LOGICAL_ID = "PaymentProviderApiKeySecret"  # noqa: S105 (a logical id)
+PAYMENT_WEBHOOK_SECRET_LOGICAL_ID = "PaymentWebhookSecret"  # noqa: S105 (a logical id)
+BILLING_CURSOR_KEY_SECRET_LOGICAL_ID = "BillingCursorKeySecret"  # noqa: S105 (a logical id)
 # The JWKS the parameter holds until infra/scripts/rotate_signing_key.py writes the first key.
 EMPTY_JWKS = '{"keys": []}'
 
@@ -64,7 +68,7 @@ EXECUTION_LOG_GROUP_PREFIX = "API-Gateway-Execution-Logs_"
 WAF_RATE_LIMIT_PER_IP = 300  # requests per source IP per evaluation window, on the auth paths
 WAF_RATE_WINDOW_SECONDS = 300
 # Paths the per-IP rate rule covers (as routes write them; the stage-prefixed form is added too).
-WAF_RATE_LIMITED_PREFIXES: tuple[str, ...] = ("/auth/", "/staff/auth/")
+WAF_RATE_LIMITED_PREFIXES: tuple[str, ...] = ("/auth/", "/staff/auth/", "/billing/payments/webhook")
 
 
 def construct_name(name: str) -> str:

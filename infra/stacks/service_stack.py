@@ -48,6 +48,9 @@ class ServiceStack(Stack):
                 provisioning_credentials_secret_arn=data.provisioning_credentials_secret_arn,
                 provisioning_endpoint=provisioning_endpoint,
                 vod_hash_key_secret_arn=data.vod_hash_key_secret.secret_arn,
+                payment_provider_api_key_secret_arn=data.payment_provider_api_key_secret.ref,
+                payment_webhook_secret_arn=data.payment_webhook_secret.secret_arn,
+                billing_cursor_key_secret_arn=data.billing_cursor_key_secret.secret_arn,
             ),
             shared_layer=shared_layer.layer,
         )

@@ -254,6 +254,11 @@ def test_function_environment(
         "PROVISIONING_CREDENTIALS_SECRET_ID": definitions.PROVISIONING_CREDENTIALS_SECRET_NAME,
         "INCIDENT_BUS_NAME": definitions.INCIDENT_BUS_NAME,
         "VOD_HASH_KEY_SECRET_ID": definitions.VOD_HASH_KEY_SECRET_NAME,
+        "INVOICES_BUCKET_NAME": f"bucket:{definitions.INVOICES_BUCKET_PREFIX}",
+        "PAYMENT_PROVIDER_ENDPOINT": definitions.PAYMENT_PROVIDER_ENDPOINT,
+        "PAYMENT_PROVIDER_API_KEY_SECRET_ID": definitions.PAYMENT_PROVIDER_API_KEY_SECRET_NAME,
+        "PAYMENT_WEBHOOK_SECRET_ID": definitions.PAYMENT_WEBHOOK_SECRET_NAME,
+        "BILLING_CURSOR_KEY_SECRET_ID": definitions.BILLING_CURSOR_KEY_SECRET_NAME,
         "CRM_EVENT_BUS_NAME": definitions.CRM_OUTBOUND_BUS_NAME,
         "PROJECTION_DEAD_LETTER_QUEUE_URL": f"sqs-url:{definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME}",
         "ANONYMISATION_SCHEDULE_GROUP": definitions.ANONYMISATION_SCHEDULE_GROUP,
@@ -265,6 +270,10 @@ def test_function_environment(
         if machine.env in actual:
             assert json.dumps(actual[machine.env]).endswith(f':stateMachine:{machine.name}"]]}}'), actual[machine.env]
             actual[machine.env] = f"arn:states:{machine.name}"
+    if "INVOICES_BUCKET_NAME" in actual:  # Fn::Join of the prefix, the account and the region
+        bucket_name = json.dumps(actual["INVOICES_BUCKET_NAME"])
+        assert bucket_name.startswith(f'{{"Fn::Join": ["", ["{definitions.INVOICES_BUCKET_PREFIX}-'), bucket_name
+        actual["INVOICES_BUCKET_NAME"] = f"bucket:{definitions.INVOICES_BUCKET_PREFIX}"
     # Fn::Join of the region, URL suffix, account and name; of the partition, account and role name.
     for variable, suffix, placeholder in (
         ("PROJECTION_DEAD_LETTER_QUEUE_URL", definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME, "sqs-url"),
@@ -361,7 +370,16 @@ def test_role_grants_match_the_functions_grants(
         "signing_key": ref(names.SIGNING_KEY_SECRET_LOGICAL_ID),
         "provisioning": ref(names.PROVISIONING_CREDENTIALS_SECRET_LOGICAL_ID),
         "vod_key": ref(names.VOD_HASH_KEY_SECRET_LOGICAL_ID),
+        "billing_cursor_key": ref(names.BILLING_CURSOR_KEY_SECRET_LOGICAL_ID),
     }
+    if "payments" in spec.grants:  # two secrets: the provider's API key and the webhook secret
+        read_payment_secrets = [s for s in statements if s.get("Sid") == "ReadPaymentSecrets"]
+        (payment_statement,) = read_payment_secrets
+        assert sorted(map(json.dumps, (imported(r, exports) for r in payment_statement["Resource"]))) == sorted(
+            json.dumps(ref(i))
+            for i in (names.PAYMENT_PROVIDER_API_KEY_SECRET_LOGICAL_ID, names.PAYMENT_WEBHOOK_SECRET_LOGICAL_ID)
+        )
+        statements = [s for s in statements if s.get("Sid") != "ReadPaymentSecrets"]
     read_secrets = [
         imported(r, exports) for s in statements_with("secretsmanager:GetSecretValue") for r in as_list(s["Resource"])
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, aws_dynamodb, aws_kms, aws_secretsmanager, aws_ssm
+from aws_cdk import Duration, RemovalPolicy, Stack, aws_dynamodb, aws_kms, aws_s3, aws_secretsmanager, aws_ssm
 from constructs import Construct
 
 from infra import definitions
@@ -116,6 +116,91 @@ class Data(Construct):
             "AwsSolutions-SMG4",
             "Rotating the VOD anonymisation key would give every watched title a new pseudonym and break the "
             "consistency of the customers' VOD history; the key never leaves the TV function.",
+        )
+
+        self._billing()
+
+    def _billing(self) -> None:
+        """Bills and payments: the invoices bucket and the payment secrets."""
+        # Invoice PDFs, downloaded through short-lived presigned URLs only: no public access, TLS only,
+        # encrypted at rest (SSE-S3: a presigned GET then needs no kms:Decrypt by the customer's browser's
+        # signer, and the objects hold no more than the invoices the customer receives anyway).
+        self.invoices_bucket = aws_s3.Bucket(
+            self,
+            "InvoicesBucket",
+            bucket_name=definitions.invoices_bucket_name(Stack.of(self).account, Stack.of(self).region),
+            encryption=aws_s3.BucketEncryption.S3_MANAGED,
+            block_public_access=aws_s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=aws_s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                # SPEC.md: invoices shown 12 months; the read model's items expire then too (13: a margin).
+                aws_s3.LifecycleRule(expiration=Duration.days(396), noncurrent_version_expiration=Duration.days(30))
+            ],
+        )
+        self._pin_logical_id(self.invoices_bucket, names.INVOICES_BUCKET_LOGICAL_ID)
+        acknowledge(
+            self.invoices_bucket,
+            "AwsSolutions-S1",
+            "Who downloads which invoice is recorded by the billing function when it issues the presigned URL "
+            "(staff accesses in the audit trail); server access logs would add a second bucket for the same facts.",
+        )
+        # The provider's API key ({"api_key": ...}): issued by the provider, written by the operators; created
+        # empty so that no made-up value is ever sent (as the provisioning credentials).
+        self.payment_provider_api_key_secret = aws_secretsmanager.CfnSecret(
+            self,
+            "PaymentProviderApiKeySecret",
+            name=definitions.PAYMENT_PROVIDER_API_KEY_SECRET_NAME,
+            description='API key of the payment provider ({"api_key": ...}); written by the operators',
+            kms_key_id=self.key.key_arn,
+        )
+        self.payment_provider_api_key_secret.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.payment_provider_api_key_secret.override_logical_id(names.PAYMENT_PROVIDER_API_KEY_SECRET_LOGICAL_ID)
+        acknowledge(
+            self.payment_provider_api_key_secret,
+            "AwsSolutions-SMG4",
+            "The payment provider issues and rotates its API key in its dashboard; our operators write the new key "
+            "here, and the adapter reads it again when the old one is refused (401).",
+        )
+        # The webhook signing secret: generated here (never typed by anyone) and handed to the provider once.
+        self.payment_webhook_secret = aws_secretsmanager.Secret(
+            self,
+            "PaymentWebhookSecret",
+            secret_name=definitions.PAYMENT_WEBHOOK_SECRET_NAME,
+            description="HMAC-SHA256 secret the payment provider signs its webhooks with (generated)",
+            encryption_key=self.key,
+            generate_secret_string=aws_secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self._pin_logical_id(self.payment_webhook_secret, names.PAYMENT_WEBHOOK_SECRET_LOGICAL_ID)
+        acknowledge(
+            self.payment_webhook_secret,
+            "AwsSolutions-SMG4",
+            "The webhook secret is shared with the payment provider: rotating it is a coordinated change in the "
+            "provider's dashboard, which a rotation Lambda cannot make.",
+        )
+        # The usage cursors' HMAC key: generated, known to the billing function only.
+        self.billing_cursor_key_secret = aws_secretsmanager.Secret(
+            self,
+            "BillingCursorKeySecret",
+            secret_name=definitions.BILLING_CURSOR_KEY_SECRET_NAME,
+            description="HMAC key of the usage listing's cursors (generated)",
+            encryption_key=self.key,
+            generate_secret_string=aws_secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self._pin_logical_id(self.billing_cursor_key_secret, names.BILLING_CURSOR_KEY_SECRET_LOGICAL_ID)
+        acknowledge(
+            self.billing_cursor_key_secret,
+            "AwsSolutions-SMG4",
+            "Cursors live for one listing session; the key is read once per cold start, so a rotation would only "
+            "invalidate open cursors, and it never leaves the billing function.",
         )
 
     @property

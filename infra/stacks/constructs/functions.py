@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -69,6 +70,19 @@ def event_bus_arn(stack: Stack, name: str) -> str:
     )
 
 
+def invoice_objects_arn(stack: Stack) -> str:
+    """The invoice PDFs of the invoices bucket (named in definitions: no dependency on the data stack's token)."""
+    bucket = definitions.invoices_bucket_name(stack.account, stack.region)
+    return f"arn:{stack.partition}:s3:::{bucket}/invoices/*"
+
+
+def _nag_tokens(text: str) -> str:
+    """Pseudo parameters inside a string, as cdk-nag names them (the account in a bucket name)."""
+    for token, name in (("AWS.AccountId", "<AWS::AccountId>"), ("AWS.Region", "<AWS::Region>")):
+        text = re.sub(r"\$\{Token\[" + re.escape(token) + r"\.\d+\]\}", name, text)
+    return text
+
+
 def queue_arn(stack: Stack, name: str) -> str:
     return stack.format_arn(service="sqs", resource=name, arn_format=ArnFormat.NO_RESOURCE_NAME)
 
@@ -124,6 +138,10 @@ class Grantable:
     provisioning_credentials_secret_arn: str
     provisioning_endpoint: str
     vod_hash_key_secret_arn: str
+    # Bills and payments (capability `billing`).
+    payment_provider_api_key_secret_arn: str = ""
+    payment_webhook_secret_arn: str = ""
+    billing_cursor_key_secret_arn: str = ""
 
 
 class Functions(Construct):
@@ -178,6 +196,11 @@ class Functions(Construct):
             "ANONYMISATION_SCHEDULE_GROUP": definitions.ANONYMISATION_SCHEDULE_GROUP,
             "ANONYMISATION_SCHEDULER_ROLE_ARN": scheduler_role_arn(Stack.of(self)),
             "VOD_HASH_KEY_SECRET_ID": definitions.VOD_HASH_KEY_SECRET_NAME,
+            "INVOICES_BUCKET_NAME": definitions.invoices_bucket_name(Stack.of(self).account, Stack.of(self).region),
+            "PAYMENT_PROVIDER_ENDPOINT": definitions.PAYMENT_PROVIDER_ENDPOINT,
+            "PAYMENT_PROVIDER_API_KEY_SECRET_ID": definitions.PAYMENT_PROVIDER_API_KEY_SECRET_NAME,
+            "PAYMENT_WEBHOOK_SECRET_ID": definitions.PAYMENT_WEBHOOK_SECRET_NAME,
+            "BILLING_CURSOR_KEY_SECRET_ID": definitions.BILLING_CURSOR_KEY_SECRET_NAME,
         } | {machine.env: state_machine_arn(Stack.of(self), machine.name) for machine in definitions.STATE_MACHINES}
 
     def _function(self, spec: definitions.Function) -> aws_lambda.Function:
@@ -205,6 +228,13 @@ class Functions(Construct):
                     f"DescribeExecution on the executions of {machine.name} only: their names are the workflows' "
                     "handles, made at request time, so no narrower ARN can be written in advance.",
                 )
+        if "invoices_bucket" in spec.grants:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{_nag_tokens(_nag_form(invoice_objects_arn(Stack.of(self))))}]",
+                "GetObject on the invoice PDFs only (the invoices/ prefix of the invoices bucket): their keys name the "
+                "customer and the invoice, known at request time only; the presigned URLs are signed with this role.",
+            )
         if "anonymisation_schedules" in spec.grants:
             acknowledge(
                 role,
@@ -302,6 +332,33 @@ class Functions(Construct):
                 )
             )
             kms_actions.update(KMS_READ_ACTIONS)
+        if "payments" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadPaymentSecrets",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[grantable.payment_provider_api_key_secret_arn, grantable.payment_webhook_secret_arn],
+                )
+            )
+            kms_actions.update(KMS_READ_ACTIONS)
+        if "billing_cursor_key" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadBillingCursorKey",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[grantable.billing_cursor_key_secret_arn],
+                )
+            )
+            kms_actions.update(KMS_READ_ACTIONS)
+        if "invoices_bucket" in spec.grants:
+            # The presigned download URLs are signed with the function's credentials: GetObject is all they need.
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadInvoicePdfs",
+                    actions=["s3:GetObject"],
+                    resources=[invoice_objects_arn(stack)],
+                )
+            )
         if "events" in spec.grants:
             statements.append(
                 aws_iam.PolicyStatement(

@@ -98,6 +98,25 @@ class TvSettings(LinesSettings):
     idempotency_expiry_seconds: int = Field(3600, alias="IDEMPOTENCY_EXPIRY_SECONDS", ge=60, le=86400)
 
 
+class BillingSettings(_FromEnv):
+    """Capability `billing`: invoices, payments (the payment provider), settings, usage."""
+
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+    invoices_bucket_name: str = Field(alias="INVOICES_BUCKET_NAME")
+    payment_provider_endpoint: str = Field(alias="PAYMENT_PROVIDER_ENDPOINT")
+    payment_provider_api_key_secret_id: str = Field(alias="PAYMENT_PROVIDER_API_KEY_SECRET_ID")
+    payment_webhook_secret_id: str = Field(alias="PAYMENT_WEBHOOK_SECRET_ID")
+    billing_cursor_key_secret_id: str = Field(alias="BILLING_CURSOR_KEY_SECRET_ID")
+    crm_event_bus_name: str | None = Field(None, alias="CRM_EVENT_BUS_NAME")
+    payment_timeout_seconds: float = Field(8.0, alias="PAYMENT_TIMEOUT_SECONDS", gt=0, le=20)
+    payment_return_url: str = Field("https://selfcare.example/billing/payment-done", alias="PAYMENT_RETURN_URL")
+    # A webhook whose signed timestamp is further than this from now is refused (replays, clock skew).
+    webhook_tolerance_seconds: int = Field(300, alias="PAYMENT_WEBHOOK_TOLERANCE_SECONDS", ge=30, le=900)
+    # Lifetime of an invoice PDF's presigned URL.
+    invoice_url_ttl_seconds: int = Field(300, alias="INVOICE_URL_TTL_SECONDS", ge=30, le=3600)
+
+
 class ProjectionSettings(_FromEnv):
     """Function `projection`: CRM events -> the read model; dead letters; anonymisation schedules."""
 

@@ -141,3 +141,34 @@ class IccidInUse(Conflict):
 
     code = "iccid_in_use"
     message = "This SIM card is already in use."
+
+
+# Bills and payments ----------------------------------------------------------------------------
+class PaymentDeclined(DomainError):
+    code = "payment_declined"
+    message = "The payment provider declined the payment: nothing was charged."
+
+
+class PaymentProviderUnavailable(DomainError):
+    code = "payment_provider_unavailable"
+    message = (
+        "The payment provider did not answer in time: the payment stays pending. Try again: "
+        "it will not be charged twice."
+    )
+
+
+class NothingToPay(Conflict):
+    code = "nothing_to_pay"
+    message = "There is no amount due."
+
+
+class WebhookRefused(Unauthenticated):
+    """A provider webhook with a missing, forged or stale signature."""
+
+    code = "webhook_refused"
+    message = "The webhook's signature is missing, not valid or too old."
+
+
+class WebhookReplayed(Conflict):
+    code = "webhook_replayed"
+    message = "This webhook was already processed."

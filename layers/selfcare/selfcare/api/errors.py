@@ -37,6 +37,8 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     errors.ProvisioningRefused: HTTPStatus.BAD_GATEWAY,
     errors.ProvisioningUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    errors.PaymentDeclined: HTTPStatus.PAYMENT_REQUIRED,
+    errors.PaymentProviderUnavailable: HTTPStatus.GATEWAY_TIMEOUT,
 }
 
 
@@ -69,6 +71,7 @@ class Error(Schema):
 _DESCRIPTIONS = {
     400: "Bad request",
     401: "Not authenticated, or credentials refused",
+    402: "The payment provider declined the payment",
     403: "Forbidden by the access policy",
     404: "Not found (also: not yours)",
     409: "Conflict with the current state",
@@ -78,6 +81,7 @@ _DESCRIPTIONS = {
     500: "Internal error",
     502: "The network provisioning system refused the change",
     503: "The network provisioning system is unavailable: try again later",
+    504: "The payment provider did not answer in time: try again later",
 }
 COMMON_STATUSES = (413, 422, 500)
 
