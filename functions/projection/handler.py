@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from selfcare.config import ProjectionSettings
-from selfcare.observability import logger
+from selfcare.observability import logger, metrics
 from selfcare.projection.wiring import build_projection
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 projection = build_projection(ProjectionSettings.from_env())
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     outcome = projection.handle(event, target_arn=context.invoked_function_arn)

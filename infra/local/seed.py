@@ -115,14 +115,18 @@ LOGIN_IDS = {"C0001": "jdupont", "C0002": "riviera.yachting"}
 DIGITAL_IDENTITIES = {"C0001": "MCID-7F3A9C21"}
 
 
-def seed_demo(settings: AuthSettings | None = None) -> DemoWorld:
+def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) -> DemoWorld:
+    """The demo world. `demo_bills`: also 12 months of invoices, 6 of payments and recent usage (the local
+    stack); the integration tests' world starts without them (their billing tests write their own)."""
     settings = settings or AuthSettings.from_env()
     auth = build_auth_service(settings)
     customers = CustomersRepository(settings.customers_table)
     world = DemoWorld()
     profiles = [replace(p, service_secret_code=f"{secrets.randbelow(10_000):04d}") for p in PROFILES]
     publish_crm_events([customer_created(profile) for profile in profiles])
-    publish_crm_events([e for profile in profiles for e in demo_billing_events(profile.customer_id, datetime.now(UTC))])
+    if demo_bills:
+        now = datetime.now(UTC)
+        publish_crm_events([e for profile in profiles for e in demo_billing_events(profile.customer_id, now)])
     deliver_crm_events()
     for profile in profiles:
         password = demo_password()

@@ -22,7 +22,7 @@ from selfcare.projection.service import ProjectionService
 from infra import definitions as d
 from infra.local import emulation
 from infra.local.resources import LocalResources
-from infra.local.seed import deliver_crm_events
+from infra.local.seed import deliver_crm_events, seed_demo
 from tests.fakes import FixedClock
 
 EVENTS_DIR = d.ROOT / "events"
@@ -275,7 +275,8 @@ def test_an_invoice_of_an_unknown_customer_goes_to_the_dead_letters(aws: LocalRe
     assert billing_repository(aws).summary("C0042").last_invoice is None
 
 
-def test_the_demo_bills_and_usage_come_through_the_projection(aws: LocalResources, world: Any) -> None:
+def test_the_demo_bills_and_usage_come_through_the_projection(aws: LocalResources) -> None:
+    seed_demo()  # as the local stack seeds it: with the demo bills
     repo = billing_repository(aws)
     now = datetime.now(UTC)
     for customer_id in ("C0001", "C0002"):

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from selfcare.account.models import Address, CustomerProfile, CustomerType, SalesRepresentative
 from selfcare.billing import models as billing
 from selfcare.clock import Clock, add_months, iso
+from selfcare.observability import count, logger
 from selfcare.projection import events
 from selfcare.projection.models import (
     ANONYMISE_COMMAND,
@@ -220,7 +221,13 @@ class ProjectionService:
                 detail_type=envelope.detail_type,
             )
         result, customer_id = self._apply(detail, target_arn)
-        return self._settle(result, raw, detail, envelope.detail_type, customer_id)
+        outcome = self._settle(result, raw, detail, envelope.detail_type, customer_id)
+        if outcome is not Outcome.REJECTED:
+            logger.info(
+                "CRM event projected",
+                extra={"outcome": outcome.value, "event_id": detail.event_id, "detail_type": envelope.detail_type},
+            )
+        return outcome
 
     # Writes --------------------------------------------------------------------------------------------
     def _apply(self, detail: events.EventDetail, target_arn: str) -> tuple[WriteResult, str]:
@@ -297,6 +304,11 @@ class ProjectionService:
         self.dead_letters.send(
             DeadLetter(reason=reason, explanation=explanation, event=raw, event_id=event_id, detail_type=detail_type)
         )
+        # Identifiers and the reason code only: the explanation may name a customer id, the event holds personal data.
+        logger.warning(
+            "CRM event rejected", extra={"reason": reason.value, "event_id": event_id, "detail_type": detail_type}
+        )
+        count(f"CrmEventRejected_{reason.value}")
         return Outcome.REJECTED
 
     # Anonymisation ---------------------------------------------------------------------------------------
