@@ -154,7 +154,8 @@ AUTH = Function(
         CREDENTIALS.logical_id: Access.READ_WRITE,
         CONNECTION_LOG.logical_id: Access.WRITE,
         AUDIT_LOG.logical_id: Access.WRITE,
-        CUSTOMERS.logical_id: Access.READ,
+        # Write: account unification's link items (LINK#...), served here because it needs credentials and sessions.
+        CUSTOMERS.logical_id: Access.READ_WRITE,
     },
     grants=("signing_key", "send_email"),
     # argon2id with 64 MiB per hash: memory also buys CPU on Lambda.
@@ -164,8 +165,9 @@ AUTH = Function(
 )
 ACCOUNT = Function(
     name="account",
-    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.WRITE},
-    description="The customer's account view",
+    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.WRITE},
+    grants=("send_email", "send_sms"),
+    description="Account view, contact details and address, consents, support tickets",
 )
 
 SUSPENSION = Function(
@@ -275,6 +277,23 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/staff/assisted-access/{grant_id}", AUTH.name),
     Route("GET", "/account", ACCOUNT.name),
     Route("GET", "/accounts/{account_number}", ACCOUNT.name),
+    Route("PUT", "/account/contact/email", ACCOUNT.name),
+    Route("POST", "/account/contact/email/confirmation", ACCOUNT.name),
+    Route("PUT", "/account/contact/mobile", ACCOUNT.name),
+    Route("POST", "/account/contact/mobile/confirmation", ACCOUNT.name),
+    Route("PUT", "/account/contact/landline", ACCOUNT.name),
+    Route("PUT", "/account/address", ACCOUNT.name),
+    Route("GET", "/account/consents", ACCOUNT.name),
+    Route("GET", "/account/consents/history", ACCOUNT.name),
+    Route("PUT", "/account/consents/{purpose}", ACCOUNT.name),
+    Route("POST", "/account/tickets", ACCOUNT.name),
+    Route("GET", "/account/tickets", ACCOUNT.name),
+    Route("GET", "/account/tickets/{ticket_id}", ACCOUNT.name),
+    # Account unification: capability `account`, served by the auth function (credentials, sessions, tokens).
+    Route("POST", "/account/links", AUTH.name),
+    Route("GET", "/account/links", AUTH.name),
+    Route("POST", "/account/links/{account_number}/switch", AUTH.name),
+    Route("DELETE", "/account/links/{account_number}", AUTH.name),
     Route("POST", "/mobile/lines/{line_id}/suspension", SUSPENSION.name),
     Route("POST", "/mobile/lines/{line_id}/reactivation", SUSPENSION.name),
     Route("GET", "/mobile/lines/{line_id}/workflows/{handle}", SUSPENSION.name),
@@ -369,6 +388,8 @@ GRANT_ENV: dict[str, tuple[str, ...]] = {
     "signing_key": ("SIGNING_KEY_SECRET_ID",),
     "public_keys": ("PUBLIC_KEYS_PARAMETER",),
     "send_email": ("NOTIFICATION_SENDER",),
+    # sns:Publish to phone numbers (SMS): no variable, SNS needs no topic for a direct SMS.
+    "send_sms": (),
     # Call the network provisioning system: its endpoint, and the secret holding its credentials.
     "provisioning": ("PROVISIONING_ENDPOINT", "PROVISIONING_CREDENTIALS_SECRET_ID"),
     # events:PutEvents on the outbound CRM bus only (changes made in the space, for the CRM).

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
+from selfcare.account import schemas as account_schemas
+from selfcare.account.links import LinkService
 from selfcare.api.context import caller_from, request_info
 from selfcare.api.errors import responses
 from selfcare.api.resolver import create_resolver
@@ -18,15 +20,24 @@ from selfcare.auth import schemas
 from selfcare.auth.models import Grant
 from selfcare.auth.service import Tokens
 from selfcare.auth.wiring import build_auth_service
+from selfcare.clock import SystemClock
 from selfcare.config import AuthSettings
+from selfcare.dal.customers import CustomersRepository
+from selfcare.dal.logs import LogsRepository
 from selfcare.observability import logger, metrics
-from selfcare.types import OpaqueId
+from selfcare.types import AccountNumber, OpaqueId
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 settings = AuthSettings.from_env()
 service = build_auth_service(settings)
+links = LinkService(
+    customers=CustomersRepository(settings.customers_table),
+    logs=LogsRepository(settings.connection_log_table, settings.audit_log_table),
+    auth=service,
+    clock=SystemClock(),
+)
 app = create_resolver()
 
 TOKENS = {200: {"description": "Tokens", "content": {"application/json": {"model": schemas.TokenResponse}}}}
@@ -217,6 +228,65 @@ def list_grants() -> schemas.GrantsResponse:
 )
 def end_grant(grant_id: Annotated[OpaqueId, Path()]) -> Response[Any]:
     service.end_grant(caller_from(app.current_event), grant_id, request_info(app.current_event))
+    return _no_content()
+
+
+# Account unification (capability `account`, served here: it needs credentials and sessions) ---------------
+@app.post(
+    "/account/links",
+    summary="Link another customer account (proof: its credentials)",
+    description=(
+        "Customers only. The other account's credentials are checked and counted like a login (wrong ones "
+        "answer 401 and count towards its lock and the address's block). Needs an authentication of less than "
+        "5 minutes (POST /auth/reauthenticate): else 401 reauthentication_required."
+    ),
+    tags=["account"],
+    responses=responses(
+        401,
+        403,
+        404,
+        409,
+        429,
+        success={201: {"description": "Linked", "content": {"application/json": {"model": account_schemas.LinkView}}}},
+    ),
+)
+def link_account(body: account_schemas.LinkRequest) -> Response[account_schemas.LinkView]:
+    caller = caller_from(app.current_event)
+    link = links.link(caller, body.identifier, body.password, request_info(app.current_event))
+    return Response(
+        status_code=201, content_type=content_types.APPLICATION_JSON, body=account_schemas.LinkView.of(link)
+    )
+
+
+@app.get("/account/links", summary="Linked accounts", tags=["account"], responses=responses(401, 403, 404))
+def linked_accounts() -> account_schemas.LinkListView:
+    found = links.list(caller_from(app.current_event), request_info(app.current_event))
+    return account_schemas.LinkListView(links=[account_schemas.LinkView.of(link) for link in found])
+
+
+@app.post(
+    "/account/links/<account_number>/switch",
+    summary="Switch to a linked account",
+    description=(
+        "Customers only. Opens a new session of the linked customer and answers its tokens; the new "
+        "session keeps this one's authentication time (a switch never counts as a recent authentication)."
+    ),
+    tags=["account"],
+    responses=responses(401, 403, 404),
+)
+def switch_account(account_number: Annotated[AccountNumber, Path()]) -> account_schemas.SwitchView:
+    caller = caller_from(app.current_event)
+    return account_schemas.SwitchView.of(links.switch(caller, account_number, request_info(app.current_event)))
+
+
+@app.delete(
+    "/account/links/<account_number>",
+    summary="Unlink an account (both sides)",
+    tags=["account"],
+    responses=responses(401, 403, 404, success={204: {"description": "Unlinked"}}),
+)
+def unlink_account(account_number: Annotated[AccountNumber, Path()]) -> Response[Any]:
+    links.unlink(caller_from(app.current_event), account_number, request_info(app.current_event))
     return _no_content()
 
 

@@ -411,9 +411,21 @@ def _message_view(message: Any) -> dict[str, Any]:
     return view
 
 
+def _sms_views() -> Iterator[dict[str, Any]]:
+    """SMS published through moto's SNS to phone numbers (`sms_messages`: id -> (number, text)); moto keeps
+    no time, so they sort after the emails."""
+    from moto.sns.models import sns_backends
+
+    for account_backends in list(sns_backends.values()):
+        for backend in list(account_backends.values()):
+            for message_id, (number, text) in list(backend.sms_messages.items()):
+                yield {"id": message_id, "from": "SMS", "sent_at": None, "to": [number], "subject": "SMS", "body": text}
+
+
 def outbox(to: str | None = None) -> list[dict[str, Any]]:
-    """The emails sent through moto's SES in this process, newest first; only those to `to` if given."""
-    views = [_message_view(message) for message in _ses_messages()]
+    """The emails sent through moto's SES, then the SMS through its SNS, in this process, newest first;
+    only those to `to` (an address or an E.164 number) if given."""
+    views = [_message_view(message) for message in _ses_messages()] + list(_sms_views())
     if to is not None:
         wanted = to.strip().lower()
         views = [v for v in views if any(address.lower() == wanted for address in v["to"])]

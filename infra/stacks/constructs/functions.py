@@ -217,8 +217,14 @@ class Functions(Construct):
             role,
             "AwsSolutions-IAM5[Resource::*]",
             f"X-Ray PutTraceSegments/PutTelemetryRecords (tracing of the {spec.name} function) support no "
-            "resource-level permission: AWS requires Resource '*'. Every other statement of this role is "
-            "scoped to named resources.",
+            "resource-level permission: AWS requires Resource '*'. "
+            + (
+                "SNS Publish of an SMS to a phone number has no resource ARN either: AWS requires Resource '*' "
+                "(sending to topics is denied by ARN in the same policy). "
+                if "send_sms" in spec.grants
+                else ""
+            )
+            + "Every other statement of this role is scoped to named resources.",
         )
         if "start_workflows" in spec.grants:
             for machine in definitions.STATE_MACHINES:
@@ -313,6 +319,17 @@ class Functions(Construct):
             )
         if "send_email" in spec.grants:
             statements.append(self._send_email_statement())
+        if "send_sms" in spec.grants:
+            # SMS to phone numbers: SNS gives them no ARN, so Resource "*"; topics (which have ARNs) are denied.
+            statements.append(aws_iam.PolicyStatement(sid="SendSms", actions=["sns:Publish"], resources=["*"]))
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="NoTopicPublish",
+                    effect=aws_iam.Effect.DENY,
+                    actions=["sns:Publish"],
+                    resources=[f"arn:{Stack.of(self).partition}:sns:*:*:*"],
+                )
+            )
         stack = Stack.of(self)
         if "provisioning" in spec.grants:
             statements.append(

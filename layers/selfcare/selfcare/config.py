@@ -51,6 +51,10 @@ class AuthorizerSettings(JwtSettings):
 class AccountSettings(_FromEnv):
     customers_table: str = Field(alias="CUSTOMERS_TABLE")
     audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+    notification_sender: str = Field(alias="NOTIFICATION_SENDER")
+    crm_event_bus_name: str | None = Field(None, alias="CRM_EVENT_BUS_NAME")
+    # Contact changes need an authentication younger than this (as AuthPolicy.recent_auth_seconds).
+    recent_auth_seconds: int = Field(300, alias="RECENT_AUTH_SECONDS", ge=30, le=3600)
 
 
 class SuspensionSettings(_FromEnv):

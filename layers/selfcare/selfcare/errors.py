@@ -172,3 +172,22 @@ class WebhookRefused(Unauthenticated):
 class WebhookReplayed(Conflict):
     code = "webhook_replayed"
     message = "This webhook was already processed."
+
+
+class InvalidVerificationCode(DomainError):
+    """A contact-change code that is wrong, used, expired or past its attempts: one answer for all."""
+
+    code = "invalid_verification_code"
+    message = "The code is not valid or has expired: request a new one."
+
+
+class MonacoAddressRefused(InvalidInput):
+    """Postal addresses in Monaco come from the operator's records: the space never changes them."""
+
+    code = "monaco_address_managed_by_operator"
+    message = "Addresses in Monaco come from the operator's records and cannot be changed here: call customer service."
+
+
+class AlreadyLinked(Conflict):
+    code = "already_linked"
+    message = "These accounts are already linked."

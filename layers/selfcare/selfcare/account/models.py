@@ -64,3 +64,113 @@ class Line:
     number: str | None = None
     status: str = "active"
     details: dict[str, str] = field(default_factory=dict)
+
+
+class ContactKind(StrEnum):
+    EMAIL = "email"
+    MOBILE = "mobile"
+
+
+@dataclass(frozen=True)
+class PendingContactChange:
+    """A contact change waiting for the code sent to the new address (stored hashed, single use)."""
+
+    customer_id: str
+    kind: ContactKind
+    value: str  # the new address or number
+    code_digest: str
+    expires_at: int  # epoch seconds
+    attempts: int = 0
+
+
+class ConsentPurpose(StrEnum):
+    NEWSLETTER = "newsletter"
+    SURVEYS = "surveys"
+
+
+class ConsentChannel(StrEnum):
+    WEB = "web"  # the customer space
+    PHONE = "phone"  # staff, on the customer's call
+    STORE = "store"
+    MAIL = "mail"
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One decision on one purpose: the history is the list of records, the state the latest one."""
+
+    customer_id: str
+    purpose: ConsentPurpose
+    granted: bool
+    at: str  # ISO 8601, UTC, microseconds (orders the history)
+    channel: ConsentChannel
+    set_by: str  # "customer#<id>" or "staff#<id>"
+    grant_id: str | None = None
+
+
+class TicketCategory(StrEnum):
+    BILLING = "billing"
+    TECHNICAL = "technical"
+    LINE = "line"
+    ACCOUNT = "account"
+    OTHER = "other"
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    WAITING_CUSTOMER = "waiting_customer"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_TICKET_STATUSES = frozenset({TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.WAITING_CUSTOMER})
+
+
+class TicketChannel(StrEnum):
+    WEB = "web"  # created by the customer in the space
+    ASSISTED = "assisted"  # created by staff under assisted access
+
+
+@dataclass(frozen=True)
+class TicketStatusChange:
+    status: TicketStatus
+    at: str
+    by: str
+
+
+@dataclass(frozen=True)
+class TicketNote:
+    at: str
+    author: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    customer_id: str
+    ticket_id: str
+    category: TicketCategory
+    subject: str
+    description: str
+    channel: TicketChannel
+    status: TicketStatus
+    created_at: str
+    created_by: str
+    related_line_id: str | None = None
+    related_invoice_id: str | None = None
+    history: tuple[TicketStatusChange, ...] = ()
+    notes: tuple[TicketNote, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccountLink:
+    """One side of a link between two customer accounts (both sides are stored, in one transaction)."""
+
+    customer_id: str
+    account_number: str  # this side's own account number
+    linked_customer_id: str
+    linked_account_number: str
+    linked_at: str
+    linked_by: str  # "customer#<id>"
+    proof: str  # "credentials"

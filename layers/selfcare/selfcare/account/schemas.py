@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from selfcare.account.models import CustomerProfile, CustomerType
+from selfcare.account.consents import ConsentState
+from selfcare.account.contact import CodeSent
+from selfcare.account.models import (
+    AccountLink,
+    Address,
+    ConsentChannel,
+    ConsentPurpose,
+    ConsentRecord,
+    CustomerProfile,
+    CustomerType,
+    Ticket,
+    TicketCategory,
+    TicketChannel,
+    TicketStatus,
+)
 from selfcare.api.schema import Schema
+from selfcare.auth.service import Tokens
+from selfcare.types import ItemId, LineId, Password
 
 
 class AddressView(Schema):
@@ -54,4 +70,213 @@ class AccountView(Schema):
             contact_mobile=profile.contact_mobile,
             contact_landline=profile.contact_landline,
             service_secret_code=profile.service_secret_code,
+        )
+
+
+# Changes ---------------------------------------------------------------------------------------
+class Command(Schema):
+    """Base of every write request: unknown fields are refused (422 with their location)."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+
+class EmailChangeRequest(Command):
+    email: str = Field(
+        min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="The new contact email"
+    )
+
+
+class MobileChangeRequest(Command):
+    mobile: str = Field(min_length=4, max_length=32, description="The new contact mobile (E.164 or national form)")
+
+
+class LandlineChangeRequest(Command):
+    landline: str = Field(min_length=4, max_length=32, description="The new contact landline (E.164 or national)")
+
+
+class CodeConfirmation(Command):
+    code: str = Field(pattern=r"^[0-9]{6}$", description="The code sent to the new address or number")
+
+
+class CodeSentView(Schema):
+    message: str
+    sent_to: str = Field(description="The new address or number, masked")
+    expires_in: int = Field(description="Seconds the code stays valid")
+
+    @staticmethod
+    def of(sent: CodeSent, what: str) -> CodeSentView:
+        return CodeSentView(
+            message=f"A code was sent to the new {what}: confirm it to apply the change.",
+            sent_to=sent.sent_to,
+            expires_in=sent.expires_in,
+        )
+
+
+class AddressChangeRequest(Command):
+    line1: str = Field(min_length=1, max_length=120)
+    line2: str | None = Field(None, max_length=120)
+    postal_code: str = Field(min_length=2, max_length=12, pattern=r"^[A-Za-z0-9 -]+$")
+    city: str = Field(min_length=1, max_length=80)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2; MC is refused (operator's records)")
+
+    def address(self) -> Address:
+        return Address(
+            line1=self.line1, line2=self.line2, postal_code=self.postal_code, city=self.city, country=self.country
+        )
+
+
+# Consents --------------------------------------------------------------------------------------
+class ConsentRequest(Command):
+    granted: bool = Field(description="true: subscribe / consent; false: unsubscribe / refuse")
+    channel: ConsentChannel | None = Field(
+        None, description="Staff only: how the customer expressed it (default phone). Customers: always web."
+    )
+
+
+class ConsentRecordView(Schema):
+    purpose: ConsentPurpose
+    granted: bool
+    at: str
+    channel: ConsentChannel
+    set_by: str = Field(description="customer#<id> or staff#<id>")
+
+    @staticmethod
+    def of(record: ConsentRecord) -> ConsentRecordView:
+        return ConsentRecordView(
+            purpose=record.purpose,
+            granted=record.granted,
+            at=record.at,
+            channel=record.channel,
+            set_by=record.set_by,
+        )
+
+
+class ConsentView(Schema):
+    purpose: ConsentPurpose
+    granted: bool = Field(description="The latest decision; false when none was ever recorded")
+    since: str | None
+    channel: ConsentChannel | None
+    set_by: str | None
+
+    @staticmethod
+    def of(state: ConsentState) -> ConsentView:
+        latest = state.latest
+        return ConsentView(
+            purpose=state.purpose,
+            granted=state.granted,
+            since=latest.at if latest else None,
+            channel=latest.channel if latest else None,
+            set_by=latest.set_by if latest else None,
+        )
+
+
+class ConsentsView(Schema):
+    consents: list[ConsentView]
+
+
+class ConsentHistoryView(Schema):
+    records: list[ConsentRecordView] = Field(description="Newest first")
+
+
+# Tickets ---------------------------------------------------------------------------------------
+class TicketRequest(Command):
+    category: TicketCategory
+    subject: str = Field(min_length=3, max_length=120)
+    description: str = Field(min_length=1, max_length=4000)
+    related_line_id: LineId | None = None
+    related_invoice_id: ItemId | None = None
+
+
+class TicketStatusChangeView(Schema):
+    status: TicketStatus
+    at: str
+
+
+class TicketNoteView(Schema):
+    at: str
+    author: str
+    text: str
+
+
+class TicketSummaryView(Schema):
+    ticket_id: str
+    category: TicketCategory
+    subject: str
+    status: TicketStatus
+    channel: TicketChannel
+    created_at: str
+    related_line_id: str | None
+    related_invoice_id: str | None
+
+    @staticmethod
+    def of(ticket: Ticket) -> TicketSummaryView:
+        return TicketSummaryView(
+            ticket_id=ticket.ticket_id,
+            category=ticket.category,
+            subject=ticket.subject,
+            status=ticket.status,
+            channel=ticket.channel,
+            created_at=ticket.created_at,
+            related_line_id=ticket.related_line_id,
+            related_invoice_id=ticket.related_invoice_id,
+        )
+
+
+class TicketView(TicketSummaryView):
+    description: str
+    history: list[TicketStatusChangeView]
+    notes: list[TicketNoteView]
+
+    @staticmethod
+    def of(ticket: Ticket) -> TicketView:
+        return TicketView(
+            **TicketSummaryView.of(ticket).model_dump(),
+            description=ticket.description,
+            history=[TicketStatusChangeView(status=h.status, at=h.at) for h in ticket.history],
+            notes=[TicketNoteView(at=n.at, author=n.author, text=n.text) for n in ticket.notes],
+        )
+
+
+class TicketListView(Schema):
+    tickets: list[TicketSummaryView]
+
+
+# Account unification -----------------------------------------------------------------------------
+class LinkRequest(Command):
+    identifier: str = Field(
+        min_length=1, max_length=254, description="The other account's login: id, email, phone or account number"
+    )
+    password: Password = Field(description="The other account's password (proof of control; counted like a login)")
+
+
+class LinkView(Schema):
+    account_number: str = Field(description="The linked account's number")
+    linked_at: str
+    proof: str
+
+    @staticmethod
+    def of(link: AccountLink) -> LinkView:
+        return LinkView(account_number=link.linked_account_number, linked_at=link.linked_at, proof=link.proof)
+
+
+class LinkListView(Schema):
+    links: list[LinkView]
+
+
+class SwitchView(Schema):
+    """A new session of the linked customer: use its tokens for that account's space."""
+
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme, not a secret
+    expires_in: int
+    refresh_token: str | None
+    session_id: str
+
+    @staticmethod
+    def of(tokens: Tokens) -> SwitchView:
+        return SwitchView(
+            access_token=tokens.access_token,
+            expires_in=tokens.expires_in,
+            refresh_token=tokens.refresh_token,
+            session_id=tokens.session_id,
         )

@@ -30,6 +30,7 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.InvalidRefreshToken: HTTPStatus.UNAUTHORIZED,
     errors.ReauthenticationRequired: HTTPStatus.UNAUTHORIZED,
     errors.InvalidRecoveryToken: HTTPStatus.BAD_REQUEST,
+    errors.InvalidVerificationCode: HTTPStatus.BAD_REQUEST,
     errors.Forbidden: HTTPStatus.FORBIDDEN,
     errors.NotFound: HTTPStatus.NOT_FOUND,
     errors.Conflict: HTTPStatus.CONFLICT,

@@ -513,6 +513,50 @@ class AuthService:
             raise InvalidRecoveryToken() from None
         self._revoke_all(principal, keep=None, now=now)
 
+    # Account unification -------------------------------------------------------------------------
+    def verify_customer_credentials(self, identifier: str, password: str, request: RequestInfo) -> str:
+        """The customer whose credentials these are: proof of control of another account (unification).
+
+        Counted like a login: the same reads and hashing work, a failure is logged and counts against the
+        account and the source address (locks and blocks as for logins). No session is opened."""
+        now = self.clock.now()
+        t = epoch(now)
+        keys = [login_key(kind, value) for kind, value in customer_lookup_keys(identifier)]
+        lookup = self.credentials.lookup(keys, request.source_ip, t)
+        if lookup.address.blocked_until > t:
+            raise TooManyRequests(lookup.address.blocked_until - t)
+        principal_id = next((lookup.principals[k] for k in keys if k in lookup.principals), NO_PRINCIPAL)
+        credential = self.credentials.get(principal_id)
+        if credential is not None and credential.principal_type is not PrincipalType.CUSTOMER:
+            credential = None
+        password_ok = self.passwords.verify(credential.password_hash if credential else None, password)
+        if credential is None or not password_ok or credential.locked_until > t:
+            self._record_failure(PrincipalType.CUSTOMER, credential, identifier.strip(), lookup.address, request, now)
+            raise InvalidCredentials()
+        return credential.principal_id
+
+    def open_linked_session(self, caller: Caller, customer_id: str, request: RequestInfo) -> Tokens:
+        """A new session of a linked customer account (the caller checked the link): a session like a login's,
+        listed and revocable, but carrying the caller's auth_time: switching never makes an authentication
+        recent."""
+        require_customer(caller)
+        now = self.clock.now()
+        t = epoch(now)
+        credential = self.credentials.get(customer_id)
+        if credential is None or credential.principal_type is not PrincipalType.CUSTOMER:
+            raise NotFound()
+        session, refresh = self._new_session(credential, request, t)
+        session = replace(session, auth_time=caller.auth_time)
+        transact(
+            [
+                self.sessions.put_session_op(session),
+                self.logs.audit_op(
+                    self._audit(caller, "account.switched", f"customer#{customer_id}", request, now), now
+                ),
+            ]
+        )
+        return self._tokens(session, t, refresh)
+
     # Login identifier --------------------------------------------------------------------------
     def change_login_id(self, caller: Caller, new_login_id: str, request: RequestInfo) -> str:
         customer_id = require_customer(caller)
