@@ -170,6 +170,9 @@ def run(args: argparse.Namespace) -> int:
         from infra.local.server import LocalApp, LocalHttpServer
 
         world = seed_demo()
+        from infra.local.billing_demo import store_invoice_pdfs
+
+        store_invoice_pdfs(resources.invoices_bucket, [c.customer_id for c in world.customers])
         gateway = Gateway()
         handlers = {f"{d.SERVICE}-{name}": module for name, module in gateway.handlers.items()}
         cleanups.append(emulation.install_lambda_task_runner(handlers))
