@@ -331,13 +331,24 @@ def main() -> None:
     for name, request, median, ratio in rows:
         emit(f"| {name} | {request} | {median:.3f} | {ratio:.2f} |")
 
-    from bench import lines, workflows
+    from bench import account, billing, lines, workflows
 
     emit("\n### DynamoDB calls per request (botocore before-call hooks)\n")
     emit("| route | authorizer | handler | target (handler) |")
     emit("| --- | ---: | ---: | --- |")
-    for label, authorizer_calls, handler_calls, target in [*dynamodb_calls(), *lines.rows()]:
+    every_route = [*dynamodb_calls(), *account.rows(), *billing.rows(), *lines.rows()]
+    for label, authorizer_calls, handler_calls, target in every_route:
         emit(f"| {label} | {authorizer_calls} | {handler_calls} | {target} |")
+
+    cost = billing.usage_page_cost()
+    emit(
+        f"\n### Usage listing: {cost['records']:,} records on one line, {cost['page_size']} a page, "
+        f"{cost['pages']} pages\n"
+    )
+    emit("| page | " + " | ".join(str(k) for k in cost["first"]) + " |")
+    emit("| --- |" + " ---: |" * len(cost["first"]))
+    for name in ("first", "last"):
+        emit(f"| {name} | " + " | ".join(str(v) for v in cost[name].values()) + " |")
 
     run = workflows.run()
     emit("\n### Line workflows (Standard: billed per state transition)\n")
