@@ -14,10 +14,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench.counting import count_calls
 
 ROOT = Path(__file__).resolve().parents[1]
 # The in-process part keeps quiet; the cold-start children log as in production (captured).
@@ -168,24 +169,7 @@ def dynamodb_calls() -> list[tuple[str, int, int, str]]:
         aws.reset()
         world = seed_demo()
         gateway = Gateway()
-        counts: Counter[str] = Counter()
-        phase = {"name": "handler"}
-
-        def count(**_: Any) -> None:
-            counts[phase["name"]] += 1
-
-        aws.client("dynamodb").meta.events.register("before-call.dynamodb", count)
-        authorizer = gateway.handlers["authorizer"]
-        original = authorizer.lambda_handler
-
-        def counted_authorizer(event: Any, context: Any) -> Any:
-            phase["name"] = "authorizer"
-            try:
-                return original(event, context)
-            finally:
-                phase["name"] = "handler"
-
-        authorizer.lambda_handler = counted_authorizer
+        counts = count_calls(gateway)
 
         def call(
             label: str,

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from typing import Any
+
+from bench.counting import count_calls
 
 ADDRESS_FR = {"line1": "3 rue de Rivoli", "postal_code": "75001", "city": "Paris", "country": "FR"}
 
@@ -57,20 +58,7 @@ def rows() -> list[tuple[str, int, int, str]]:
         services = gateway.handlers["account"].services
         services.contact.notifier = mail
         services.contact.crm = services.consents.crm = Crm()
-        counts: Counter[str] = Counter()
-        phase = {"name": "handler"}
-        aws.client("dynamodb").meta.events.register("before-call.dynamodb", lambda **_: counts.update([phase["name"]]))
-        authorizer = gateway.handlers["authorizer"]
-        original = authorizer.lambda_handler
-
-        def counted_authorizer(event: Any, context: Any) -> Any:
-            phase["name"] = "authorizer"
-            try:
-                return original(event, context)
-            finally:
-                phase["name"] = "handler"
-
-        authorizer.lambda_handler = counted_authorizer
+        counts = count_calls(gateway)
 
         def login(path: str, payload: dict[str, str]) -> str:
             response = gateway.handle("POST", path, {"Content-Type": "application/json"}, json.dumps(payload))

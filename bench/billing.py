@@ -16,11 +16,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
+
+from bench.counting import count_calls
 
 LINE = "M-377612345678"
 RECORDS = 10_000
@@ -95,25 +96,11 @@ def _seed_billing(resources: Any) -> None:
 
 
 def rows() -> list[tuple[str, int, int, str]]:
-    from selfcare import aws
 
     found: list[tuple[str, int, int, str]] = []
     with _local_stack() as (gateway, world, resources):
         _seed_billing(resources)
-        counts: Counter[str] = Counter()
-        phase = {"name": "handler"}
-        aws.client("dynamodb").meta.events.register("before-call.dynamodb", lambda **_: counts.update([phase["name"]]))
-        authorizer = gateway.handlers["authorizer"]
-        original = authorizer.lambda_handler
-
-        def counted_authorizer(event: Any, context: Any) -> Any:
-            phase["name"] = "authorizer"
-            try:
-                return original(event, context)
-            finally:
-                phase["name"] = "handler"
-
-        authorizer.lambda_handler = counted_authorizer
+        counts = count_calls(gateway)
         headers = _login(gateway, world.customers[0])
         requests: list[tuple[str, str, dict[str, str] | None, Any, int, str]] = [
             ("GET", "/billing", None, None, 200, "1"),

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from typing import Any
+
+from bench.counting import count_calls
 
 LINE = {"mobile": "M-377612345678", "fixed": "F-37797970000", "internet": "I-0001", "tv": "T-0001"}
 STRONG = "Tide-Lantern-Quarry-58"
@@ -115,20 +116,7 @@ def rows() -> list[tuple[str, int, int, str]]:
         fake = InMemoryProvisioning()
         for name in ("mobile", "fixed", "internet", "tv", "services"):
             gateway.handlers[name].service.provisioning = fake
-        counts: Counter[str] = Counter()
-        phase = {"name": "handler"}
-        aws.client("dynamodb").meta.events.register("before-call.dynamodb", lambda **_: counts.update([phase["name"]]))
-        authorizer = gateway.handlers["authorizer"]
-        original = authorizer.lambda_handler
-
-        def counted_authorizer(event: Any, context: Any) -> Any:
-            phase["name"] = "authorizer"
-            try:
-                return original(event, context)
-            finally:
-                phase["name"] = "handler"
-
-        authorizer.lambda_handler = counted_authorizer
+        counts = count_calls(gateway)
 
         def login(path: str, payload: dict[str, str]) -> str:
             response = gateway.handle("POST", path, {"Content-Type": "application/json"}, json.dumps(payload))

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from bench.counting import count_calls
 
 LINE = "M-377612345678"
 NEW_ICCID = "8937701000000000007"
@@ -88,7 +88,6 @@ def _stack() -> Iterator[tuple[Any, Any, Any, Any]]:
 
 
 def run() -> _Run:
-    from selfcare import aws
     from selfcare.auth.policy import StaffRole
 
     from infra import definitions as d
@@ -96,25 +95,7 @@ def run() -> _Run:
 
     result = _Run([], [], [])
     with _stack() as (session, resources, world, gateway):
-        main = threading.get_ident()
-        counts: Counter[str] = Counter()
-        phase = {"name": "handler"}
-
-        def count(**_: Any) -> None:
-            counts[phase["name"] if threading.get_ident() == main else "tasks"] += 1
-
-        aws.client("dynamodb").meta.events.register("before-call.dynamodb", count)
-        authorizer = gateway.handlers["authorizer"]
-        original = authorizer.lambda_handler
-
-        def counted_authorizer(event: Any, context: Any) -> Any:
-            phase["name"] = "authorizer"
-            try:
-                return original(event, context)
-            finally:
-                phase["name"] = "handler"
-
-        authorizer.lambda_handler = counted_authorizer
+        counts = count_calls(gateway)
 
         def call(label: str, method: str, path: str, token: str, payload: Any = None, **kw: Any) -> Any:
             headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"} | kw.get("headers", {})
