@@ -26,17 +26,12 @@ def rows() -> list[tuple[str, int, int, str]]:
     from moto import mock_aws
     from selfcare import aws
     from selfcare.auth.policy import StaffRole
-    from selfcare.ports.crm_events import CrmEvent
 
     from infra.local import emulation
     from infra.local.gateway import Gateway
     from infra.local.resources import create_resources
     from infra.local.seed import seed_demo
     from tests.fakes import InMemoryNotifier
-
-    class Crm:
-        def publish(self, event: CrmEvent) -> None:
-            pass
 
     found: list[tuple[str, int, int, str]] = []
     for name, value in (
@@ -57,7 +52,6 @@ def rows() -> list[tuple[str, int, int, str]]:
         mail = InMemoryNotifier()
         services = gateway.handlers["account"].services
         services.contact.notifier = mail
-        services.contact.crm = services.consents.crm = Crm()
         counts = count_calls(gateway)
 
         def login(path: str, payload: dict[str, str]) -> str:

@@ -38,7 +38,7 @@ def _local_stack() -> Iterator[tuple[Any, Any, Any]]:
     from infra.local.gateway import Gateway
     from infra.local.resources import create_resources
     from infra.local.seed import seed_demo
-    from tests.fakes import InMemoryCrmEvents, InMemoryPaymentProvider
+    from tests.fakes import InMemoryPaymentProvider
 
     saved = dict(os.environ)
     try:
@@ -58,7 +58,6 @@ def _local_stack() -> Iterator[tuple[Any, Any, Any]]:
             world = seed_demo()
             gateway = Gateway()
             gateway.handlers["billing"].service.provider = InMemoryPaymentProvider()
-            gateway.handlers["billing"].service.crm = InMemoryCrmEvents()
             yield gateway, world, resources
             aws.reset()
     finally:

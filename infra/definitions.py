@@ -61,6 +61,8 @@ class Table:
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = None
     holds_logs: bool = False
+    # DynamoDB stream view type ("NEW_IMAGE"...), None: no stream.
+    stream: str | None = None
 
 
 SESSIONS = Table(
@@ -98,6 +100,9 @@ CUSTOMERS = Table(
     env="CUSTOMERS_TABLE",
     partition_key=Key("pk"),
     sort_key=Key("sk"),
+    # The CRM outbox travels on the stream (CRM_OUTBOX_FILTER); expired items (outbox, display-only bills) go by TTL.
+    ttl_attribute="expires_at",
+    stream="NEW_IMAGE",
 )
 
 # Powertools idempotency records (TV pack subscriptions): key `id`, TTL `expiration`, as Powertools expects.
@@ -157,7 +162,8 @@ AUTH = Function(
         # Write: account unification's link items (LINK#...), served here because it needs credentials and sessions.
         CUSTOMERS.logical_id: Access.READ_WRITE,
     },
-    grants=("signing_key", "send_email"),
+    # send_sms: account unification's link codes to the other account's contact mobile.
+    grants=("signing_key", "send_email", "send_sms"),
     # argon2id with 64 MiB per hash: memory also buys CPU on Lambda.
     memory_mb=1024,
     timeout_seconds=15,
@@ -165,6 +171,7 @@ AUTH = Function(
 )
 ACCOUNT = Function(
     name="account",
+    # No "crm_events": changes reach the CRM through the outbox (written in the change's transaction).
     tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.WRITE},
     grants=("send_email", "send_sms"),
     description="Account view, contact details and address, consents, support tickets",
@@ -236,6 +243,16 @@ PROJECTION = Function(
     description="CRM events -> the read model (EventBridge rule of the CRM bus; no route); anonymisation",
 )
 
+# The transactional outbox's relay: the customers table's stream (outbox items only) -> the outbound CRM bus.
+CRM_OUTBOX = Function(
+    name="crm_outbox",
+    # Write: deletes each outbox item once published (the payload may hold an IBAN: kept no longer than needed).
+    tables={CUSTOMERS.logical_id: Access.WRITE},
+    grants=("crm_events", "crm_outbox_stream"),
+    timeout_seconds=30,
+    description="CRM outbox relay: changes made in the space (outbox items on the table's stream) -> the CRM bus",
+)
+
 FUNCTIONS: tuple[Function, ...] = (
     AUTHORIZER,
     AUTH,
@@ -249,6 +266,7 @@ FUNCTIONS: tuple[Function, ...] = (
     SERVICES,
     BILLING,
     PROJECTION,
+    CRM_OUTBOX,
 )
 
 
@@ -290,6 +308,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/account/tickets", ACCOUNT.name),
     Route("GET", "/account/tickets/{ticket_id}", ACCOUNT.name),
     # Account unification: capability `account`, served by the auth function (credentials, sessions, tokens).
+    Route("POST", "/account/links/codes", AUTH.name),
     Route("POST", "/account/links", AUTH.name),
     Route("GET", "/account/links", AUTH.name),
     Route("POST", "/account/links/{account_number}/switch", AUTH.name),
@@ -394,6 +413,9 @@ GRANT_ENV: dict[str, tuple[str, ...]] = {
     "provisioning": ("PROVISIONING_ENDPOINT", "PROVISIONING_CREDENTIALS_SECRET_ID"),
     # events:PutEvents on the outbound CRM bus only (changes made in the space, for the CRM).
     "crm_events": ("CRM_EVENT_BUS_NAME",),
+    # Read the customers table's stream (the outbox relay's event source mapping), and send what it gives up on
+    # to the outbox's dead-letter queue: no variable, Lambda reads the stream for the function.
+    "crm_outbox_stream": (),
     # sqs:SendMessage to the projection's dead-letter queue.
     "dead_letters": ("PROJECTION_DEAD_LETTER_QUEUE_URL",),
     # scheduler:CreateSchedule/UpdateSchedule in the anonymisation group, iam:PassRole of its role.
@@ -546,6 +568,20 @@ PROJECTION_RULE_NAME = f"{SERVICE}-crm-projection"
 # Changes made in the customer space, for the CRM (selfcare.ports.crm_events).
 CRM_OUTBOUND_BUS_NAME = f"{SERVICE}-crm-outbound"
 CRM_OUTBOUND_SOURCE = f"{SERVICE}.customer-space"
+# The transactional outbox (selfcare.dal.crm_outbox): items `pk=CUSTOMER#<id>`, `sk=OUTBOX#<at>#<event id>`
+# written in the same transaction as the change; the stream's INSERTs of those items (this filter, the same
+# for the event source mapping and the local relay) invoke CRM_OUTBOX, which publishes then deletes them.
+CRM_OUTBOX_SK_PREFIX = "OUTBOX#"
+CRM_OUTBOX_FILTER: dict[str, object] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"NewImage": {"sk": {"S": [{"prefix": CRM_OUTBOX_SK_PREFIX}]}}},
+}
+CRM_OUTBOX_BATCH_SIZE = 10  # one PutEvents call (its limit) per batch
+CRM_OUTBOX_MAX_RECORD_AGE_SECONDS = 24 * 3600  # the stream's retention: retried for as long as it is readable
+CRM_OUTBOX_RETRIES = 100
+# Outbox items never published (the relay gave up: see the dead-letter queue) are kept this long, then expire.
+CRM_OUTBOX_ITEM_DAYS = 14
+CRM_OUTBOX_DEAD_LETTER_QUEUE_NAME = f"{SERVICE}-crm-outbox-dead-letters"
 # Events the projection refused (with the reason), and those EventBridge or Lambda could not deliver.
 PROJECTION_DEAD_LETTER_QUEUE_NAME = f"{SERVICE}-projection-dead-letters"
 DEAD_LETTER_RETENTION_DAYS = 14  # SQS's maximum: time to read, fix and replay

@@ -432,3 +432,205 @@ def outbox(to: str | None = None) -> list[dict[str, Any]]:
     views.reverse()  # moto appends: newest last
     views.sort(key=lambda v: v["sent_at"] or "", reverse=True)  # stable across accounts and regions
     return views
+
+
+# 5. DynamoDB stream -> Lambda (event source mapping) ---------------------------------------------
+def matches_filter(value: Any, pattern: Any) -> bool:
+    """Lambda's event filtering, for the pattern forms definitions.CRM_OUTBOX_FILTER uses: nested objects,
+    a list of accepted exact values, and `{"prefix": ...}`."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            name in value and matches_filter(value[name], inner) for name, inner in pattern.items()
+        )
+    if isinstance(pattern, list):
+        for accepted in pattern:
+            if isinstance(accepted, dict) and "prefix" in accepted:
+                if isinstance(value, str) and value.startswith(accepted["prefix"]):
+                    return True
+            elif value == accepted:
+                return True
+        return False
+    raise ValueError(f"unsupported filter pattern: {pattern!r}")
+
+
+def streams_client(session: Any) -> Any:
+    """A DynamoDB Streams client moto answers: botocore >= 1.44 sends `streams` calls to an account-id
+    endpoint (<account>.streams-ddb...) that moto's in-process mock does not route; the regional one works."""
+    from botocore.config import Config
+
+    return session.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+
+
+@dataclass
+class _Shard:
+    iterator: str | None
+    waiting: list[dict[str, Any]]  # filtered records not handled yet, in order
+    failures: int = 0
+
+
+class StreamRelay:
+    """What a DynamoDB event source mapping does, for one table's stream and one function: moto keeps the
+    stream (records readable with GetRecords) but never invokes a function with it.
+
+    `poll_once()` reads every shard from its start (TRIM_HORIZON), keeps the records matching `filter`
+    (the mapping's FilterCriteria), and calls `handler({"Records": [...]}, context)` with batches of at
+    most `batch_size`, in order. The handler answers `batchItemFailures` like a Lambda function with
+    ReportBatchItemFailures: the batch is resumed from the first failed record on the next poll; a raise
+    retries the whole batch; after `max_retries` the records are dropped with a warning (the mapping's
+    on-failure destination; the outbox items stay in the table). `start()` polls every `interval_seconds`
+    in a daemon thread (`python -m infra.local`); tests call `poll_once()` themselves.
+    """
+
+    def __init__(
+        self,
+        session: Any,
+        table: str,
+        function: d.Function,
+        handler: Handler,
+        *,
+        filter: Mapping[str, Any] = d.CRM_OUTBOX_FILTER,
+        batch_size: int = d.CRM_OUTBOX_BATCH_SIZE,
+        max_retries: int = 5,
+        interval_seconds: float = 0.5,
+    ) -> None:
+        self._streams = streams_client(session)
+        self._stream_arn = session.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        self._function, self._handler, self._filter = function, handler, filter
+        self.batch_size, self.max_retries, self.interval_seconds = batch_size, max_retries, interval_seconds
+        self._shards: dict[str, _Shard] = {}
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stream-relay", daemon=True)
+        self.invocations = 0
+        self.dropped = 0
+
+    def _context(self) -> _InvokeContext:
+        return _InvokeContext(
+            function_name=f"{d.SERVICE}-{self._function.name}",
+            memory_limit_in_mb=self._function.memory_mb,
+            invoked_function_arn=f"arn:aws:lambda:eu-west-3:123456789012:function:{d.SERVICE}-{self._function.name}",
+            timeout_seconds=self._function.timeout_seconds,
+        )
+
+    def _read(self, shard_id: str, shard: _Shard) -> None:
+        while shard.iterator:
+            answer = self._streams.get_records(ShardIterator=shard.iterator, Limit=1000)
+            records = answer.get("Records", [])
+            shard.iterator = answer.get("NextShardIterator")
+            for record in records:
+                if matches_filter(record, self._filter):
+                    shard.waiting.append({**record, "eventSourceARN": self._stream_arn})
+            if not records:
+                return
+
+    def poll_once(self) -> int:
+        """Read and hand over everything the stream holds now; how many records the handler took."""
+        taken = 0
+        with self._lock:
+            description = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
+            for shard_info in description.get("Shards", []):
+                shard_id = shard_info["ShardId"]
+                if shard_id not in self._shards:
+                    iterator = self._streams.get_shard_iterator(
+                        StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                    )["ShardIterator"]
+                    self._shards[shard_id] = _Shard(iterator, [])
+                shard = self._shards[shard_id]
+                self._read(shard_id, shard)
+                taken += self._hand_over(shard)
+        return taken
+
+    def _hand_over(self, shard: _Shard) -> int:
+        taken = 0
+        while shard.waiting:
+            batch = shard.waiting[: self.batch_size]
+            self.invocations += 1
+            try:
+                answer = self._handler({"Records": batch}, self._context()) or {}
+                failed = [f["itemIdentifier"] for f in answer.get("batchItemFailures", [])]
+            except Exception as error:  # noqa: BLE001 - as Lambda: the whole batch is retried
+                logger.warning("stream handler failed: %s", type(error).__name__)
+                failed = [batch[0]["dynamodb"]["SequenceNumber"]]
+            if not failed:
+                shard.waiting = shard.waiting[len(batch) :]
+                shard.failures = 0
+                taken += len(batch)
+                continue
+            sequences = [record["dynamodb"]["SequenceNumber"] for record in batch]
+            first = min(sequences.index(f) if f in sequences else 0 for f in failed)
+            shard.waiting = shard.waiting[first:]
+            taken += first
+            shard.failures += 1
+            if shard.failures > self.max_retries:
+                logger.warning("stream records dropped after %d retries (the on-failure destination)", self.max_retries)
+                self.dropped += 1
+                shard.waiting = shard.waiting[1:]
+                shard.failures = 0
+            return taken  # resumed on the next poll
+        return taken
+
+    def start(self) -> StreamRelay:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval_seconds):
+            try:
+                self.poll_once()
+            except Exception as error:  # noqa: BLE001 - a failed poll must not end the thread
+                logger.warning("stream poll failed: %s", type(error).__name__)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+
+CRM_LISTENER_QUEUE_NAME = "selfcare-local-crm-received"
+
+
+class CrmListener:
+    """The operator's CRM, as far as the local stack can show it: a rule on the outbound CRM bus (every
+    event the space publishes) targets a local queue; `drain()` keeps the events it holds (newest last,
+    at most `keep`), for GET /_local/crm-events and the tests. Production has no such rule: the CRM
+    subscribes to the bus on its side."""
+
+    def __init__(self, session: Any, keep: int = 500) -> None:
+        events, self._sqs = session.client("events"), session.client("sqs")
+        self._url = self._sqs.create_queue(QueueName=CRM_LISTENER_QUEUE_NAME)["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        rule = f"{CRM_LISTENER_QUEUE_NAME}-rule"
+        events.put_rule(
+            Name=rule,
+            EventBusName=d.CRM_OUTBOUND_BUS_NAME,
+            EventPattern=json.dumps({"source": [d.CRM_OUTBOUND_SOURCE]}),
+            State="ENABLED",
+        )
+        events.put_targets(Rule=rule, EventBusName=d.CRM_OUTBOUND_BUS_NAME, Targets=[{"Id": "crm", "Arn": arn}])
+        self.keep = keep
+        self._received: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Move what the queue holds into memory; every event received so far, oldest first."""
+        with self._lock:
+            while True:
+                messages = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+                    "Messages", []
+                )
+                if not messages:
+                    break
+                for message in messages:
+                    event = json.loads(message["Body"])
+                    self._received.append(
+                        {"event_type": event.get("detail-type"), "received_at": event.get("time")}
+                        | dict(event.get("detail") or {})
+                    )
+                    self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+            del self._received[: max(0, len(self._received) - self.keep)]
+            return list(self._received)
+
+    def events(self, customer_id: str | None = None) -> list[dict[str, Any]]:
+        """Newest first, only `customer_id`'s if given (GET /_local/crm-events[?customer_id=...])."""
+        found = [e for e in self.drain() if customer_id is None or e.get("customer_id") == customer_id]
+        return list(reversed(found))

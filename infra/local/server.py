@@ -5,6 +5,7 @@ Every request goes to `Gateway.handle` (infra/local/gateway.py), except these lo
 - GET /openapi.json: the committed docs/openapi.json, or, without it, infra.openapi.build_document();
 - GET /docs: Swagger UI, from the swagger_ui_bundle package (works offline), persistAuthorization on;
 - GET /_local/outbox[?to=address]: the emails sent through SES so far, newest first;
+- GET /_local/crm-events[?customer_id=C0001]: the events the space published for the CRM, newest first;
 - GET /_local/health: {"status": "ok"}.
 
 Bodies larger than MAX_REQUEST_BYTES are refused with 413 before they are read (API Gateway has
@@ -127,9 +128,11 @@ class LocalApp:
         gateway: Gateway,
         outbox: Outbox,
         openapi: Callable[[], dict[str, Any] | None] = load_openapi_document,
+        crm_events: Callable[[str | None], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.gateway = gateway
         self.outbox = outbox
+        self.crm_events = crm_events
         self.openapi = openapi
         self.swagger_dir = swagger_ui_directory()
         self.local_routes: dict[str, Callable[[dict[str, str]], Response]] = {
@@ -137,6 +140,7 @@ class LocalApp:
             "/docs": lambda _: self._swagger_page(),
             "/docs/": lambda _: self._swagger_page(),
             "/_local/outbox": self._outbox,
+            "/_local/crm-events": self._crm_events,
             "/_local/health": lambda _: json_response(200, {"status": "ok"}),
         }
 
@@ -182,6 +186,11 @@ class LocalApp:
 
     def _outbox(self, query: dict[str, str]) -> HttpResponse:
         return json_response(200, {"messages": self.outbox(query.get("to"))})
+
+    def _crm_events(self, query: dict[str, str]) -> HttpResponse:
+        if self.crm_events is None:
+            return error_response(503, "service_unavailable", "No CRM listener on this local stack.")
+        return json_response(200, {"events": self.crm_events(query.get("customer_id"))})
 
 
 class RequestHandler(BaseHTTPRequestHandler):

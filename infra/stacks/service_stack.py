@@ -10,6 +10,7 @@ from constructs import Construct
 from infra import definitions
 from infra.stacks import names
 from infra.stacks.constructs.api import Api
+from infra.stacks.constructs.crm_outbox import CrmOutbox
 from infra.stacks.constructs.data import Data
 from infra.stacks.constructs.functions import Functions, Grantable, lambda_architecture, lambda_runtime
 from infra.stacks.constructs.layer import SharedLayer
@@ -58,6 +59,12 @@ class ServiceStack(Stack):
             self, "Workflows", tasks_function=self.functions.functions[definitions.WORKFLOW_TASKS_FUNCTION]
         )
         self.projection = Projection(self, "Projection", function=self.functions.functions[definitions.PROJECTION.name])
+        self.crm_outbox = CrmOutbox(
+            self,
+            "CrmOutbox",
+            function=self.functions.functions[definitions.CRM_OUTBOX.name],
+            table=data.tables[definitions.CUSTOMERS.logical_id],
+        )
         self.api = Api(self, "Api", functions=self.functions.functions)
         stage = self.api.api.deployment_stage
         self.waf = Waf(self, "Waf", stage_arn=stage.stage_arn, stage_name=names.STAGE_NAME)

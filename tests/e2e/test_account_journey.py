@@ -4,7 +4,10 @@ Each test puts the contact details back as they were (the local stack is shared 
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from typing import Any
 from urllib.parse import quote
 
 from tests.e2e.conftest import Client, LocalStack
@@ -19,6 +22,18 @@ def _latest_code(client: Client, to: str, pattern: re.Pattern[str]) -> str:
     match = pattern.search(messages[0]["body"])
     assert match, messages[0]["body"]
     return match.group(1)
+
+
+def _crm_events_until(client: Client, customer_id: str, event_type: str, value: str) -> dict[str, Any]:
+    """The newest event of this type for the customer carrying `value`, once the relay has published it."""
+    deadline = time.monotonic() + 10
+    while True:
+        events = client.call("GET", f"/_local/crm-events?customer_id={customer_id}").json()["events"]
+        found = [e for e in events if e["event_type"] == event_type and value in json.dumps(e["payload"])]
+        if found:
+            return dict(found[0])
+        assert time.monotonic() < deadline, f"no {event_type} for {customer_id} reached the CRM: {events}"
+        time.sleep(0.2)
 
 
 def _change_email(client: Client, token: str, address: str) -> dict[str, object]:
@@ -47,6 +62,9 @@ def test_contact_email_changes_with_the_code_from_the_outbox(local_stack: LocalS
     assert client.call("GET", "/account", token=token).json()["contact_email"] == new_address
     told = client.call("GET", f"/_local/outbox?to={quote(before)}").json()["messages"]
     assert told and told[0]["subject"] == "Your contact email was changed"
+    # And the CRM heard of it: the outbox item, relayed from the table's stream to the CRM bus
+    published = _crm_events_until(client, jeanne["customer_id"], "ContactEmailChanged", new_address)
+    assert published["payload"]["contact_email"] == new_address
 
     # And back (the other journeys read this customer's emails at the original address)
     assert _change_email(client, token, before)["contact_email"] == before

@@ -58,6 +58,8 @@ def _table_shape(properties: dict[str, Any]) -> TableShape:
             for index in properties.get("GlobalSecondaryIndexes", [])
         },
         "local_indexes": sorted(index["IndexName"] for index in properties.get("LocalSecondaryIndexes", [])),
+        # The stream (the CRM outbox relay's source): its view type, or None.
+        "stream": (properties.get("StreamSpecification") or {}).get("StreamViewType"),
     }
 
 
@@ -181,6 +183,7 @@ def test_every_table_has_the_same_keys_indexes_and_ttl(
         assert shape["keys"] == expected_keys, table.logical_id
         assert set(shape["indexes"]) == {index.name for index in table.indexes}, table.logical_id
         assert shape["ttl"] == table.ttl_attribute, table.logical_id
+        assert shape["stream"] == table.stream, table.logical_id
 
 
 def test_every_route_has_the_same_method_path_and_authorization(

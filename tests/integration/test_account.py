@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from selfcare.auth.policy import ROLE_PERMISSIONS, Permission, StaffRole
+from selfcare.dal import crm_outbox
 from selfcare.observability import metrics
 from selfcare.ports.crm_events import CrmEvent
 from selfcare.ports.notifications import Sms, SnsSmsSender
@@ -27,14 +28,17 @@ CHANGERS = [role for role in StaffRole if Permission.MODIFY in ROLE_PERMISSIONS[
 ADDRESS_FR = {"line1": "3 rue de Rivoli", "postal_code": "75001", "city": "Paris", "country": "FR"}
 
 
-class InMemoryCrmEvents:
-    """The CRM events port in memory (until tests/fakes.py has the projection engineer's)."""
+class CrmOutbox:
+    """The events written for the CRM (the outbox items, in the change's transaction), oldest first."""
 
-    def __init__(self) -> None:
-        self.published: list[CrmEvent] = []
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
 
-    def publish(self, event: CrmEvent) -> None:
-        self.published.append(event)
+    @property
+    def published(self) -> list[CrmEvent]:
+        items = boto3.client("dynamodb", region_name="eu-west-3").scan(TableName=self.table_name)["Items"]
+        found = [crm_outbox.event_from_image(raw)[0] for raw in items if raw["sk"]["S"].startswith(crm_outbox.OUTBOX)]
+        return sorted(found, key=lambda event: event.occurred_at)
 
 
 class InMemorySms:
@@ -49,7 +53,7 @@ class InMemorySms:
 class Ports:
     mail: InMemoryNotifier = field(default_factory=InMemoryNotifier)
     sms: InMemorySms = field(default_factory=InMemorySms)
-    crm: InMemoryCrmEvents = field(default_factory=InMemoryCrmEvents)
+    crm: CrmOutbox = field(default_factory=lambda: CrmOutbox(""))
     clock: FixedClock | None = None
 
     def code_to(self, address: str) -> str:
@@ -75,13 +79,13 @@ def _no_metrics_build_up() -> Iterator[None]:
 
 @pytest.fixture
 def ports(api: Api) -> Ports:
-    """The account capability's ports: in-memory fakes, injected into the running handler."""
+    """The account capability's ports: in-memory fakes, injected into the running handler; the CRM's
+    events are read from the outbox the changes write."""
     found = Ports()
     services = api.gateway.handlers["account"].services
     services.contact.notifier = found.mail
     services.contact.sms = found.sms
-    services.contact.crm = found.crm
-    services.consents.crm = found.crm
+    found.crm = CrmOutbox(services.contact.customers.table)
     return found
 
 

@@ -19,7 +19,7 @@ from selfcare.auth.policy import ROLE_PERMISSIONS, Permission, StaffRole
 from selfcare.billing.models import Invoice, Payment, PaymentStatus, UsageRecord, UsageType
 from selfcare.billing.signing import SIGNATURE_HEADER, sign_webhook
 from selfcare.clock import add_months, iso
-from selfcare.dal import dynamo
+from selfcare.dal import crm_outbox, dynamo
 from selfcare.dal.billing import BillingRepository
 from selfcare.dal.invoice_documents import InvoiceDocuments, invoice_key
 
@@ -27,7 +27,7 @@ from infra.local.gateway import Gateway, HttpResponse
 from infra.local.resources import LocalResources, create_resources
 from tests.conftest import FAST_HASHING
 from tests.factories import DemoWorld, seed_world
-from tests.fakes import FixedClock, InMemoryCrmEvents, InMemoryPaymentProvider
+from tests.fakes import FixedClock, InMemoryPaymentProvider
 from tests.integration.conftest import Api, body
 
 GRANT_HEADER = "X-Assisted-Access"
@@ -42,7 +42,6 @@ class Ctx:
     world: DemoWorld
     resources: LocalResources
     provider: InMemoryPaymentProvider
-    crm: InMemoryCrmEvents
     clock: FixedClock
     tokens: dict[str, str] = field(default_factory=dict)
     staff: dict[tuple[StaffRole, str], tuple[str, str]] = field(default_factory=dict)
@@ -125,9 +124,8 @@ def ctx() -> Iterator[Ctx]:
         dynamo.reset_client()
         world = seed_world(resources)  # the demo bills too: the assertions below name this module's own
         api = Api(Gateway())
-        context = Ctx(api, world, resources, InMemoryPaymentProvider(), InMemoryCrmEvents(), FixedClock(NOW))
+        context = Ctx(api, world, resources, InMemoryPaymentProvider(), FixedClock(NOW))
         context.service.provider = context.provider
-        context.service.crm = context.crm
         context.service.clock = context.clock
         for customer in world.customers:
             context.tokens[customer.customer_id] = api.login(customer.login_id, customer.password)["access_token"]
@@ -218,7 +216,6 @@ def test_role_matrix(ctx: Ctx, role: StaffRole) -> None:
 
 
 def test_banking_change_is_masked_audited_and_published(ctx: Ctx) -> None:
-    before = len(ctx.crm.events)
     response = ctx.call(
         "PUT", "/billing/settings/payment-method", {"kind": "direct_debit", "iban": "FR76 3000 6000 0112 3456 7890 189"}
     )
@@ -228,8 +225,11 @@ def test_banking_change_is_masked_audited_and_published(ctx: Ctx) -> None:
     raw = boto3.client("dynamodb").get_item(TableName=ctx.resources.table_names["CustomersTable"],
                                             Key={"pk": {"S": "CUSTOMER#C0001"}, "sk": {"S": "BILLING"}})  # fmt: skip
     assert VALID_IBAN not in json.dumps(raw["Item"])
-    event = ctx.crm.events[before]
+    # The event for the CRM was written in the same transaction (the outbox), with the full IBAN for the CRM.
+    events = crm_outbox.pending(ctx.resources.table_names["CustomersTable"], "C0001")
+    event = next(e for e in reversed(events) if e.event_type == "PaymentMethodChanged")
     assert event.event_type == "PaymentMethodChanged" and event.customer_id == "C0001"
+    assert event.payload["payment_method"]["iban"] == VALID_IBAN
     actions = [
         i["action"]
         for i in boto3.resource("dynamodb").Table(ctx.resources.table_names["AuditLogTable"]).scan()["Items"]

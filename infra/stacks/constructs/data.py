@@ -224,6 +224,7 @@ class Data(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=table.ttl_attribute,
+            stream=aws_dynamodb.StreamViewType[table.stream] if table.stream else None,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )

@@ -224,6 +224,12 @@ class Functions(Construct):
                 if "send_sms" in spec.grants
                 else ""
             )
+            + (
+                "DynamoDB ListStreams (checked by Lambda when the stream's event source mapping is created) has no "
+                "resource-level permission: AWS requires Resource '*'; reading records is scoped to the stream. "
+                if "crm_outbox_stream" in spec.grants
+                else ""
+            )
             + "Every other statement of this role is scoped to named resources.",
         )
         if "start_workflows" in spec.grants:
@@ -392,6 +398,29 @@ class Functions(Construct):
                     resources=[event_bus_arn(stack, definitions.CRM_OUTBOUND_BUS_NAME)],
                 )
             )
+        if "crm_outbox_stream" in spec.grants:
+            customers = grantable.tables[definitions.CUSTOMERS.logical_id]
+            assert customers.table_stream_arn is not None, "the customers table needs its stream (definitions)"
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadCustomersStream",
+                    actions=["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                    resources=[customers.table_stream_arn],
+                )
+            )
+            # Lambda checks the role may list streams when the mapping is created; ListStreams has no resource ARN.
+            statements.append(
+                aws_iam.PolicyStatement(sid="ListStreams", actions=["dynamodb:ListStreams"], resources=["*"])
+            )
+            # The event source mapping's on-failure destination (the records it gave up on).
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="SendOutboxDeadLetters",
+                    actions=["sqs:SendMessage"],
+                    resources=[queue_arn(stack, definitions.CRM_OUTBOX_DEAD_LETTER_QUEUE_NAME)],
+                )
+            )
+            kms_actions.update(KMS_READ_ACTIONS)  # the stream's records are encrypted with the table's key
         if "dead_letters" in spec.grants:
             statements.append(
                 aws_iam.PolicyStatement(

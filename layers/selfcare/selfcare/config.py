@@ -52,7 +52,6 @@ class AccountSettings(_FromEnv):
     customers_table: str = Field(alias="CUSTOMERS_TABLE")
     audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
     notification_sender: str = Field(alias="NOTIFICATION_SENDER")
-    crm_event_bus_name: str | None = Field(None, alias="CRM_EVENT_BUS_NAME")
     # Contact changes need an authentication younger than this (as AuthPolicy.recent_auth_seconds).
     recent_auth_seconds: int = Field(300, alias="RECENT_AUTH_SECONDS", ge=30, le=3600)
 
@@ -112,13 +111,19 @@ class BillingSettings(_FromEnv):
     payment_provider_api_key_secret_id: str = Field(alias="PAYMENT_PROVIDER_API_KEY_SECRET_ID")
     payment_webhook_secret_id: str = Field(alias="PAYMENT_WEBHOOK_SECRET_ID")
     billing_cursor_key_secret_id: str = Field(alias="BILLING_CURSOR_KEY_SECRET_ID")
-    crm_event_bus_name: str | None = Field(None, alias="CRM_EVENT_BUS_NAME")
     payment_timeout_seconds: float = Field(8.0, alias="PAYMENT_TIMEOUT_SECONDS", gt=0, le=20)
     payment_return_url: str = Field("https://selfcare.example/billing/payment-done", alias="PAYMENT_RETURN_URL")
     # A webhook whose signed timestamp is further than this from now is refused (replays, clock skew).
     webhook_tolerance_seconds: int = Field(300, alias="PAYMENT_WEBHOOK_TOLERANCE_SECONDS", ge=30, le=900)
     # Lifetime of an invoice PDF's presigned URL.
     invoice_url_ttl_seconds: int = Field(300, alias="INVOICE_URL_TTL_SECONDS", ge=30, le=3600)
+
+
+class CrmOutboxSettings(_FromEnv):
+    """Function `crm_outbox`: the outbox relay (customers table's stream -> the CRM bus)."""
+
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    crm_event_bus_name: str = Field(alias="CRM_EVENT_BUS_NAME")
 
 
 class ProjectionSettings(_FromEnv):

@@ -15,6 +15,6 @@ logger = Logger()
 metrics = Metrics()
 
 
-def count(name: str) -> None:
-    """One occurrence of an event worth a CloudWatch metric (published by the handler's log_metrics)."""
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+def count(name: str, value: int = 1) -> None:
+    """Occurrences of an event worth a CloudWatch metric (published by the handler's log_metrics)."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -1,4 +1,5 @@
-"""What the account services share: audit entries and CRM events of a change."""
+"""What the account services share: audit entries and CRM events of a change (written to the outbox,
+selfcare.dal.crm_outbox, in the change's own transaction)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from selfcare.api.context import RequestInfo
 from selfcare.auth.models import AuditEntry
 from selfcare.auth.policy import Caller
 from selfcare.clock import iso
-from selfcare.observability import count, logger
-from selfcare.ports.crm_events import CrmEvent, CrmEvents
+from selfcare.ports.crm_events import CrmEvent
 
 
 def audit_entry(
@@ -46,20 +46,3 @@ def mask_email(address: str) -> str:
 
 def mask_phone(number: str) -> str:
     return f"{number[:4]}****{number[-2:]}"
-
-
-def publish(crm: CrmEvents, event: CrmEvent) -> None:
-    """Publish after the change is committed: a CRM outage never turns an applied change into an error
-    answer. The failure is logged (type and customer id only) and counted for an alarm."""
-    try:
-        crm.publish(event)
-    except Exception as error:  # noqa: BLE001 - any adapter failure: the change itself is done
-        logger.error(
-            "crm event not published",
-            extra={
-                "event_type": event.event_type,
-                "customer_id": event.customer_id,
-                "error_type": type(error).__name__,
-            },
-        )
-        count("CrmEventNotPublished")

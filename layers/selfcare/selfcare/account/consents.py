@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from selfcare.account.common import audit_entry, crm_event, publish
+from selfcare.account.common import audit_entry, crm_event
 from selfcare.account.models import ConsentChannel, ConsentPurpose, ConsentRecord
 from selfcare.api.context import RequestInfo
 from selfcare.auth.policy import Caller, Permission, authorize
 from selfcare.clock import Clock
 from selfcare.dal import account as records
+from selfcare.dal.crm_outbox import outbox_put_op
 from selfcare.dal.dynamo import transact
 from selfcare.dal.logs import LogsRepository
-from selfcare.ports.crm_events import CrmEvents
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,9 @@ def current(history: list[ConsentRecord]) -> list[ConsentState]:
 
 
 class ConsentService:
-    def __init__(self, *, table: str, logs: LogsRepository, crm: CrmEvents, clock: Clock) -> None:
+    def __init__(self, *, table: str, logs: LogsRepository, clock: Clock) -> None:
         self.table = table
         self.logs = logs
-        self.crm = crm
         self.clock = clock
 
     def _read(self, caller: Caller, request: RequestInfo, action: str) -> list[ConsentRecord]:
@@ -76,25 +75,23 @@ class ConsentService:
             grant_id=caller.grant_id,
         )
         state = "granted" if granted else "refused"
+        event = crm_event(
+            "ConsentChanged",
+            customer_id,
+            now,
+            caller,
+            purpose=purpose.value,
+            granted=granted,
+            channel=record.channel.value,
+            at=record.at,
+        )
         transact(
             [
                 records.consent_put_op(self.table, record),
                 self.logs.audit_op(
                     audit_entry(caller, customer_id, f"consent.{purpose.value}.{state}", "consents", request, now), now
                 ),
+                outbox_put_op(self.table, event, now),
             ]
-        )
-        publish(
-            self.crm,
-            crm_event(
-                "ConsentChanged",
-                customer_id,
-                now,
-                caller,
-                purpose=purpose.value,
-                granted=granted,
-                channel=record.channel.value,
-                at=record.at,
-            ),
         )
         return ConsentState(purpose=purpose, granted=granted, latest=record)

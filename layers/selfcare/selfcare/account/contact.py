@@ -13,13 +13,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from selfcare.account.common import audit_entry, crm_event, mask_email, mask_phone, publish
+from selfcare.account.common import audit_entry, crm_event, mask_email, mask_phone
 from selfcare.account.models import Address, ContactKind, CustomerProfile, PendingContactChange
 from selfcare.api.context import RequestInfo
 from selfcare.auth.models import AuditEntry
 from selfcare.auth.policy import Caller, Permission, authorize
 from selfcare.clock import Clock, epoch
 from selfcare.dal import account as records
+from selfcare.dal.crm_outbox import outbox_put_op
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.dynamo import ConditionFailed, RawItem, transact
 from selfcare.dal.logs import LogsRepository
@@ -34,7 +35,7 @@ from selfcare.errors import (
 )
 from selfcare.identifiers import normalize_email, normalize_phone
 from selfcare.observability import logger
-from selfcare.ports.crm_events import CrmEvents
+from selfcare.ports.crm_events import CrmEvent
 from selfcare.ports.notifications import Notification, Notifier, Sms, SmsSender
 
 MONACO = "MC"
@@ -74,7 +75,6 @@ class ContactService:
         logs: LogsRepository,
         notifier: Notifier,
         sms: SmsSender,
-        crm: CrmEvents,
         clock: Clock,
         policy: ContactPolicy,
     ) -> None:
@@ -83,7 +83,6 @@ class ContactService:
         self.logs = logs
         self.notifier = notifier
         self.sms = sms
-        self.crm = crm
         self.clock = clock
         self.policy = policy
 
@@ -166,6 +165,8 @@ class ContactService:
             raise InvalidVerificationCode()
         profile = self._profile(customer_id)
         attribute = "contact_email" if kind is ContactKind.EMAIL else "contact_mobile"
+        event_type = "ContactEmailChanged" if kind is ContactKind.EMAIL else "ContactMobileChanged"
+        event = crm_event(event_type, customer_id, now, caller, **{attribute: pending.value})
         try:
             transact(
                 [
@@ -174,6 +175,7 @@ class ContactService:
                     self.logs.audit_op(
                         audit_entry(caller, customer_id, f"contact.{kind.value}.changed", attribute, request, now), now
                     ),
+                    outbox_put_op(self.customers.table, event, now),
                 ]
             )
         except ConditionFailed as failed:
@@ -183,7 +185,6 @@ class ContactService:
         previous = profile.contact_email if kind is ContactKind.EMAIL else profile.contact_mobile
         if kind is ContactKind.EMAIL:
             self._tell_previous_email(previous, "contact email", mask_email(pending.value))
-            event = crm_event("ContactEmailChanged", customer_id, now, caller, contact_email=pending.value)
         else:
             if previous and previous != pending.value:
                 self.sms.send_sms(
@@ -194,8 +195,6 @@ class ContactService:
                         f"{mask_phone(pending.value)}. Not you? Call customer service.",
                     )
                 )
-            event = crm_event("ContactMobileChanged", customer_id, now, caller, contact_mobile=pending.value)
-        publish(self.crm, event)
         return self.customers_profile_after(profile, attribute, pending.value)
 
     # Landline and postal address: at once -------------------------------------------------------
@@ -207,9 +206,9 @@ class ContactService:
         self._write(
             records.contact_update_op(self.customers.table, customer_id, "contact_landline", number),
             audit_entry(caller, customer_id, "contact.landline.changed", "contact_landline", request, now),
+            crm_event("ContactLandlineChanged", customer_id, now, caller, contact_landline=number),
         )
         self._tell_previous_email(profile.contact_email, "contact landline", mask_phone(number))
-        publish(self.crm, crm_event("ContactLandlineChanged", customer_id, now, caller, contact_landline=number))
         return self.customers_profile_after(profile, "contact_landline", number)
 
     def change_address(self, caller: Caller, address: Address, request: RequestInfo) -> CustomerProfile:
@@ -229,10 +228,6 @@ class ContactService:
         self._write(
             records.address_update_op(self.customers.table, customer_id, address),
             audit_entry(caller, customer_id, "address.changed", "address", request, now),
-        )
-        self._tell_previous_email(profile.contact_email, "postal address", f"{address.city} ({address.country})")
-        publish(
-            self.crm,
             crm_event(
                 "PostalAddressChanged",
                 customer_id,
@@ -241,12 +236,14 @@ class ContactService:
                 address={k: v for k, v in vars(address).items() if v is not None},
             ),
         )
+        self._tell_previous_email(profile.contact_email, "postal address", f"{address.city} ({address.country})")
         return CustomerProfile(**{**vars(profile), "address": address})
 
-    def _write(self, change: RawItem, entry: AuditEntry) -> None:
+    def _write(self, change: RawItem, entry: AuditEntry, event: CrmEvent) -> None:
+        """The change, its audit entry and its event for the CRM (the outbox): all or nothing."""
         now = self.clock.now()
         try:
-            transact([change, self.logs.audit_op(entry, now)])
+            transact([change, self.logs.audit_op(entry, now), outbox_put_op(self.customers.table, event, now)])
         except ConditionFailed:
             raise NotFound("No such account.") from None
 

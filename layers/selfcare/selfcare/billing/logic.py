@@ -38,6 +38,7 @@ from selfcare.billing.models import (
 from selfcare.billing.signing import open_cursor, sign_cursor, verify_webhook
 from selfcare.clock import Clock, add_months, epoch, iso
 from selfcare.dal.billing import BillingRepository, ConditionFailed, decode_key, encode_key, payment_sk
+from selfcare.dal.crm_outbox import outbox_put_op
 from selfcare.dal.invoice_documents import InvoiceDocuments
 from selfcare.dal.line_items import LineItemsRepository
 from selfcare.dal.logs import LogsRepository
@@ -51,7 +52,7 @@ from selfcare.errors import (
     PaymentProviderUnavailable,
     WebhookReplayed,
 )
-from selfcare.ports.crm_events import CrmEvent, CrmEvents
+from selfcare.ports.crm_events import CrmEvent
 from selfcare.ports.hash_key import HashKeySource
 from selfcare.ports.payments import (
     PaymentDeclinedError,
@@ -137,7 +138,6 @@ class BillingService:
         logs: LogsRepository,
         documents: InvoiceDocuments,
         provider: PaymentProvider,
-        crm: CrmEvents,
         webhook_secret: HashKeySource,
         cursor_key: HashKeySource,
         clock: Clock,
@@ -148,7 +148,6 @@ class BillingService:
         self.logs = logs
         self.documents = documents
         self.provider = provider
-        self.crm = crm
         self.webhook_secret = webhook_secret
         self.cursor_key = cursor_key
         self.clock = clock
@@ -316,24 +315,28 @@ class BillingService:
         event_type: str,
         payload: Mapping[str, object],
     ) -> BillingSettings:
-        """The CRM first (it is the record: if publishing fails, nothing changed), then the read model
-        and the audit entry in one transaction (if that fails, the CRM's own event brings it back)."""
+        """The read model, the audit entry and the event for the CRM (the outbox: the CRM is the record, and
+        hears of every change that was made, and only of those) in one transaction."""
         assert callable(change)
         summary = self.repository.summary(customer_id)
         settings: BillingSettings = change(summary.settings)
         now = self.clock.now()
-        self.crm.publish(
-            CrmEvent(
-                event_type=event_type,
-                customer_id=customer_id,
-                occurred_at=iso(now),
-                event_id=str(uuid.uuid4()),
-                payload={**payload, "by": caller.actor},
-            )
+        event = CrmEvent(
+            event_type=event_type,
+            customer_id=customer_id,
+            occurred_at=iso(now),
+            event_id=str(uuid.uuid4()),
+            payload={**payload, "by": caller.actor},
         )
         entry = self._entry(caller, request, customer_id, f"billing.{_snake(event_type)}", "billing.settings", now)
         try:
-            self.repository.apply([self.repository.settings_op(summary, settings), self.logs.audit_op(entry, now)])
+            self.repository.apply(
+                [
+                    self.repository.settings_op(summary, settings),
+                    self.logs.audit_op(entry, now),
+                    outbox_put_op(self.repository.table, event, now),
+                ]
+            )
         except ConditionFailed as error:
             raise Conflict("The billing settings changed meanwhile: read them again.") from error
         return settings

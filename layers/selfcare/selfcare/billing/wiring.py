@@ -10,25 +10,11 @@ from selfcare.dal.billing import BillingRepository
 from selfcare.dal.invoice_documents import InvoiceDocuments
 from selfcare.dal.line_items import LineItemsRepository
 from selfcare.dal.logs import LogsRepository
-from selfcare.observability import logger
-from selfcare.ports.crm_events import CrmEvent, CrmEvents
 from selfcare.ports.hash_key import SecretsManagerHashKey
 from selfcare.ports.payments_https import HttpsPaymentProvider
 
 
-class UndeliveredCrmEvents:
-    """Stand-in until the EventBridge adapter of the CRM port is wired: logs the event type only."""
-
-    def publish(self, event: CrmEvent) -> None:
-        logger.warning(
-            "crm event not published: no adapter wired",
-            extra={"event_type": event.event_type, "customer_id": event.customer_id},
-        )
-
-
-def build_billing_service(
-    settings: BillingSettings, *, crm: CrmEvents | None = None, clock: Clock | None = None
-) -> BillingService:
+def build_billing_service(settings: BillingSettings, *, clock: Clock | None = None) -> BillingService:
     return BillingService(
         repository=BillingRepository(settings.customers_table),
         lines=LineItemsRepository(settings.customers_table),
@@ -39,7 +25,6 @@ def build_billing_service(
             settings.payment_provider_api_key_secret_id,
             timeout=settings.payment_timeout_seconds,
         ),
-        crm=crm or UndeliveredCrmEvents(),
         webhook_secret=SecretsManagerHashKey(settings.payment_webhook_secret_id),
         cursor_key=SecretsManagerHashKey(settings.billing_cursor_key_secret_id),
         clock=clock or SystemClock(),
