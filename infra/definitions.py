@@ -237,7 +237,12 @@ BILLING = Function(
 
 PROJECTION = Function(
     name="projection",
-    tables={CUSTOMERS.logical_id: Access.READ_WRITE, IDEMPOTENCY.logical_id: Access.READ_WRITE},
+    tables={
+        CUSTOMERS.logical_id: Access.READ_WRITE,
+        IDEMPOTENCY.logical_id: Access.READ_WRITE,
+        # Anonymisation deletes the customer's credential and login keys (selfcare.dal.erasure).
+        CREDENTIALS.logical_id: Access.READ_WRITE,
+    },
     grants=("dead_letters", "anonymisation_schedules"),
     timeout_seconds=30,
     description="CRM events -> the read model (EventBridge rule of the CRM bus; no route); anonymisation",

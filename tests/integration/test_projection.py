@@ -11,9 +11,13 @@ from typing import Any
 
 import boto3
 import pytest
+from selfcare.auth.models import Credential
+from selfcare.auth.policy import PrincipalType
 from selfcare.clock import SystemClock
 from selfcare.dal.billing import BillingRepository
+from selfcare.dal.credentials import CredentialsRepository
 from selfcare.dal.customers import CustomerProjection, CustomersRepository
+from selfcare.dal.erasure import CustomerErasure
 from selfcare.ports.dead_letters import SqsDeadLetters
 from selfcare.ports.schedules import SchedulerAnonymisationSchedules, schedule_name
 from selfcare.projection.models import Outcome
@@ -162,6 +166,7 @@ def projection_at(aws: LocalResources, now: datetime) -> ProjectionService:
             aws.table_names[d.CUSTOMERS.logical_id], aws.table_names[d.IDEMPOTENCY.logical_id], clock
         ),
         billing=None,
+        erasure=CustomerErasure(aws.table_names[d.CUSTOMERS.logical_id], aws.table_names[d.CREDENTIALS.logical_id]),
         dead_letters=SqsDeadLetters(aws.dead_letter_queue_url),
         schedules=SchedulerAnonymisationSchedules(d.ANONYMISATION_SCHEDULE_GROUP, aws.anonymisation_scheduler_role_arn),
         clock=clock,
@@ -286,3 +291,62 @@ def test_the_demo_bills_and_usage_come_through_the_projection(aws: LocalResource
         assert 1 <= len(repo.invoices(customer_id, now)) <= 12
         assert 1 <= len(repo.payments(customer_id, now)) <= 6
     assert dead_letters(aws) == []
+
+
+def test_anonymisation_erases_everything_beyond_the_profile_and_keeps_consents(aws: LocalResources) -> None:
+    """Credentials and login keys, billing address and holder, ticket texts, links (both sides), lines:
+    gone or overwritten; consents kept; another customer's data untouched; a second run changes nothing."""
+    put(sample("CustomerCreated"), sample("CustomerTerminated"))  # the real handler: BILLING settings too
+    customers, credentials = aws.table_names[d.CUSTOMERS.logical_id], aws.table_names[d.CREDENTIALS.logical_id]
+    CredentialsRepository(credentials).create(
+        Credential(
+            principal_type=PrincipalType.CUSTOMER,
+            principal_id="C0042",
+            password_hash="$argon2id$placeholder",
+            password_changed_at=0,
+            login_id="lmartin",
+            email="lucie.martin@example.mc",
+            phone="+37761000042",
+            account_number="100200500",
+        )
+    )
+    client = boto3.client("dynamodb")
+
+    def put_raw(pk: str, sk: str, **attributes: Any) -> None:
+        item = {"pk": {"S": pk}, "sk": {"S": sk}} | {k: {"S": v} for k, v in attributes.items()}
+        client.put_item(TableName=customers, Item=item)
+
+    put_raw("CUSTOMER#C0042", "LINE#L9001", msisdn="+37761000042", offer="Mobile 100")
+    put_raw("CUSTOMER#C0042", "LINE#L9001#MAILBOX#1", address="lucie@monaco.example")
+    put_raw("CUSTOMER#C0042", "TICKET#T1", subject="Lucie Martin's bill", description="Call me on +37761000042")
+    put_raw("CUSTOMER#C0042", "CONSENT#newsletter#2026-01-01T00:00:00.000Z#a", purpose="newsletter", at="2026")
+    put_raw("CUSTOMER#C0042", "LINK#100200300", linked_customer_id="C0001", account_number="100200500")
+    put_raw("CUSTOMER#C0001", "LINK#100200500", linked_customer_id="C0042", account_number="100200300")
+    put_raw("CUSTOMER#C0001", "LINE#L0001", msisdn="+377612345678")
+
+    due = datetime(2031, 11, 20, 0, 0, 1, tzinfo=UTC)
+    assert projection_at(aws, due).anonymise_command("C0042") is Outcome.APPLIED
+
+    def partition(pk: str) -> dict[str, dict[str, Any]]:
+        items = client.query(
+            TableName=customers, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}
+        )["Items"]
+        return {item["sk"]["S"]: item for item in items}
+
+    mine = partition("CUSTOMER#C0042")
+    assert sorted(mine) == ["BILLING", "CONSENT#newsletter#2026-01-01T00:00:00.000Z#a", "PROFILE", "TICKET#T1"]
+    settings = mine["BILLING"]["settings"]["M"]
+    assert "address" not in settings
+    assert settings["payment_method"]["M"] == {
+        "kind": {"S": "direct_debit"},
+        "masked": {"S": "MC58 **** **** **** 0189"},
+    }
+    assert mine["TICKET#T1"]["subject"] == {"S": "ANONYMISED"} and "+377" not in json.dumps(mine["TICKET#T1"])
+    assert "lucie" not in json.dumps(mine).lower() and "martin" not in json.dumps(mine).lower()
+    # The other customer keeps everything but the side of the link to the anonymised account.
+    assert sorted(partition("CUSTOMER#C0001")) == ["LINE#L0001"]
+    # Nobody logs in to an anonymised account; its identifiers are free again.
+    left = client.scan(TableName=credentials)["Items"]
+    assert not [i for i in left if "C0042" in json.dumps(i) or "lmartin" in json.dumps(i)]
+    # Done: a retried command finds the marker and does nothing more.
+    assert projection_at(aws, due).anonymise_command("C0042") is Outcome.ALREADY_DONE

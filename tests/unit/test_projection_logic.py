@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -46,10 +47,17 @@ class MemoryCustomers:
         return WriteResult.APPLIED
 
     def project_profile(
-        self, profile: CustomerProfile, digital_identity_id: str | None, version: int, event_id: str
+        self,
+        profile: CustomerProfile,
+        digital_identity_id: str | None,
+        version: int,
+        event_id: str,
+        also: Sequence[dict[str, Any]] = (),
     ) -> WriteResult:
         result = self._write(profile.customer_id, version, event_id, must_exist=False)
         if result is WriteResult.APPLIED:
+            for write in also:  # the same transaction: applied with the record, never without it
+                write["apply"]()
             previous = self.profiles.get(profile.customer_id)
             self.profiles[profile.customer_id] = replace(
                 profile, terminated_at=previous.terminated_at if previous else None
@@ -108,9 +116,8 @@ class MemoryBilling:
         self.receipts.add(event_id)
         return WriteResult.APPLIED
 
-    def project_settings(self, customer_id: str, settings: billing.BillingSettings, event_id: str) -> WriteResult:
-        self.settings[customer_id] = settings
-        return WriteResult.APPLIED
+    def settings_op(self, customer_id: str, settings: billing.BillingSettings) -> dict[str, Any]:
+        return {"apply": lambda: self.settings.__setitem__(customer_id, settings)}
 
     def project_invoice(self, invoice: billing.Invoice, version: int, event_id: str) -> WriteResult:
         result = self._versioned(f"invoice#{invoice.invoice_id}", version, event_id)
@@ -132,8 +139,24 @@ class MemoryBilling:
         return WriteResult.APPLIED
 
 
+class MemoryErasure:
+    """Records which customers were erased, and can fail once (a DynamoDB outage midway)."""
+
+    def __init__(self) -> None:
+        self.erased: list[str] = []
+        self.fail_next = False
+
+    def erase(self, customer_id: str) -> int:
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("throttled")
+        self.erased.append(customer_id)
+        return 1
+
+
 class World:
     def __init__(self) -> None:
+        self.erasure = MemoryErasure()
         self.customers = MemoryCustomers()
         self.billing = MemoryBilling()
         self.dead_letters = MemoryDeadLetters()
@@ -142,6 +165,7 @@ class World:
         self.service = ProjectionService(
             customers=self.customers,
             billing=self.billing,
+            erasure=self.erasure,
             dead_letters=self.dead_letters,
             schedules=self.schedules,
             clock=self.clock,
@@ -253,17 +277,33 @@ def test_anonymisation_waits_for_five_years(world: World) -> None:
     command = {"command": "Anonymise", "customer_id": "C0042"}
     world.clock.moment = datetime(2031, 11, 19, 23, 59, tzinfo=UTC)
     assert world.send(command) is Outcome.NOT_DUE
+    assert world.erasure.erased == []
     world.clock.moment = datetime(2031, 11, 20, 0, 0, tzinfo=UTC)
     assert world.send(command) is Outcome.APPLIED
     assert world.customers.profiles["C0042"].last_name == "ANONYMISED"
+    assert world.erasure.erased == ["C0042"]
     assert world.send(command) is Outcome.ALREADY_DONE
+    assert world.erasure.erased == ["C0042"]
+
+
+def test_an_erasure_failing_midway_leaves_the_profile_unmarked_so_the_retry_does_it_all(world: World) -> None:
+    world.send(sample("CustomerCreated"))
+    world.send(sample("CustomerTerminated"))
+    world.clock.moment = datetime(2031, 11, 20, 0, 0, tzinfo=UTC)
+    world.erasure.fail_next = True
+    command = {"command": "Anonymise", "customer_id": "C0042"}
+    with pytest.raises(RuntimeError):
+        world.send(command)
+    assert world.customers.anonymised == set()  # not marked: the retried command erases again
+    assert world.send(command) is Outcome.APPLIED
+    assert world.erasure.erased == ["C0042"] and world.customers.anonymised == {"C0042"}
 
 
 def test_anonymisation_of_a_customer_not_terminated_does_nothing(world: World) -> None:
     world.send(sample("CustomerCreated"))
     world.clock.moment = datetime(2040, 1, 1, tzinfo=UTC)
     assert world.send({"command": "Anonymise", "customer_id": "C0042"}) is Outcome.NOT_DUE
-    assert world.customers.anonymised == set()
+    assert world.customers.anonymised == set() and world.erasure.erased == []
 
 
 def test_unknown_commands_are_rejected(world: World) -> None:

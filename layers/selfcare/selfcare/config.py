@@ -130,6 +130,7 @@ class ProjectionSettings(_FromEnv):
     """Function `projection`: CRM events -> the read model; dead letters; anonymisation schedules."""
 
     customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    credentials_table: str = Field(alias="CREDENTIALS_TABLE")  # anonymisation deletes the credentials
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")  # the applied events' receipts
     dead_letter_queue_url: str = Field(alias="PROJECTION_DEAD_LETTER_QUEUE_URL")
     anonymisation_schedule_group: str = Field(alias="ANONYMISATION_SCHEDULE_GROUP")

@@ -429,6 +429,20 @@ class BillingRepository:
                 continue
         raise ConditionFailed()
 
+    def crm_settings_op(self, customer_id: str, settings: BillingSettings) -> RawItem:
+        """The CRM's billing settings, as one transaction item the projection writes with the customer's
+        record and the event's receipt: unconditional on the summary (the record's version guards it), it
+        sets the settings attribute only and bumps the version, so a change the space was making meanwhile
+        fails its own version check and is read again rather than overwriting the CRM's."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(pk=customer_pk(customer_id), sk=SUMMARY),
+                "UpdateExpression": "SET settings = :settings, version = if_not_exists(version, :zero) + :one",
+                "ExpressionAttributeValues": values(settings=_settings_item(settings), zero=0, one=1),
+            }
+        }
+
     # Operations for the capability's own changes (the logic adds the audit entry) ------------
     def settings_op(self, summary: BillingSummary, settings: BillingSettings) -> RawItem:
         """Replace the settings, if the summary is still at `summary.version`."""

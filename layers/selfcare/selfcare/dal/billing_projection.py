@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from selfcare.billing.models import BillingSettings, Invoice, Payment, UsageRecord
 from selfcare.clock import Clock
 from selfcare.dal.billing import BillingRepository
-from selfcare.dal.dynamo import client, is_condition_failure, key
+from selfcare.dal.dynamo import RawItem, client, is_condition_failure, key
 from selfcare.dal.receipts import RECEIPT_PREFIX, receipt_put
 from selfcare.projection.models import WriteResult
 
@@ -47,10 +47,9 @@ class BillingProjection:
             return WriteResult.APPLIED
         return WriteResult.STALE
 
-    def project_settings(self, customer_id: str, settings: BillingSettings, event_id: str) -> WriteResult:
-        """Called after the customer's profile applied this event (its version was newer)."""
-        self.billing.put_settings(customer_id, settings)
-        return WriteResult.APPLIED
+    def settings_op(self, customer_id: str, settings: BillingSettings) -> RawItem:
+        """The settings' write, for the transaction of the customer's record (selfcare.dal.customers)."""
+        return self.billing.crm_settings_op(customer_id, settings)
 
     def project_invoice(self, invoice: Invoice, version: int, event_id: str) -> WriteResult:
         if self._seen(event_id):

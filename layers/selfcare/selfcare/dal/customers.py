@@ -6,6 +6,7 @@ services). Written by the projection (and the local stack's demo seed); read by 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -198,8 +199,15 @@ class CustomerProjection:
         return "anonymised_at" in raw.get("Item", {})
 
     def project_profile(
-        self, profile: CustomerProfile, digital_identity_id: str | None, version: int, event_id: str
+        self,
+        profile: CustomerProfile,
+        digital_identity_id: str | None,
+        version: int,
+        event_id: str,
+        also: Sequence[RawItem] = (),
     ) -> WriteResult:
+        """The record, if this version is newer, with `also` (unconditional writes that belong to the same
+        event: the billing settings) and the event's receipt: all or nothing, so a retry never finds half of it."""
         record = _profile_item(profile) | {"digital_identity_id": digital_identity_id}
         present = {f: record[f] for f in _RECORD_FIELDS if record.get(f) is not None}
         absent = [f for f in _RECORD_FIELDS if record.get(f) is None]
@@ -224,7 +232,7 @@ class CustomerProjection:
                 ),
             }
         }
-        outcome = write_with_receipt([update], self.receipts_table, event_id, self._now())
+        outcome = write_with_receipt([update, *also], self.receipts_table, event_id, self._now())
         return self._result(outcome, profile.customer_id)
 
     def terminate(self, customer_id: str, terminated_at: str, version: int, event_id: str) -> WriteResult:

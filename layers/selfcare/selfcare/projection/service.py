@@ -18,7 +18,7 @@ on-failure destination keeps it. Nothing here logs personal data: event ids, typ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -43,7 +43,12 @@ ANONYMISE_AFTER_MONTHS = 5 * 12  # identification data: 5 years after the end of
 
 class CustomerStore(Protocol):
     def project_profile(
-        self, profile: CustomerProfile, digital_identity_id: str | None, version: int, event_id: str
+        self,
+        profile: CustomerProfile,
+        digital_identity_id: str | None,
+        version: int,
+        event_id: str,
+        also: Sequence[dict[str, Any]] = (),
     ) -> WriteResult: ...
 
     def terminate(self, customer_id: str, terminated_at: str, version: int, event_id: str) -> WriteResult: ...
@@ -59,13 +64,22 @@ class BillingStore(Protocol):
     """The billing read model's writes (selfcare.dal.billing, owned by the billing capability), each with the
     event's receipt (selfcare.dal.billing_projection)."""
 
-    def project_settings(self, customer_id: str, settings: billing.BillingSettings, event_id: str) -> WriteResult: ...
+    def settings_op(self, customer_id: str, settings: billing.BillingSettings) -> dict[str, Any]:
+        """The settings' write, made in the transaction of the customer's record."""
+        ...
 
     def project_invoice(self, invoice: billing.Invoice, version: int, event_id: str) -> WriteResult: ...
 
     def project_payment(self, payment: billing.Payment, version: int, event_id: str) -> WriteResult: ...
 
     def project_usage(self, records: list[billing.UsageRecord], event_id: str) -> WriteResult: ...
+
+
+class Erasure(Protocol):
+    """Everything of the customer beyond the profile (selfcare.dal.erasure): idempotent, done before the
+    profile's anonymisation, which marks the whole as done."""
+
+    def erase(self, customer_id: str) -> Any: ...
 
 
 class DeadLetters(Protocol):
@@ -177,12 +191,14 @@ class ProjectionService:
         *,
         customers: CustomerStore,
         billing: BillingStore | None,
+        erasure: Erasure,
         dead_letters: DeadLetters,
         schedules: AnonymisationSchedules,
         clock: Clock,
     ) -> None:
         self.customers = customers
         self.billing = billing
+        self.erasure = erasure
         self.dead_letters = dead_letters
         self.schedules = schedules
         self.clock = clock
@@ -233,11 +249,11 @@ class ProjectionService:
     def _apply(self, detail: events.EventDetail, target_arn: str) -> tuple[WriteResult, str]:
         if isinstance(detail, events.CustomerCreated):  # CustomerUpdated too: both carry the whole record
             record = detail.customer
+            # The billing settings travel with the record: one transaction (a retry never finds half of it).
+            also = [self.billing.settings_op(record.customer_id, settings_of(record.billing))] if self.billing else []
             result = self.customers.project_profile(
-                profile_of(record), record.digital_identity_id, detail.entity_version, detail.event_id
+                profile_of(record), record.digital_identity_id, detail.entity_version, detail.event_id, also
             )
-            if result is WriteResult.APPLIED and self.billing is not None:
-                self.billing.project_settings(record.customer_id, settings_of(record.billing), detail.event_id)
             return result, record.customer_id
         if isinstance(detail, events.CustomerTerminated):
             result = self.customers.terminate(
@@ -322,7 +338,8 @@ class ProjectionService:
         return self.anonymise(AnonymiseCommand(customer_id=customer_id))
 
     def anonymise(self, command: AnonymiseCommand) -> Outcome:
-        """Overwrite the identification data of a customer whose contract ended 5 years ago or more."""
+        """Erase and anonymise a customer whose contract ended 5 years ago or more: everything beyond the
+        profile first (selfcare.dal.erasure), then the profile's identification data, which marks it done."""
         profile = self.customers.get_profile(command.customer_id)
         if profile is None:
             raw = {"command": ANONYMISE_COMMAND, "customer_id": command.customer_id}
@@ -336,5 +353,8 @@ class ProjectionService:
         now = self.clock.now()
         if now < due:
             return Outcome.NOT_DUE
+        # Credentials, billing settings, tickets, links, lines...: first, and again on a retried command.
+        report = self.erasure.erase(command.customer_id)
+        logger.info("customer data erased", extra={"customer_id": command.customer_id, "report": repr(report)})
         result = self.customers.anonymise(command.customer_id, profile.terminated_at, iso(now))
         return Outcome.APPLIED if result is WriteResult.APPLIED else Outcome.ALREADY_DONE

@@ -6,6 +6,7 @@ from selfcare.clock import SystemClock
 from selfcare.config import ProjectionSettings
 from selfcare.dal.billing_projection import BillingProjection
 from selfcare.dal.customers import CustomerProjection
+from selfcare.dal.erasure import CustomerErasure
 from selfcare.ports.dead_letters import SqsDeadLetters
 from selfcare.ports.schedules import SchedulerAnonymisationSchedules
 from selfcare.projection.service import ProjectionService
@@ -16,6 +17,7 @@ def build_projection(settings: ProjectionSettings) -> ProjectionService:
     return ProjectionService(
         customers=CustomerProjection(settings.customers_table, settings.idempotency_table, clock),
         billing=BillingProjection(settings.customers_table, settings.idempotency_table, clock),
+        erasure=CustomerErasure(settings.customers_table, settings.credentials_table),
         dead_letters=SqsDeadLetters(settings.dead_letter_queue_url),
         schedules=SchedulerAnonymisationSchedules(
             settings.anonymisation_schedule_group, settings.anonymisation_scheduler_role_arn
