@@ -107,7 +107,41 @@ def _events(world: Any, resources: Any) -> dict[str, dict[str, Any]]:
         "services": proxy("GET", "/services"),
         # Starts (once: the handle is idempotent) a suspension on the moto server; answers 202.
         "suspension": proxy("POST", "/mobile/lines/M-377612345679/suspension"),
+        "billing": proxy("GET", "/billing"),
+        # A CRM event as the rule delivers it (applied in the first round, a duplicate in the others).
+        "projection": _crm_event(),
+        # One outbox item on the customers table's stream: published on the CRM bus, then deleted.
+        "crm_outbox": _stream_batch(),
     }
+
+
+def _crm_event() -> dict[str, Any]:
+    event = json.loads((ROOT / "events" / "CustomerCreated.json").read_text())
+    event["detail"] |= {"event_id": "bench-cold-start", "entity_version": 1}
+    return dict(event)
+
+
+def _stream_batch() -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from selfcare.dal.crm_outbox import outbox_item
+    from selfcare.dal.dynamo import to_raw
+    from selfcare.ports.crm_events import CrmEvent
+
+    now = datetime.now(UTC)
+    event = CrmEvent("ConsentChanged", "C0001", now.isoformat(), "bench-outbox", {"purpose": "newsletter"})
+    record = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "1", "NewImage": to_raw(outbox_item(event, now))}}
+    return {"Records": [record]}
+
+
+def _request_label(event: dict[str, Any]) -> str:
+    if "httpMethod" in event:
+        return f"{event['httpMethod']} {event['path']}"
+    if "Records" in event:
+        return "(stream batch: 1 outbox item)"
+    if "detail-type" in event:
+        return f"(CRM event {event['detail-type']})"
+    return "(authorizer)"
 
 
 def cold_starts(events: dict[str, dict[str, Any]], env: dict[str, str]) -> list[tuple[str, str, float, float]]:
@@ -134,7 +168,7 @@ def cold_starts(events: dict[str, dict[str, Any]], env: dict[str, str]) -> list[
         rows.append(
             (
                 name,
-                f"{events[name].get('httpMethod', 'REQUEST')} {events[name].get('path', '(authorizer)')}",
+                _request_label(events[name]),
                 median,
                 median / baseline,
             )
