@@ -5,10 +5,12 @@
 2. The resources of infra/definitions.py on it (infra/local/resources.py), their variables in os.environ.
 3. The demo world (infra/local/seed.py): two customers, one staff member per role, fresh passwords.
 4. What moto lacks (infra/local/emulation.py): TTL deletion, Lambda tasks in-process, the outbox's dates,
-   CRM events delivered to the projection;
-   the provisioning simulator (infra/local/provisioning_simulator.py) the workflows' tasks call.
-5. The emulated API Gateway behind an HTTP server (infra/local/server.py), with /docs, /openapi.json
-   and /_local/outbox.
+   CRM events delivered to the projection, the customers table's stream delivered to the CRM outbox relay;
+   the provisioning simulator (infra/local/provisioning_simulator.py) the workflows' tasks call;
+   the payment sandbox (infra/local/payment_sandbox.py): the provider's API, its hosted payment page
+   (Approve / Decline), the signed webhook to POST /billing/payments/webhook, and the return page.
+5. The emulated API Gateway behind an HTTP server (infra/local/server.py), with /docs, /openapi.json,
+   /_local/outbox and /_local/crm-events.
 
 Prints the URLs, every demo credential, curl examples, then `READY <url>`. Ctrl-C or SIGTERM stops it all.
 Argon2 parameters are production's unless ARGON2_* are set (the end-to-end tests set cheap ones).
@@ -100,6 +102,7 @@ def print_banner(base_url: str, moto_url: str, world: Any) -> None:
     say(f"  Swagger UI   {base_url}/docs")
     say(f"  OpenAPI      {base_url}/openapi.json")
     say(f"  Outbox       {base_url}/_local/outbox   (emails sent so far; ?to=<address> to filter)")
+    say(f"  CRM events   {base_url}/_local/crm-events   (what the space published for the CRM; ?customer_id=)")
     say(f"  Health       {base_url}/_local/health")
     say(f"  moto (AWS)   {moto_url}")
     say()
@@ -158,11 +161,23 @@ def run(args: argparse.Namespace) -> int:
         # through the production adapter (PROVISIONING_ENDPOINT); faults are set through its /_control routes.
         simulator = ProvisioningSimulator().start()
         cleanups.append(simulator.stop)
+        # The payment provider's stand-in (infra/local/payment_sandbox.py): its API key and webhook secret
+        # are the ones stored in Secrets Manager; customers come back to its return page.
+        from infra.local.payment_sandbox import PaymentSandbox
+
+        sandbox = PaymentSandbox().start()
+        cleanups.append(sandbox.stop)
         session = boto3.Session()
         resources = create_resources(
-            session, provisioning_endpoint=simulator.url, provisioning_api_key=simulator.api_key
+            session,
+            provisioning_endpoint=simulator.url,
+            provisioning_api_key=simulator.api_key,
+            payment_provider_endpoint=sandbox.url,
+            payment_provider_api_key=sandbox.api_key,
+            payment_webhook_secret=sandbox.webhook_secret,
         )
         os.environ.update(resources.merged_environment())
+        os.environ["PAYMENT_RETURN_URL"] = sandbox.return_url
 
         # Only now: the shared package and the handlers read their settings at import.
         from infra.local.gateway import Gateway
@@ -185,16 +200,34 @@ def run(args: argparse.Namespace) -> int:
             session.client("sqs"), resources.crm_delivery_queue_url, gateway.handlers[d.PROJECTION.name].lambda_handler
         ).start()
         cleanups.append(delivery.stop)
+        # Changes made in the space: the customers table's stream -> the outbox relay (moto never invokes a
+        # function from a stream) -> the outbound CRM bus, where a local rule keeps what the CRM would receive.
+        crm_listener = emulation.CrmListener(session)
+        relay = emulation.StreamRelay(
+            session,
+            resources.table_names[d.CUSTOMERS.logical_id],
+            d.CRM_OUTBOX,
+            gateway.handlers[d.CRM_OUTBOX.name].lambda_handler,
+        ).start()
+        cleanups.append(relay.stop)
 
-        httpd = LocalHttpServer((args.host, args.port), LocalApp(gateway, emulation.outbox), quiet=args.quiet)
+        httpd = LocalHttpServer(
+            (args.host, args.port),
+            LocalApp(gateway, emulation.outbox, crm_events=crm_listener.events),
+            quiet=args.quiet,
+        )
         cleanups.append(httpd.server_close)
         serving = threading.Thread(target=httpd.serve_forever, name="http", daemon=True)
         serving.start()
         cleanups.append(httpd.shutdown)
 
         base_url = f"http://{args.host}:{httpd.port}"
+        # The sandbox posts its webhooks to the API once it is bound (a wildcard address: through the loopback).
+        api_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104 - compared only
+        sandbox.set_webhook_url(f"http://{api_host}:{httpd.port}/billing/payments/webhook")
         print_banner(base_url, moto.endpoint_url, world)
         say(f"Provisioning simulator {simulator.url}   (faults: POST /_control/faults; GET /_control/applied)")
+        say(f"Payment sandbox        {sandbox.url}   (hosted pages /pay/<reference>; GET /_control/payments)")
         say()
         if args.print_credentials_json:
             say(CREDENTIALS_PREFIX + json.dumps(credentials_document(world)))

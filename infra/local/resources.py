@@ -103,6 +103,8 @@ def create_table_request(table: d.Table, name: str) -> dict[str, Any]:
             }
             for index in table.indexes
         ]
+    if table.stream:
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream}
     return request
 
 
@@ -113,12 +115,17 @@ def create_resources(
     provisioning_endpoint: str = UNREACHABLE_PROVISIONING,
     provisioning_api_key: str | None = None,
     retry: d.Retry = d.LOCAL_WORKFLOW_RETRY,
+    payment_provider_endpoint: str = UNREACHABLE_PROVISIONING,
+    payment_provider_api_key: str | None = None,
+    payment_webhook_secret: str | None = None,
 ) -> LocalResources:
     """Create every resource on the moto endpoint that `session` (a boto3 Session) points at.
 
     `provisioning_endpoint` and `provisioning_api_key`: the provisioning simulator the workflows call
     (its key goes into the credentials secret; a random one when None). `retry`: the workflows' retry
-    policy (the local one waits 1 s between attempts, moto really sleeps)."""
+    policy (the local one waits 1 s between attempts, moto really sleeps). `payment_provider_endpoint`,
+    `payment_provider_api_key`, `payment_webhook_secret`: the payment sandbox (infra/local/payment_sandbox.py)
+    and its secrets, stored as the billing secrets (random ones when None)."""
     dynamodb = session.client("dynamodb")
     names: dict[str, str] = {}
     for table in d.TABLES:
@@ -145,7 +152,9 @@ def create_resources(
     session.client("events").create_event_bus(Name=d.INCIDENT_BUS_NAME)
     state_machine_arns = create_workflows(session, prefix, retry)
     crm = create_crm_resources(session)
-    billing = create_billing_resources(session, prefix)
+    billing = create_billing_resources(
+        session, prefix, api_key=payment_provider_api_key, webhook_secret=payment_webhook_secret
+    )
     return LocalResources(
         table_names=names,
         signing_key_secret=d.SIGNING_KEY_SECRET_NAME,
@@ -158,6 +167,7 @@ def create_resources(
         anonymisation_scheduler_role_arn=crm.scheduler_role_arn,
         crm_delivery_queue_url=crm.delivery_queue_url,
         invoices_bucket=billing.invoices_bucket,
+        payment_provider_endpoint=payment_provider_endpoint,
         payment_provider_api_key=billing.api_key,
         payment_webhook_secret=billing.webhook_secret,
     )
@@ -170,10 +180,12 @@ class BillingResources:
     webhook_secret: str
 
 
-def create_billing_resources(session: Any, prefix: str = "selfcare-local") -> BillingResources:
+def create_billing_resources(
+    session: Any, prefix: str = "selfcare-local", *, api_key: str | None = None, webhook_secret: str | None = None
+) -> BillingResources:
     """The invoices bucket (encrypted, public access blocked, as the CDK stack makes it) and the billing
-    secrets: the provider's API key and the webhook signing secret (random at each start; the sandbox
-    provider is given the same values), the usage cursors' HMAC key (random, as CloudFormation generates it)."""
+    secrets: the provider's API key and the webhook signing secret (the payment sandbox's, or random ones
+    when None), the usage cursors' HMAC key (random, as CloudFormation generates it)."""
     bucket = f"{prefix}-invoices"
     s3 = session.client("s3")
     region = s3.meta.region_name
@@ -197,7 +209,7 @@ def create_billing_resources(session: Any, prefix: str = "selfcare-local") -> Bi
         },
     )
     secretsmanager = session.client("secretsmanager")
-    api_key, webhook_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
+    api_key, webhook_secret = api_key or secrets.token_urlsafe(24), webhook_secret or secrets.token_urlsafe(48)
     secretsmanager.create_secret(
         Name=d.PAYMENT_PROVIDER_API_KEY_SECRET_NAME, SecretString=json.dumps({"api_key": api_key})
     )
