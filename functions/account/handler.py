@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.logging import correlation_paths
 from selfcare.account import schemas
 from selfcare.account.models import ConsentPurpose, ContactKind
@@ -38,7 +38,13 @@ CREATED = responses(
     401,
     403,
     404,
-    success={201: {"description": "Created", "content": {"application/json": {"model": schemas.TicketView}}}},
+    success={
+        201: {"description": "Created", "content": {"application/json": {"model": schemas.TicketView}}},
+        200: {
+            "description": "Already created by an earlier request with the same Idempotency-Key: that ticket",
+            "content": {"application/json": {"model": schemas.TicketView}},
+        },
+    },
 )
 RECENT = (
     "Needs an authentication of less than 5 minutes (POST /auth/reauthenticate): else 401 reauthentication_required."
@@ -173,9 +179,29 @@ def set_consent(purpose: Annotated[ConsentPurpose, Path()], body: schemas.Consen
 
 
 # Support tickets -----------------------------------------------------------------------------
-@app.post("/account/tickets", summary="Create a support ticket", tags=["account"], responses=CREATED)
-def create_ticket(body: schemas.TicketRequest) -> Response[schemas.TicketView]:
-    ticket = services.tickets.create(
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="Optional: the same key within 24 hours answers the same ticket (200), creating nothing",
+    ),
+]
+
+
+@app.post(
+    "/account/tickets",
+    summary="Create a support ticket",
+    description=(
+        "With an Idempotency-Key: the first request creates the ticket (201); a repetition with the same key and "
+        "the same body within 24 hours answers that ticket (200) and creates nothing; the same key with another "
+        "body answers 422 idempotency_key_reused (at header Idempotency-Key). Keys are per customer."
+    ),
+    tags=["account"],
+    responses=CREATED,
+)
+def create_ticket(body: schemas.TicketRequest, idempotency_key: IdempotencyKey = None) -> Response[schemas.TicketView]:
+    created = services.tickets.create(
         caller_from(app.current_event),
         request_info(app.current_event),
         category=body.category,
@@ -183,8 +209,9 @@ def create_ticket(body: schemas.TicketRequest) -> Response[schemas.TicketView]:
         description=body.description,
         related_line_id=body.related_line_id,
         related_invoice_id=body.related_invoice_id,
+        idempotency_key=idempotency_key,
     )
-    return _json(201, schemas.TicketView.of(ticket))
+    return _json(200 if created.replayed else 201, schemas.TicketView.of(created.ticket))
 
 
 @app.get("/account/tickets", summary="Open web tickets, newest first", tags=["account"], responses=READ)

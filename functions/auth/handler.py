@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from selfcare.account import schemas as account_schemas
-from selfcare.account.links import LinkService
+from selfcare.account.links import LinkPolicy, LinkService
 from selfcare.api.context import caller_from, request_info
 from selfcare.api.errors import responses
 from selfcare.api.resolver import create_resolver
@@ -24,7 +24,9 @@ from selfcare.clock import SystemClock
 from selfcare.config import AuthSettings
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.logs import LogsRepository
+from selfcare.dal.verifications import VerificationsRepository
 from selfcare.observability import logger, metrics
+from selfcare.ports.notifications import SnsSmsSender
 from selfcare.types import AccountNumber, OpaqueId
 
 if TYPE_CHECKING:
@@ -34,9 +36,13 @@ settings = AuthSettings.from_env()
 service = build_auth_service(settings)
 links = LinkService(
     customers=CustomersRepository(settings.customers_table),
+    verifications=VerificationsRepository(settings.customers_table),
     logs=LogsRepository(settings.connection_log_table, settings.audit_log_table),
     auth=service,
+    notifier=service.notifier,
+    sms=SnsSmsSender(),
     clock=SystemClock(),
+    policy=LinkPolicy(code_response_floor_ms=settings.recovery_response_floor_ms),
 )
 app = create_resolver()
 
@@ -232,16 +238,54 @@ def end_grant(grant_id: Annotated[OpaqueId, Path()]) -> Response[Any]:
 
 
 # Account unification (capability `account`, served here: it needs credentials and sessions) ---------------
+LINK_CODE_ACCEPTED = "If an account matches and has a contact of that kind, a code has been sent to it."
+
+
 @app.post(
-    "/account/links",
-    summary="Link another customer account (proof: its credentials)",
+    "/account/links/codes",
+    summary="Ask for a code to link another customer account (sent to its contact)",
     description=(
-        "Customers only. The other account's credentials are checked and counted like a login (wrong ones "
-        "answer 401 and count towards its lock and the address's block). Needs an authentication of less than "
-        "5 minutes (POST /auth/reauthenticate): else 401 reauthentication_required."
+        "Customers only. Sends a 6-digit code to the contact email (channel email) or contact mobile (channel "
+        "sms) of the account the identifier names, saying who asks (masked) and that ignoring it is safe. The "
+        "answer and its timing are the same whether the account exists or not. The code works once, for this "
+        "customer and that account only, for 10 minutes, and dies after 5 wrong tries; a new request replaces "
+        "it. At most 5 requests per customer per 24 hours (else 429). Your own identifier: 422 own_account. "
+        "Needs an authentication of less than 5 minutes (POST /auth/reauthenticate): else 401 "
+        "reauthentication_required."
     ),
     tags=["account"],
     responses=responses(
+        401,
+        403,
+        429,
+        success={
+            202: {
+                "description": "Accepted",
+                "content": {"application/json": {"model": account_schemas.LinkCodeAcceptedView}},
+            }
+        },
+    ),
+)
+def link_code(body: account_schemas.LinkCodeRequest) -> Response[account_schemas.LinkCodeAcceptedView]:
+    links.request_code(caller_from(app.current_event), body.identifier, body.channel, request_info(app.current_event))
+    accepted = account_schemas.LinkCodeAcceptedView(message=LINK_CODE_ACCEPTED, expires_in=links.policy.code_seconds)
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=accepted)
+
+
+@app.post(
+    "/account/links",
+    summary="Link another customer account (proof: its credentials, or the code sent to its contact)",
+    description=(
+        "Customers only. Exactly one proof: `password` (the other account's credentials, checked and counted "
+        "like a login: wrong ones answer 401 and count towards its lock and the address's block) or `code` "
+        "(from POST /account/links/codes, with the same identifier: a wrong, spent or expired code, or a code "
+        "asked for another account, answers 400 invalid_verification_code and counts as a wrong try). Both or "
+        "neither: 422 at body.password and body.code. Needs an authentication of less than 5 minutes "
+        "(POST /auth/reauthenticate): else 401 reauthentication_required."
+    ),
+    tags=["account"],
+    responses=responses(
+        400,
         401,
         403,
         404,
@@ -250,9 +294,12 @@ def end_grant(grant_id: Annotated[OpaqueId, Path()]) -> Response[Any]:
         success={201: {"description": "Linked", "content": {"application/json": {"model": account_schemas.LinkView}}}},
     ),
 )
-def link_account(body: account_schemas.LinkRequest) -> Response[account_schemas.LinkView]:
-    caller = caller_from(app.current_event)
-    link = links.link(caller, body.identifier, body.password, request_info(app.current_event))
+def link_account(body: Annotated[account_schemas.LinkRequest, Body()]) -> Response[account_schemas.LinkView]:
+    caller, request = caller_from(app.current_event), request_info(app.current_event)
+    if isinstance(body, account_schemas.LinkWithCode):
+        link = links.link_with_code(caller, body.identifier, body.code, request)
+    else:
+        link = links.link(caller, body.identifier, body.password, request)
     return Response(
         status_code=201, content_type=content_types.APPLICATION_JSON, body=account_schemas.LinkView.of(link)
     )
@@ -282,8 +329,13 @@ def switch_account(account_number: Annotated[AccountNumber, Path()]) -> account_
 @app.delete(
     "/account/links/<account_number>",
     summary="Unlink an account (both sides)",
+    description=(
+        "Customers only. Also revokes, in the same transaction, every session opened by a switch between the "
+        "two accounts (either way) and every session switched to from one of those: their tokens answer 401 "
+        "at once. 409 unlink_interrupted: switches kept racing the unlink; nothing changed, try again."
+    ),
     tags=["account"],
-    responses=responses(401, 403, 404, success={204: {"description": "Unlinked"}}),
+    responses=responses(401, 403, 404, 409, success={204: {"description": "Unlinked"}}),
 )
 def unlink_account(account_number: Annotated[AccountNumber, Path()]) -> Response[Any]:
     links.unlink(caller_from(app.current_event), account_number, request_info(app.current_event))

@@ -164,6 +164,35 @@ class Ticket:
 
 
 @dataclass(frozen=True)
+class TicketRequest:
+    """A ticket creation made with an Idempotency-Key: the key's answer while it lives (24 hours)."""
+
+    customer_id: str
+    key: str
+    ticket_id: str
+    fingerprint: str  # digest of the request (its fields and its author): another body is refused
+    expires_at: int  # epoch seconds
+
+
+class LinkProof(StrEnum):
+    CREDENTIALS = "credentials"  # the other account's identifier and password
+    CODE = "code"  # a code sent to the other account's contact email or mobile
+
+
+class LinkCodeChannel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    """A session opened by a switch, as the link and the session it came from remember it."""
+
+    session_id: str
+    expires_at: int  # epoch seconds: past it, the session is dead anyway
+
+
+@dataclass(frozen=True)
 class AccountLink:
     """One side of a link between two customer accounts (both sides are stored, in one transaction)."""
 
@@ -173,4 +202,42 @@ class AccountLink:
     linked_account_number: str
     linked_at: str
     linked_by: str  # "customer#<id>"
-    proof: str  # "credentials"
+    proof: LinkProof
+    # Switches made from this side: how many (an unlink deletes the link only if none happened since it read it),
+    # and the sessions they opened (what an unlink revokes).
+    switches: int = 0
+    switched_sessions: frozenset[SessionRef] = frozenset()
+
+
+@dataclass(frozen=True)
+class PendingLinkCode:
+    """A code sent to another account's contact, for the requesting customer to link it (hashed, single use).
+
+    One per requesting customer (a new request replaces it); bound to the requester and to the target."""
+
+    customer_id: str  # the requester
+    target_customer_id: str
+    channel: LinkCodeChannel
+    code_digest: str
+    expires_at: int  # epoch seconds
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class SwitchOrigin:
+    """Where a session opened by a switch came from: the switching customer and their session."""
+
+    customer_id: str
+    session_id: str
+
+
+@dataclass(frozen=True)
+class SwitchedSession:
+    """A session as an unlink sees it: whether it is revoked, and the switches made from it (how many, and the
+    sessions they opened)."""
+
+    session_id: str
+    customer_id: str  # the session's customer
+    revoked: bool
+    switches: int
+    switched_to: frozenset[SessionRef] = frozenset()

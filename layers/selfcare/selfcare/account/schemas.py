@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Discriminator, Field, Tag, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from selfcare.account.consents import ConsentState
 from selfcare.account.contact import CodeSent
@@ -14,6 +17,8 @@ from selfcare.account.models import (
     ConsentRecord,
     CustomerProfile,
     CustomerType,
+    LinkCodeChannel,
+    LinkProof,
     Ticket,
     TicketCategory,
     TicketChannel,
@@ -242,17 +247,74 @@ class TicketListView(Schema):
 
 
 # Account unification -----------------------------------------------------------------------------
-class LinkRequest(Command):
-    identifier: str = Field(
-        min_length=1, max_length=254, description="The other account's login: id, email, phone or account number"
-    )
+IDENTIFIER_DESCRIPTION = "The other account's login id, email, phone or account number"
+
+
+class LinkWithPassword(Command):
+    """Proof of control of the other account: its password (checked and counted like a login)."""
+
+    identifier: str = Field(min_length=1, max_length=254, description=IDENTIFIER_DESCRIPTION)
     password: Password = Field(description="The other account's password (proof of control; counted like a login)")
+
+
+class LinkWithCode(Command):
+    """Proof of control of the other account: the code sent to its contact (POST /account/links/codes)."""
+
+    identifier: str = Field(
+        min_length=1, max_length=254, description=f"{IDENTIFIER_DESCRIPTION}: the one the code was asked for"
+    )
+    code: str = Field(pattern=r"^[0-9]{6}$", description="The code sent to the other account's contact")
+
+
+_PROOFS = ("password", "code")
+
+
+def _proof_of(value: Any) -> str:
+    return "code" if isinstance(value, LinkWithCode) or (isinstance(value, dict) and "code" in value) else "password"
+
+
+def _one_proof(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Exactly one of password and code, with the error at both fields' locations otherwise (the union's own
+    errors would carry its tags in their locations)."""
+    if not isinstance(value, dict):
+        if isinstance(value, LinkWithPassword | LinkWithCode):
+            return handler(value)
+        raise PydanticCustomError("model_type", "Input should be an object with a password or a code")
+    sent = [name for name in _PROOFS if name in value]
+    if len(sent) == 1:
+        return (LinkWithCode if sent == ["code"] else LinkWithPassword).model_validate(value)
+    message = "Send the password or the code, not both." if sent else "Send the password or the code."
+    raise ValidationError.from_exception_data(
+        "LinkRequest",
+        [
+            InitErrorDetails(type=PydanticCustomError("one_proof", message), loc=(name,), input=value)
+            for name in _PROOFS
+        ],
+    )
+
+
+# oneOf in the document; validated by `_one_proof`.
+LinkRequest = Annotated[
+    Annotated[LinkWithPassword, Tag("password")] | Annotated[LinkWithCode, Tag("code")],
+    Discriminator(_proof_of),
+    WrapValidator(_one_proof),
+]
+
+
+class LinkCodeRequest(Command):
+    identifier: str = Field(min_length=1, max_length=254, description=IDENTIFIER_DESCRIPTION)
+    channel: LinkCodeChannel = Field(description="email: its contact email; sms: its contact mobile")
+
+
+class LinkCodeAcceptedView(Schema):
+    message: str
+    expires_in: int = Field(description="Seconds a code stays valid, if one was sent")
 
 
 class LinkView(Schema):
     account_number: str = Field(description="The linked account's number")
     linked_at: str
-    proof: str
+    proof: LinkProof = Field(description="How control of the other account was proved")
 
     @staticmethod
     def of(link: AccountLink) -> LinkView:

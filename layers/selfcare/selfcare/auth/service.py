@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from selfcare.account.models import AccountLink, SessionRef, SwitchedSession, SwitchOrigin
 from selfcare.api.context import RequestInfo
 from selfcare.auth import passwords as password_policy
 from selfcare.auth.devices import device_label
@@ -36,6 +37,7 @@ from selfcare.auth.tokens import (
     same_digest,
 )
 from selfcare.clock import Clock, epoch, iso
+from selfcare.dal import account as account_records
 from selfcare.dal.credentials import AddressThrottle, CredentialsRepository, login_key
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.dynamo import ConditionFailed, RawItem, transact
@@ -51,6 +53,7 @@ from selfcare.errors import (
     NotFound,
     ReauthenticationRequired,
     TooManyRequests,
+    Unauthenticated,
 )
 from selfcare.identifiers import IdentifierKind, customer_lookup_keys, normalize_email, normalize_phone
 from selfcare.observability import count, logger
@@ -58,6 +61,8 @@ from selfcare.ports.notifications import Notification, Notifier
 
 NO_PRINCIPAL = "-"  # looked up when no identifier matched, so every login costs the same reads
 MAX_TRANSACTION_ITEMS = 100
+# A link side forgets its expired switched sessions once it holds this many (one extra write, now and then).
+SWITCHED_SESSIONS_PRUNE_AT = 20
 
 
 @dataclass(frozen=True)
@@ -535,27 +540,73 @@ class AuthService:
             raise InvalidCredentials()
         return credential.principal_id
 
-    def open_linked_session(self, caller: Caller, customer_id: str, request: RequestInfo) -> Tokens:
-        """A new session of a linked customer account (the caller checked the link): a session like a login's,
+    def find_customer(self, identifier: str, request: RequestInfo) -> str | None:
+        """The customer an identifier (login id, email, phone, account number) names, if any: one BatchGetItem.
+        For logic that must answer alike either way (a link code): the caller pads its timing."""
+        keys = [login_key(kind, value) for kind, value in customer_lookup_keys(identifier)]
+        if not keys:
+            return None
+        lookup = self.credentials.lookup(keys, request.source_ip, epoch(self.clock.now()))
+        return next((lookup.principals[k] for k in keys if k in lookup.principals), None)
+
+    def open_linked_session(self, caller: Caller, link: AccountLink, request: RequestInfo) -> Tokens:
+        """A new session of a linked customer account (the caller read the link): a session like a login's,
         listed and revocable, but carrying the caller's auth_time: switching never makes an authentication
-        recent."""
-        require_customer(caller)
+        recent. It records where it came from (the caller's customer and session), and the switch is recorded on
+        the caller's session and on the link side, in the same transaction: it fails if either is gone (revoked,
+        unlinked), and an unlink finds the new session, or sees that it raced it (selfcare.account.links)."""
+        me = require_customer(caller)
         now = self.clock.now()
         t = epoch(now)
+        customer_id = link.linked_customer_id
         credential = self.credentials.get(customer_id)
         if credential is None or credential.principal_type is not PrincipalType.CUSTOMER:
             raise NotFound()
+        expired = {ref for ref in link.switched_sessions if ref.expires_at <= t}
+        if len(expired) >= SWITCHED_SESSIONS_PRUNE_AT:
+            account_records.forget_switched_sessions(self.customers.table, link, expired)
         session, refresh = self._new_session(credential, request, t)
         session = replace(session, auth_time=caller.auth_time)
-        transact(
-            [
-                self.sessions.put_session_op(session),
-                self.logs.audit_op(
-                    self._audit(caller, "account.switched", f"customer#{customer_id}", request, now), now
-                ),
-            ]
-        )
+        opened = SessionRef(session.session_id, session.expires_at)
+        try:
+            transact(
+                [
+                    self.sessions.put_session_op(session, SwitchOrigin(me, caller.session_id)),
+                    self.sessions.switch_from_op(caller.session_id, caller.actor, t, opened),
+                    account_records.link_switch_op(self.customers.table, me, link.linked_account_number, opened),
+                    self.logs.audit_op(
+                        self._audit(caller, "account.switched", f"customer#{customer_id}", request, now), now
+                    ),
+                ]
+            )
+        except ConditionFailed as failed:
+            if failed.index == 1:
+                raise Unauthenticated() from None  # this session was revoked meanwhile
+            raise NotFound("No such linked account.") from None
         return self._tokens(session, t, refresh)
+
+    def linked_session_revocations(self, sides: list[AccountLink]) -> list[RawItem]:
+        """Operations that revoke every live session depending on a link (`sides`: its sides, as just read): the
+        sessions opened by a switch from either side, and, transitively, those opened by a switch from one of
+        those. Followed with consistent reads of the link sides and of the sessions (never the principal index,
+        which lags). Each revocation is conditioned on the switches made from that session since it was read: a
+        switch made meanwhile fails the transaction (the unlink then starts again), so none escapes."""
+        now = self.clock.now()
+        return [
+            self.sessions.revoke_switched_op(s, iso(now))
+            for s in self._switched_from(sides, epoch(now))
+            if not s.revoked
+        ]
+
+    def _switched_from(self, sides: list[AccountLink], t: int) -> list[SwitchedSession]:
+        found: dict[str, SwitchedSession] = {}
+        refs = {ref for side in sides for ref in side.switched_sessions}
+        while refs:
+            # Revoked ones are followed too: they may have opened others before they were revoked.
+            sessions = [s for s in self.sessions.switched_sessions(refs, t) if s.session_id not in found]
+            found |= {s.session_id: s for s in sessions}
+            refs = {ref for s in sessions for ref in s.switched_to if ref.session_id not in found}
+        return list(found.values())
 
     # Login identifier --------------------------------------------------------------------------
     def change_login_id(self, caller: Caller, new_login_id: str, request: RequestInfo) -> str:

@@ -3,7 +3,12 @@
 Items (all in the customer's partition `CUSTOMER#<id>`, so every read is one Query or one GetItem):
 - `PROFILE`: contact details and postal address are updated in place (the CRM hears of it by event);
 - `CONSENT#<purpose>#<at>#<suffix>`: one record per consent decision, never updated: the history;
-- `TICKET#<id>`: a support ticket, with its status history and notes.
+- `TICKET#<id>`: a support ticket, with its status history and notes;
+- `TICKET_REQUEST#<idempotency key>`: which ticket a creation with that Idempotency-Key made (and a digest of
+  its request), written in the ticket's transaction, `expires_at` 24 hours later (the table's TTL; reads treat
+  an expired record as absent, and a new request with the key replaces it);
+- `LINK#<the other account number>`: one side of a link between two accounts, with the switches made from it
+  (`switches`: a counter; `switched_sessions`: a string set of `<session id>:<expires_at>`).
 """
 
 from __future__ import annotations
@@ -11,24 +16,42 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from selfcare.account.models import (
     AccountLink,
     Address,
     ConsentChannel,
     ConsentPurpose,
     ConsentRecord,
+    LinkProof,
+    SessionRef,
     Ticket,
     TicketCategory,
     TicketChannel,
     TicketNote,
+    TicketRequest,
     TicketStatus,
     TicketStatusChange,
 )
 from selfcare.dal.customers import PROFILE, customer_pk
-from selfcare.dal.dynamo import Item, RawItem, client, from_raw, key, query_all, to_raw, values
+from selfcare.dal.dynamo import (
+    Item,
+    RawItem,
+    client,
+    from_raw,
+    is_condition_failure,
+    key,
+    live,
+    query_all,
+    to_raw,
+    values,
+)
+from selfcare.dal.sessions import session_ref_value, session_refs
 
 CONSENT = "CONSENT#"
 TICKET = "TICKET#"
+TICKET_REQUEST = "TICKET_REQUEST#"  # not TICKET#...: the ticket queries never see these records
 
 
 def contact_update_op(table: str, customer_id: str, attribute: str, value: str) -> RawItem:
@@ -142,8 +165,10 @@ def ticket_put_op(table: str, ticket: Ticket) -> RawItem:
     return {"Put": {"TableName": table, "Item": to_raw(item), "ConditionExpression": "attribute_not_exists(sk)"}}
 
 
-def ticket(table: str, customer_id: str, ticket_id: str) -> Ticket | None:
-    raw = client().get_item(TableName=table, Key=key(pk=customer_pk(customer_id), sk=f"{TICKET}{ticket_id}"))
+def ticket(table: str, customer_id: str, ticket_id: str, *, consistent: bool = False) -> Ticket | None:
+    raw = client().get_item(
+        TableName=table, Key=key(pk=customer_pk(customer_id), sk=f"{TICKET}{ticket_id}"), ConsistentRead=consistent
+    )
     return _ticket(customer_id, from_raw(raw["Item"])) if "Item" in raw else None
 
 
@@ -161,6 +186,43 @@ def open_tickets(table: str, customer_id: str, channel: TicketChannel, open_stat
         "ScanIndexForward": False,
     }
     return [_ticket(customer_id, item) for item in query_all(**kwargs)]
+
+
+def ticket_request_put_op(table: str, request: TicketRequest, now: int) -> RawItem:
+    """Record the key's ticket, unless a live record of the key exists (an expired one is replaced)."""
+    item: Item = {
+        "pk": customer_pk(request.customer_id),
+        "sk": f"{TICKET_REQUEST}{request.key}",
+        "ticket_id": request.ticket_id,
+        "fingerprint": request.fingerprint,
+        "expires_at": request.expires_at,
+    }
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": to_raw(item),
+            "ConditionExpression": "attribute_not_exists(sk) OR expires_at <= :now",
+            "ExpressionAttributeValues": values(now=now),
+        }
+    }
+
+
+def ticket_request(table: str, customer_id: str, idempotency_key: str, now: int) -> TicketRequest | None:
+    raw = client().get_item(
+        TableName=table,
+        Key=key(pk=customer_pk(customer_id), sk=f"{TICKET_REQUEST}{idempotency_key}"),
+        ConsistentRead=True,
+    )
+    item = live(from_raw(raw["Item"]) if "Item" in raw else None, now)
+    if item is None:
+        return None
+    return TicketRequest(
+        customer_id=customer_id,
+        key=idempotency_key,
+        ticket_id=item["ticket_id"],
+        fingerprint=item["fingerprint"],
+        expires_at=int(item["expires_at"]),
+    )
 
 
 def has_line(table: str, customer_id: str, line_id: str) -> bool:
@@ -187,7 +249,9 @@ def _link(item: Item, customer_id: str) -> AccountLink:
         linked_account_number=item["linked_account_number"],
         linked_at=item["linked_at"],
         linked_by=item["linked_by"],
-        proof=item["proof"],
+        proof=LinkProof(item["proof"]),
+        switches=int(item.get("switches", 0)),
+        switched_sessions=session_refs(item.get("switched_sessions")),
     )
 
 
@@ -200,19 +264,52 @@ def link_put_op(table: str, link: AccountLink) -> RawItem:
         "linked_account_number": link.linked_account_number,
         "linked_at": link.linked_at,
         "linked_by": link.linked_by,
-        "proof": link.proof,
+        "proof": link.proof.value,
     }
     return {"Put": {"TableName": table, "Item": to_raw(item), "ConditionExpression": "attribute_not_exists(sk)"}}
 
 
-def link_delete_op(table: str, customer_id: str, linked_account_number: str) -> RawItem:
+def link_delete_op(table: str, link: AccountLink) -> RawItem:
+    """Delete one side of a link, only if no switch was made from it since it was read (`link.switches`)."""
+    unchanged = "switches = :seen" if link.switches else "attribute_not_exists(switches) OR switches = :seen"
     return {
         "Delete": {
             "TableName": table,
-            "Key": key(pk=customer_pk(customer_id), sk=_link_sk(linked_account_number)),
-            "ConditionExpression": "attribute_exists(sk)",
+            "Key": key(pk=customer_pk(link.customer_id), sk=_link_sk(link.linked_account_number)),
+            "ConditionExpression": f"attribute_exists(sk) AND ({unchanged})",
+            "ExpressionAttributeValues": values(seen=link.switches),
         }
     }
+
+
+def link_switch_op(table: str, customer_id: str, linked_account_number: str, opened: SessionRef) -> RawItem:
+    """Record a switch made from this side and the session it opened, if the link still exists (in the switch's
+    transaction)."""
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": key(pk=customer_pk(customer_id), sk=_link_sk(linked_account_number)),
+            "UpdateExpression": "ADD switches :one, switched_sessions :opened",
+            "ConditionExpression": "attribute_exists(sk)",
+            "ExpressionAttributeValues": {**values(one=1), ":opened": {"SS": [session_ref_value(opened)]}},
+        }
+    }
+
+
+def forget_switched_sessions(table: str, link: AccountLink, expired: set[SessionRef]) -> None:
+    """Drop expired sessions from a link side's set (they need no revoking): keeps the item small. A link gone
+    meanwhile: nothing to do."""
+    try:
+        client().update_item(
+            TableName=table,
+            Key=key(pk=customer_pk(link.customer_id), sk=_link_sk(link.linked_account_number)),
+            UpdateExpression="DELETE switched_sessions :expired",
+            ConditionExpression="attribute_exists(sk)",
+            ExpressionAttributeValues={":expired": {"SS": sorted(session_ref_value(ref) for ref in expired)}},
+        )
+    except ClientError as error:
+        if not is_condition_failure(error):
+            raise
 
 
 def link(table: str, customer_id: str, linked_account_number: str) -> AccountLink | None:
@@ -227,5 +324,6 @@ def links(table: str, customer_id: str) -> list[AccountLink]:
         TableName=table,
         KeyConditionExpression="pk = :pk AND begins_with(sk, :l)",
         ExpressionAttributeValues=values(pk=customer_pk(customer_id), l=LINK),
+        ConsistentRead=True,
     )
     return [_link(item, customer_id) for item in items]

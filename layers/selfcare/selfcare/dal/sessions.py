@@ -1,7 +1,11 @@
 """Sessions table: sessions, assisted-access grants and recovery tokens, all expiring with TTL.
 
 Items:
-- `SESSION#<id>`: a login session (refresh token digest, revocation); GSI `by_principal`.
+- `SESSION#<id>`: a login session (refresh token digest, revocation); GSI `by_principal`. A session opened by
+  a switch to a linked account records where it came from (`switched_from_customer`, `switched_from_session`);
+  a session that switches records it (`switches`: a counter, `switched_to`: a string set of
+  `<session id>:<expires_at>`): an unlink follows these with consistent reads (not the GSI, which lags) to the
+  sessions to revoke, and its conditions on the counters tell it whether a switch raced it.
 - `GRANT#<id>`: an assisted-access grant (staff, customer, reason, expiry); GSI `by_principal`.
 - `RECOVERY#<digest>`: a password-recovery token, single use, 15 minutes.
 Reads treat an item past `expires_at` as absent, whatever TTL deletion has done yet.
@@ -9,6 +13,7 @@ Reads treat an item past `expires_at` as absent, whatever TTL deletion has done 
 
 from __future__ import annotations
 
+from selfcare.account.models import SessionRef, SwitchedSession, SwitchOrigin
 from selfcare.auth.models import Grant, RecoveryToken, Session
 from selfcare.auth.policy import PrincipalType, StaffRole
 from selfcare.dal.dynamo import (
@@ -27,6 +32,20 @@ from selfcare.dal.dynamo import (
 )
 
 BY_PRINCIPAL = "by_principal"
+MAX_BATCH_GET_KEYS = 100
+
+
+def session_ref_value(ref: SessionRef) -> str:
+    """How a switched session is named in a string set (on the link and on the session it came from)."""
+    return f"{ref.session_id}:{ref.expires_at}"
+
+
+def session_refs(values_: set[str] | None) -> frozenset[SessionRef]:
+    refs = set()
+    for value in values_ or ():
+        session_id, _, expires_at = value.rpartition(":")
+        refs.add(SessionRef(session_id, int(expires_at)))
+    return frozenset(refs)
 
 
 def session_key(session_id: str) -> str:
@@ -77,7 +96,8 @@ class SessionsRepository:
         self.table = table
 
     # Sessions ----------------------------------------------------------------------------------
-    def put_session_op(self, session: Session) -> RawItem:
+    def put_session_op(self, session: Session, origin: SwitchOrigin | None = None) -> RawItem:
+        """A new session; `origin`: the customer and session it was switched from (a linked account's)."""
         item: Item = {
             "pk": session_key(session.session_id),
             "kind": "session",
@@ -94,6 +114,8 @@ class SessionsRepository:
             "role": session.role.value if session.role else None,
             "password_expired": session.password_expired,
         }
+        if origin is not None:
+            item |= {"switched_from_customer": origin.customer_id, "switched_from_session": origin.session_id}
         return {
             "Put": {
                 "TableName": self.table,
@@ -152,6 +174,62 @@ class SessionsRepository:
                 "UpdateExpression": "SET auth_time = :t",
                 "ConditionExpression": "principal = :p AND revoked = :false",
                 "ExpressionAttributeValues": values(t=auth_time, p=principal, false=False),
+            }
+        }
+
+    # Switches between linked accounts ------------------------------------------------------------------
+    def switch_from_op(self, session_id: str, principal: str, now: int, opened: SessionRef) -> RawItem:
+        """Record a switch made from this session, if it is still live (in the switch's transaction): a session
+        that an unlink revoked opens nothing more, and an unlink sees that a switch raced it."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(pk=session_key(session_id)),
+                "UpdateExpression": "ADD switches :one, switched_to :opened",
+                "ConditionExpression": "principal = :p AND kind = :session AND revoked = :false AND expires_at > :now",
+                "ExpressionAttributeValues": {
+                    **values(one=1, p=principal, session="session", false=False, now=now),
+                    ":opened": {"SS": [session_ref_value(opened)]},
+                },
+            }
+        }
+
+    def switched_sessions(self, refs: set[SessionRef], now: int) -> list[SwitchedSession]:
+        """The sessions named, unexpired (revoked ones included): consistent BatchGetItems of 100."""
+        ids = sorted({ref.session_id for ref in refs if ref.expires_at > now})
+        found: list[SwitchedSession] = []
+        for start in range(0, len(ids), MAX_BATCH_GET_KEYS):
+            items = batch_get(self.table, [session_key(i) for i in ids[start : start + MAX_BATCH_GET_KEYS]])
+            for item in items.values():
+                if live(item, now) is None or item.get("kind") != "session":
+                    continue
+                found.append(
+                    SwitchedSession(
+                        session_id=item["session_id"],
+                        customer_id=item["principal_id"],
+                        revoked=bool(item.get("revoked", False)),
+                        switches=int(item.get("switches", 0)),
+                        switched_to=session_refs(item.get("switched_to")),
+                    )
+                )
+        return found
+
+    def revoke_switched_op(self, session: SwitchedSession, revoked_at: str) -> RawItem:
+        """Revoke a switched session, only if no switch was made from it since it was read."""
+        unchanged = "switches = :seen" if session.switches else "attribute_not_exists(switches) OR switches = :seen"
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(pk=session_key(session.session_id)),
+                "UpdateExpression": "SET revoked = :true, revoked_at = :at",
+                "ConditionExpression": f"principal = :p AND kind = :session AND ({unchanged})",
+                "ExpressionAttributeValues": values(
+                    true=True,
+                    at=revoked_at,
+                    p=f"{PrincipalType.CUSTOMER.value}#{session.customer_id}",
+                    session="session",
+                    seen=session.switches,
+                ),
             }
         }
 
