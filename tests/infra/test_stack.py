@@ -319,10 +319,10 @@ def test_role_grants_dynamodb_only_on_the_functions_tables(
     indexes_by_table: dict[str, set[str]] = {}
     for statement in role_statements(service_template, function_ids(synth)[spec.name]):
         actions = set(as_list(statement["Action"]))
-        if (
-            not any(action.startswith("dynamodb:") for action in actions)
-            or statement.get("Sid") in {"ReadCustomersStream", "ListStreams"}
-        ):
+        if not any(action.startswith("dynamodb:") for action in actions) or statement.get("Sid") in {
+            "ReadCustomersStream",
+            "ListStreams",
+        }:
             continue  # the stream's statements: tests/infra/test_crm_outbox.py
         assert all(action.startswith("dynamodb:") for action in actions), statement
         for resource in as_list(statement["Resource"]):

@@ -1,5 +1,5 @@
 """`HttpsPaymentProvider`: the payment-provider port over HTTPS with JSON (production; locally, the
-sandbox served by the local stack under /_local/payment-provider).
+sandbox of the local stack, infra/local/payment_sandbox.py, on its own loopback port).
 
 Configuration: the endpoint (https; plain http only on the loopback), a connect and a read timeout,
 and the id of a Secrets Manager secret holding `{"api_key": "..."}`, read on first use and cached
