@@ -101,6 +101,16 @@ def rows() -> list[tuple[str, int, int, str]]:
         call("GET /account/tickets", "GET", "/account/tickets", None, 200, "1", auth)
         call("GET /account/tickets/{ticket_id}", "GET", f"/account/tickets/{ticket['ticket_id']}", None, 200, "1",
              auth)  # fmt: skip
+        # Unification (served by the auth function: credentials and sessions).
+        jeanne = world.customers[0]
+        call("POST /account/links (password)", "POST", "/account/links",
+             {"identifier": jeanne.login_id, "password": jeanne.password}, 201,
+             "change: one transaction", auth)  # fmt: skip
+        call("GET /account/links", "GET", "/account/links", None, 200, "1", auth)
+        call("POST /account/links/{n}/switch", "POST", f"/account/links/{jeanne.account_number}/switch", None, 200,
+             "change: one transaction", auth)  # fmt: skip
+        call("DELETE /account/links/{n}", "DELETE", f"/account/links/{jeanne.account_number}", None, 204,
+             "change: one transaction", auth)  # fmt: skip
         advisor = world.staff[StaffRole.CUSTOMER_SERVICE_ADVISOR]
         staff_token = login("/staff/auth/login", {"email": advisor.email, "password": advisor.password})
         grant = gateway.handle(

@@ -71,6 +71,11 @@ class Conflict(DomainError):
     message = "The request conflicts with the current state."
 
 
+class UnlinkInterrupted(Conflict):
+    code = "unlink_interrupted"
+    message = "Switches between these accounts kept happening during the unlink: try again."
+
+
 class IdentifierTaken(Conflict):
     code = "identifier_taken"
     message = "This login identifier is already in use."
@@ -191,3 +196,19 @@ class MonacoAddressRefused(InvalidInput):
 class AlreadyLinked(Conflict):
     code = "already_linked"
     message = "These accounts are already linked."
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """The key of an earlier creation, sent with another request: refused (the IETF Idempotency-Key draft's 422)."""
+
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was used for another request: use a new key for a new ticket."
+
+    def __init__(self) -> None:
+        super().__init__(
+            [
+                FieldProblem(
+                    ("header", "Idempotency-Key"), "Already used with another request.", "idempotency_key_reused"
+                )
+            ]
+        )

@@ -34,13 +34,13 @@ from selfcare.dal.logs import LogsRepository
 from selfcare.dal.verifications import VerificationsRepository
 from selfcare.errors import (
     AlreadyLinked,
-    Conflict,
     FieldProblem,
     InvalidInput,
     InvalidVerificationCode,
     NotFound,
     ReauthenticationRequired,
     TooManyRequests,
+    UnlinkInterrupted,
 )
 from selfcare.observability import count, logger
 from selfcare.ports.notifications import Notification, Notifier, Sms, SmsSender
@@ -59,11 +59,6 @@ class AccountAuth(Protocol):
     def open_linked_session(self, caller: Caller, link: AccountLink, request: RequestInfo) -> Tokens: ...
 
     def linked_session_revocations(self, sides: list[AccountLink]) -> list[RawItem]: ...
-
-
-class UnlinkInterrupted(Conflict):
-    code = "unlink_interrupted"
-    message = "Switches between these accounts kept happening during the unlink: try again."
 
 
 @dataclass(frozen=True)

@@ -32,23 +32,10 @@ from selfcare.dal import account as records
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.dynamo import ConditionFailed, transact
 from selfcare.dal.logs import LogsRepository
-from selfcare.errors import FieldProblem, InvalidInput, NotFound
+from selfcare.errors import FieldProblem, IdempotencyKeyReused, InvalidInput, NotFound
 from selfcare.observability import count, logger
 
 IDEMPOTENCY_KEY_SECONDS = 24 * 3600
-IDEMPOTENCY_KEY_LOC = ("header", "Idempotency-Key")
-
-
-class IdempotencyKeyReused(InvalidInput):
-    """The key of an earlier creation, sent with another request: refused (the IETF Idempotency-Key draft's 422)."""
-
-    code = "idempotency_key_reused"
-    message = "This Idempotency-Key was used for another request: use a new key for a new ticket."
-
-    def __init__(self) -> None:
-        super().__init__(
-            [FieldProblem(IDEMPOTENCY_KEY_LOC, "Already used with another request.", "idempotency_key_reused")]
-        )
 
 
 @dataclass(frozen=True)
