@@ -47,6 +47,17 @@ the two hooks that must reach inside moto, through moto's private API, pinned wi
    moto keeps every message sent (`ses_backends[account][region].sent_messages`, which SES v2 also
    feeds), without a date. The local stack's outbox (GET /_local/outbox) shows `sent_at`: this
    hook stamps each message moto records with the time it was sent. `outbox()` reads them back.
+
+5. DynamoDB stream -> Lambda (`StreamRelay`, `matches_filter`, `streams_client`, `CrmListener`).
+   moto keeps a table's stream (GetRecords works) but never invokes a function from an event source
+   mapping. `StreamRelay` reads the customers table's stream from its start, keeps the records that
+   match the mapping's filter (definitions.CRM_OUTBOX_FILTER: the same pattern the CDK mapping gets)
+   and calls the `crm_outbox` handler with batches, resuming from the first record it reports in
+   `batchItemFailures` on the next poll (a daemon thread every 0.5 s for `python -m infra.local`;
+   tests call `poll_once()`). With botocore >= 1.44 a `dynamodbstreams` client calls an account-id
+   endpoint that moto's in-process mock does not route: `streams_client` disables that endpoint mode.
+   `CrmListener` plays the CRM: a rule on the outbound CRM bus to a local queue, drained into memory
+   for GET /_local/crm-events.
 """
 
 from __future__ import annotations
