@@ -179,30 +179,12 @@ def cold_starts(events: dict[str, dict[str, Any]], env: dict[str, str]) -> list[
 
 def dynamodb_calls() -> list[tuple[str, int, int, str]]:
     """Calls per route through the emulated gateway on in-process moto, counted by botocore hooks."""
-    import boto3
-    from moto import mock_aws
-    from selfcare import aws
     from selfcare.auth.policy import StaffRole
 
-    from infra.local.gateway import Gateway
-    from infra.local.resources import create_resources
-    from infra.local.seed import seed_demo
+    from bench.world import local_stack
 
     rows: list[tuple[str, int, int, str]] = []
-    with mock_aws():
-        resources = create_resources(boto3.Session(region_name="eu-west-3"))
-        os.environ.update(resources.merged_environment())
-        os.environ.update(
-            {
-                "ARGON2_TIME_COST": "1",
-                "ARGON2_MEMORY_KIB": "1024",
-                "ARGON2_PARALLELISM": "1",
-                "RECOVERY_RESPONSE_FLOOR_MS": "0",
-            }
-        )
-        aws.reset()
-        world = seed_demo()
-        gateway = Gateway()
+    with local_stack() as (gateway, world, _):
         counts = count_calls(gateway)
 
         def call(

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.counting import count_calls
+from bench.world import local_stack
 
 LINE = "M-377612345678"
 RECORDS = 10_000
@@ -30,39 +31,12 @@ PAGE = 100
 
 @contextlib.contextmanager
 def _local_stack() -> Iterator[tuple[Any, Any, Any]]:
-    """moto in-process with the local stack's resources and demo data: (gateway, world, resources)."""
-    import boto3
-    from moto import mock_aws
-    from selfcare import aws
-
-    from infra.local.gateway import Gateway
-    from infra.local.resources import create_resources
-    from infra.local.seed import seed_demo
+    """The bench world, with an in-memory payment provider in the billing handler."""
     from tests.fakes import InMemoryPaymentProvider
 
-    saved = dict(os.environ)
-    try:
-        for name, value in (
-            ("AWS_DEFAULT_REGION", "eu-west-3"),
-            ("AWS_ACCESS_KEY_ID", "bench"),
-            ("AWS_SECRET_ACCESS_KEY", "bench"),
-            ("POWERTOOLS_LOG_LEVEL", "WARNING"),
-            ("POWERTOOLS_METRICS_DISABLED", "true"),
-        ):
-            os.environ.setdefault(name, value)
-        with mock_aws():
-            resources = create_resources(boto3.Session(region_name="eu-west-3"))
-            os.environ.update(resources.merged_environment())
-            os.environ.update({"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024", "ARGON2_PARALLELISM": "1"})
-            aws.reset()
-            world = seed_demo()
-            gateway = Gateway()
-            gateway.handlers["billing"].service.provider = InMemoryPaymentProvider()
-            yield gateway, world, resources
-            aws.reset()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    with local_stack() as (gateway, world, resources):
+        gateway.handlers["billing"].service.provider = InMemoryPaymentProvider()
+        yield gateway, world, resources
 
 
 def _login(gateway: Any, customer: Any) -> dict[str, str]:

@@ -12,10 +12,10 @@ subscription adds Powertools' idempotency record (put, then update with the answ
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from bench.counting import count_calls
+from bench.world import local_stack
 
 LINE = {"mobile": "M-377612345678", "fixed": "F-37797970000", "internet": "I-0001", "tv": "T-0001"}
 STRONG = "Tide-Lantern-Quarry-58"
@@ -87,32 +87,12 @@ def _template(path: str) -> str:
 
 
 def rows() -> list[tuple[str, int, int, str]]:
-    import boto3
-    from moto import mock_aws
-    from selfcare import aws
     from selfcare.auth.policy import StaffRole
 
-    from infra.local.gateway import Gateway
-    from infra.local.resources import create_resources
-    from infra.local.seed import seed_demo
     from tests.fakes import InMemoryProvisioning
 
     found: list[tuple[str, int, int, str]] = []
-    for name, value in (
-        ("AWS_DEFAULT_REGION", "eu-west-3"),
-        ("AWS_ACCESS_KEY_ID", "bench"),
-        ("AWS_SECRET_ACCESS_KEY", "bench"),
-    ):
-        os.environ.setdefault(name, value)
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    with mock_aws():
-        resources = create_resources(boto3.Session(region_name="eu-west-3"))
-        os.environ.update(resources.merged_environment())
-        os.environ.update({"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024", "ARGON2_PARALLELISM": "1"})
-        aws.reset()
-        world = seed_demo()
-        gateway = Gateway()
+    with local_stack() as (gateway, world, _):
         fake = InMemoryProvisioning()
         for name in ("mobile", "fixed", "internet", "tv", "services"):
             gateway.handlers[name].service.provisioning = fake
