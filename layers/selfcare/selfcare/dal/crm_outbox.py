@@ -20,7 +20,7 @@ from typing import Any
 
 from selfcare.clock import epoch
 from selfcare.dal.customers import customer_pk
-from selfcare.dal.dynamo import Item, RawItem, client, from_raw, query_all, to_raw
+from selfcare.dal.dynamo import Item, RawItem, batch_delete, from_raw, query_all, to_raw
 from selfcare.ports.crm_events import CrmEvent
 
 OUTBOX = "OUTBOX#"  # infra.definitions.CRM_OUTBOX_SK_PREFIX (a test keeps them equal)
@@ -76,15 +76,9 @@ def event_from_image(image: RawItem) -> tuple[CrmEvent, dict[str, Any]]:
 
 
 def delete_published(table: str, keys: list[dict[str, Any]]) -> None:
-    """Delete the outbox items of published events (25 per call; unprocessed ones retried). An item left
-    behind is harmless: the CRM deduplicates, and it expires after KEEP_DAYS."""
-    for start in range(0, len(keys), 25):
-        requests: list[dict[str, Any]] = [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]
-        for _ in range(3):
-            answer = client().batch_write_item(RequestItems={table: requests})
-            requests = answer.get("UnprocessedItems", {}).get(table, [])
-            if not requests:
-                break
+    """Delete the outbox items of published events. An item left behind (DynamoDB throttling) is harmless:
+    it is not published again (only INSERTs reach the relay), and it expires after KEEP_DAYS."""
+    batch_delete(table, keys, attempts=3)
 
 
 def pending(table: str, customer_id: str) -> list[CrmEvent]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -128,6 +129,24 @@ def batch_get(table: str, pks: list[str]) -> dict[str, Item]:
             found[item["pk"]] = item
         request = response.get("UnprocessedKeys") or {}
     return found
+
+
+def batch_delete(table: str, keys: list[RawItem], attempts: int = 6) -> int:
+    """Delete items by key with BatchWriteItem (25 a call), retrying what DynamoDB left unprocessed with a
+    growing pause; how many keys are still undeleted after `attempts` calls per batch (deleting twice is
+    harmless, so the caller may simply try again)."""
+    left = 0
+    for start in range(0, len(keys), 25):
+        requests: list[dict[str, Any]] = [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(0.05 * 2**attempt)
+            answer = client().batch_write_item(RequestItems={table: requests})
+            requests = answer.get("UnprocessedItems", {}).get(table, [])
+            if not requests:
+                break
+        left += len(requests)
+    return left
 
 
 def query_all(**kwargs: Any) -> list[Item]:

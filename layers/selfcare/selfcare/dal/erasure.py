@@ -20,7 +20,6 @@ The usage partitions (per line) expire by TTL after 6 months, long before this r
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,15 +27,13 @@ from botocore.exceptions import ClientError
 
 from selfcare.dal.credentials import CredentialsRepository, login_keys_of, principal_key
 from selfcare.dal.customers import PROFILE, customer_pk
-from selfcare.dal.dynamo import Item, client, is_condition_failure, key, query_all, values
+from selfcare.dal.dynamo import Item, batch_delete, client, is_condition_failure, key, query_all, values
 
 ERASED = "ANONYMISED"
 KEPT_AS_IS = ("CONSENT#",)
 BILLING = "BILLING"  # selfcare.dal.billing.SUMMARY
 TICKET = "TICKET#"
 LINK = "LINK#"
-_BATCH = 25
-_ATTEMPTS = 6
 
 
 class ErasureIncomplete(Exception):
@@ -128,17 +125,8 @@ class CustomerErasure:
 
 
 def _delete_all(table: str, keys: list[dict[str, Any]]) -> int:
-    """BatchWriteItem deletes, 25 a call, retrying what DynamoDB left unprocessed (deleting twice is harmless)."""
-    for start in range(0, len(keys), _BATCH):
-        requests: list[dict[str, Any]] = [{"DeleteRequest": {"Key": k}} for k in keys[start : start + _BATCH]]
-        for attempt in range(_ATTEMPTS):
-            if attempt:
-                time.sleep(0.05 * 2**attempt)
-            answer = client().batch_write_item(RequestItems={table: requests})
-            requests = answer.get("UnprocessedItems", {}).get(table, [])
-            if not requests:
-                break
-        else:
-            # Raised: the command is retried (Lambda, then the schedule's dead letters); the marker is not written.
-            raise ErasureIncomplete(f"{len(requests)} item(s) left unprocessed by DynamoDB")
+    left = batch_delete(table, keys)
+    if left:
+        # Raised: the command is retried (Lambda, then the schedule's dead letters); the marker is not written.
+        raise ErasureIncomplete(f"{left} item(s) left unprocessed by DynamoDB")
     return len(keys)
