@@ -13,10 +13,8 @@ when it names a line.
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from bench.counting import count_calls
-from bench.world import local_stack
+from bench.world import Recorder, local_stack
 
 ADDRESS_FR = {"line1": "3 rue de Rivoli", "postal_code": "75001", "city": "Paris", "country": "FR"}
 
@@ -27,28 +25,12 @@ def rows() -> list[tuple[str, int, int, str]]:
     from infra.local import emulation
     from tests.fakes import InMemoryNotifier
 
-    found: list[tuple[str, int, int, str]] = []
     with local_stack() as (gateway, world, _):
         mail = InMemoryNotifier()
         services = gateway.handlers["account"].services
         services.contact.notifier = mail
-        counts = count_calls(gateway)
-
-        def login(path: str, payload: dict[str, str]) -> str:
-            response = gateway.handle("POST", path, {"Content-Type": "application/json"}, json.dumps(payload))
-            return str(json.loads(response.body)["access_token"])
-
-        def call(
-            label: str, method: str, path: str, payload: Any, expect: int, target: str, headers: dict[str, str]
-        ) -> Any:
-            counts.clear()
-            response = gateway.handle(
-                method, path, {"Content-Type": "application/json"} | headers, json.dumps(payload) if payload else None
-            )
-            if response.status != expect:
-                raise SystemExit(f"{label}: {response.status} {response.body!r}")
-            found.append((label, counts["authorizer"], counts["handler"], target))
-            return json.loads(response.body) if response.body else None
+        recorder = Recorder(gateway)
+        login, call = recorder.login, recorder.call
 
         marco = world.customers[1]
         token = login("/auth/login", {"identifier": marco.login_id, "password": marco.password})
@@ -102,7 +84,7 @@ def rows() -> list[tuple[str, int, int, str]]:
         headers = {"Authorization": f"Bearer {staff_token}", "X-Assisted-Access": json.loads(grant.body)["grant_id"]}
         call("GET /account/consents (staff, audited)", "GET", "/account/consents", None, 200, "2: read + access log",
              headers)  # fmt: skip
-    return found
+    return recorder.rows
 
 
 if __name__ == "__main__":

@@ -14,8 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bench.counting import count_calls
-from bench.world import local_stack
+from bench.world import Recorder, local_stack
 
 LINE = {"mobile": "M-377612345678", "fixed": "F-37797970000", "internet": "I-0001", "tv": "T-0001"}
 STRONG = "Tide-Lantern-Quarry-58"
@@ -91,33 +90,18 @@ def rows() -> list[tuple[str, int, int, str]]:
 
     from tests.fakes import InMemoryProvisioning
 
-    found: list[tuple[str, int, int, str]] = []
     with local_stack() as (gateway, world, _):
         fake = InMemoryProvisioning()
         for name in ("mobile", "fixed", "internet", "tv", "services"):
             gateway.handlers[name].service.provisioning = fake
-        counts = count_calls(gateway)
-
-        def login(path: str, payload: dict[str, str]) -> str:
-            response = gateway.handle("POST", path, {"Content-Type": "application/json"}, json.dumps(payload))
-            return str(json.loads(response.body)["access_token"])
-
-        def call(
-            label: str, method: str, path: str, payload: Any, expect: int, target: str, headers: dict[str, str]
-        ) -> None:
-            counts.clear()
-            response = gateway.handle(
-                method, path, {"Content-Type": "application/json"} | headers, json.dumps(payload) if payload else None
-            )
-            if response.status != expect:
-                raise SystemExit(f"{label}: {response.status} {response.body!r}")
-            found.append((label, counts["authorizer"], counts["handler"], target))
+        recorder = Recorder(gateway)
+        login, call = recorder.login, recorder.call
 
         jeanne, marco = world.customers
         token = login("/auth/login", {"identifier": jeanne.login_id, "password": jeanne.password})
         for method, path, payload, expect, target in _requests():
             route = f"{method} {_template(path)}"
-            label = route + (" (repeated)" if any(r[0] == route for r in found) else "")
+            label = route + (" (repeated)" if any(r[0] == route for r in recorder.rows) else "")
             call(label, method, path, payload, expect, target, {"Authorization": f"Bearer {token}"})
         marco_token = login("/auth/login", {"identifier": marco.login_id, "password": marco.password})
         call(
@@ -140,7 +124,7 @@ def rows() -> list[tuple[str, int, int, str]]:
         headers = {"Authorization": f"Bearer {staff_token}", "X-Assisted-Access": json.loads(grant.body)["grant_id"]}
         call("GET /mobile/lines/{line_id} (staff, audited)", "GET", f"/mobile/lines/{LINE['mobile']}", None, 200,
              "2: read + access log", headers)  # fmt: skip
-    return found
+    return recorder.rows
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ data and the emulated API Gateway, with cheap password hashing. The environment 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -48,3 +49,31 @@ def local_stack() -> Iterator[tuple[Any, Any, Any]]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+class Recorder:
+    """Requests through the gateway, each recorded as (label, authorizer calls, handler calls, target)."""
+
+    def __init__(self, gateway: Any) -> None:
+        from bench.counting import count_calls
+
+        self.gateway = gateway
+        self.counts = count_calls(gateway)
+        self.rows: list[tuple[str, int, int, str]] = []
+
+    def login(self, path: str, payload: dict[str, str]) -> str:
+        response = self.gateway.handle("POST", path, {"Content-Type": "application/json"}, json.dumps(payload))
+        return str(json.loads(response.body)["access_token"])
+
+    def call(
+        self, label: str, method: str, path: str, payload: Any, expect: int, target: str, headers: dict[str, str]
+    ) -> Any:
+        self.counts.clear()
+        response = self.gateway.handle(
+            method, path, {"Content-Type": "application/json"} | headers, json.dumps(payload) if payload else None
+        )
+        if response.status != expect:
+            raise SystemExit(f"{label}: {response.status} {response.body!r}")
+        self.rows.append((label, self.counts["authorizer"], self.counts["handler"], target))
+        is_json = "json" in str(response.headers.get("Content-Type", ""))
+        return json.loads(response.body) if response.body and is_json else None

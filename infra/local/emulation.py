@@ -523,7 +523,7 @@ class StreamRelay:
             timeout_seconds=self._function.timeout_seconds,
         )
 
-    def _read(self, shard_id: str, shard: _Shard) -> None:
+    def _read(self, shard: _Shard) -> None:
         while shard.iterator:
             answer = self._streams.get_records(ShardIterator=shard.iterator, Limit=1000)
             records = answer.get("Records", [])
@@ -547,7 +547,7 @@ class StreamRelay:
                     )["ShardIterator"]
                     self._shards[shard_id] = _Shard(iterator, [])
                 shard = self._shards[shard_id]
-                self._read(shard_id, shard)
+                self._read(shard)
                 taken += self._hand_over(shard)
         return taken
 
