@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from infra import definitions as d
+from infra.stacks.names import STAGE_NAME
 
 TITLE = "Selfcare API"
 VERSION = "1.0.0"
@@ -35,6 +36,66 @@ _PLACEHOLDER_ENV = {
 }
 
 
+SERVERS = [
+    {"url": "http://127.0.0.1:3000", "description": "The local stack (`make run`)"},
+    {
+        "url": "https://{api_id}.execute-api.{region}.amazonaws.com/" + STAGE_NAME,
+        "description": "Deployed: the SelfcareService stack's API (its output ApiUrl)",
+        "variables": {"api_id": {"default": "api-id"}, "region": {"default": "eu-west-3"}},
+    },
+]
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+# What API Gateway, its WAF and the authorizer answer themselves (infra/definitions.py GATEWAY_RESPONSES),
+# and what the resolver answers before a route runs: documented on the operations where it can happen.
+_ANY_OPERATION = {
+    429: "Throttled by API Gateway",
+    502: "The function failed (API Gateway's answer)",
+    503: "Unavailable, try again later",
+    504: "The function did not answer in time (API Gateway's integration timeout)",
+}
+_PUBLIC_OPERATION = {403: "Blocked by the web application firewall (rate limit)"}
+_AUTHORIZED_OPERATION = {
+    401: "Missing, invalid, expired or revoked access token",
+    403: (
+        "Refused by the authorizer (an X-Assisted-Access header sent by a customer, a grant that is not live or "
+        "not the caller's) or by the web application firewall"
+    ),
+}
+_OPERATION_WITH_BODY = {
+    400: "The body is not UTF-8, not JSON, or nested or numbered beyond what is parsed (code bad_request)",
+    413: "Request body too large",
+    415: "The body is not sent as application/json (code unsupported_media_type)",
+}
+
+
+class ContractError(ValueError):
+    """The handlers' code does not make a valid contract: the generation stops."""
+
+
+def _declare(operation: dict[str, Any], statuses: dict[int, str]) -> None:
+    """Add each status to the operation's responses; one already declared keeps its entry, and gets the
+    gateway's reason appended to its description when that reason is not already said."""
+    responses = operation["responses"]
+    for status, description in statuses.items():
+        entry = responses.get(str(status))
+        if entry is None:
+            responses[str(status)] = {"description": description, "content": _ERROR}
+        elif description not in entry["description"]:
+            entry["description"] = f"{entry['description']}; or: {description}"
+
+
+def _strip_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional header or query parameter is absent or a value: never `null` (HTTP has no null)."""
+    variants = schema.get("anyOf")
+    if not variants:
+        return schema
+    kept = [v for v in variants if v != {"type": "null"}]
+    if len(kept) == len(variants):
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
+
+
 def build_document() -> dict[str, Any]:
     from infra.local.gateway import load_handler
 
@@ -43,30 +104,59 @@ def build_document() -> dict[str, Any]:
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
+        "servers": SERVERS,
         "paths": {},
         "components": {
             "schemas": {},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
+    problems: list[str] = []
+    defined_by: dict[str, str] = {}
     for function in d.FUNCTIONS:
         if function is d.AUTHORIZER or not d.has_routes(function):
             continue
         schema = json.loads(load_handler(function).app.get_openapi_json_schema(title=TITLE, version=VERSION))
         for path, operations in schema.get("paths", {}).items():
             document["paths"].setdefault(path, {}).update(operations)
-        document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+        schemas = document["components"]["schemas"]
+        for name, component in schema.get("components", {}).get("schemas", {}).items():
+            if name in schemas and schemas[name] != component:
+                problems.append(
+                    f"component {name!r} is defined differently by {defined_by[name]!r} and {function.name!r}: "
+                    "give one of the schema classes another name (prefix it with its capability)"
+                )
+                continue
+            schemas[name] = component
+            defined_by.setdefault(name, function.name)
     declared = {(method.lower(), path) for path, ops in document["paths"].items() for method in ops}
     defined = {(route.method.lower(), route.path) for route in d.ROUTES}
     if declared != defined:
-        raise ValueError(f"handlers and definitions.ROUTES differ: {sorted(declared ^ defined)}")
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        raise ContractError(f"handlers and definitions.ROUTES differ: {sorted(declared ^ defined)}")
     for route in d.ROUTES:
         operation = document["paths"][route.path][route.method.lower()]
+        where = f"{route.method} {route.path}"
+        successes = [status for status in operation["responses"] if status.startswith("2")]
+        if not successes:
+            problems.append(f"{where} declares no success (2xx) response")
+        for status in successes:
+            content = operation["responses"][status].get("content")
+            if status == "204":
+                operation["responses"][status].pop("content", None)
+            elif not content or any(
+                not media.get("schema") or media["schema"] == {"title": "Return"} for media in content.values()
+            ):
+                problems.append(f"{where} declares its {status} response without a schema")
+        for parameter in operation.get("parameters", []):
+            parameter["schema"] = _strip_null(parameter["schema"])
         # Powertools declares its response-validation failure as 500: ours is the one error shape.
-        operation["responses"]["500"] = {"description": "Internal error", "content": error}
+        operation["responses"]["500"] = {"description": "Internal error", "content": _ERROR}
+        _declare(operation, _ANY_OPERATION)
+        if "requestBody" in operation:
+            _declare(operation, _OPERATION_WITH_BODY)
         if route.public:
             operation["security"] = []
+            _declare(operation, _PUBLIC_OPERATION)
             continue
         operation["security"] = [{"bearer": []}]
         operation.setdefault("parameters", []).append(
@@ -74,17 +164,13 @@ def build_document() -> dict[str, Any]:
                 "name": d.ASSISTED_ACCESS_HEADER,
                 "in": "header",
                 "required": False,
-                "description": "Staff only: the assisted-access grant to act under",
+                "description": "Staff only: the assisted-access grant to act under (a customer sending it gets 403)",
                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
             }
         )
-        operation.setdefault("responses", {}).setdefault(
-            "401",
-            {
-                "description": "Not authenticated, or credentials refused",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            },
-        )
+        _declare(operation, _AUTHORIZED_OPERATION)
+    if problems:
+        raise ContractError("the OpenAPI document cannot be generated:\n- " + "\n- ".join(problems))
     # Powertools' default 422 body is replaced by ours everywhere.
     schemas = document["components"]["schemas"]
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):

@@ -15,7 +15,7 @@ from selfcare.account import schemas as account_schemas
 from selfcare.account.links import LinkPolicy, LinkService
 from selfcare.api.context import caller_from, request_info
 from selfcare.api.errors import responses
-from selfcare.api.resolver import create_resolver
+from selfcare.api.resolver import create_resolver, no_content
 from selfcare.auth import schemas
 from selfcare.auth.models import Grant
 from selfcare.auth.service import Tokens
@@ -60,7 +60,7 @@ def _tokens(tokens: Tokens) -> schemas.TokenResponse:
 
 
 def _no_content() -> Response[Any]:
-    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+    return no_content()
 
 
 # Public routes ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from selfcare.api.context import RequestInfo, caller_from, request_info
 from selfcare.api.errors import responses
-from selfcare.api.resolver import create_resolver
+from selfcare.api.resolver import create_resolver, no_content
 from selfcare.auth.policy import Caller
 from selfcare.clock import SystemClock
 from selfcare.config import LinesSettings
@@ -49,7 +49,7 @@ def _request() -> RequestInfo:
 
 
 def _no_content() -> Response[Any]:
-    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+    return no_content()
 
 
 # Internet access ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.logging import correlation_paths
 from selfcare.api.context import RequestInfo, caller_from, request_info
 from selfcare.api.errors import responses
-from selfcare.api.resolver import create_resolver
+from selfcare.api.resolver import create_resolver, no_content
 from selfcare.auth.policy import Caller
 from selfcare.clock import SystemClock
 from selfcare.config import TvSettings
@@ -94,7 +94,7 @@ def rename_tv_box(line_id: LinePath, box_id: ItemPath, body: RenameBoxRequest) -
 )
 def tv_password(line_id: LinePath, body: schemas.TvPasswordRequest) -> Response[Any]:
     service.change_password(_caller(), _request(), line_id, body.new_password)
-    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+    return no_content()
 
 
 @app.get("/tv/lines/<line_id>/packs", summary="Subscribed packs and the catalogue", tags=["tv"], responses=READ)

@@ -212,3 +212,26 @@ class IdempotencyKeyReused(InvalidInput):
                 )
             ]
         )
+
+
+# The contract (issue 12): requests that cannot be read, and a provider's refusal of an address ------
+class BadRequest(DomainError):
+    """A body that cannot be parsed safely (nested deeper than the parser goes, an integer past 4,300 digits)."""
+
+    code = "bad_request"
+    message = "The request body cannot be read: it is nested too deeply or holds a number too long."
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    message = "Send the request body as JSON, with Content-Type: application/json."
+
+
+class EmailAddressRefused(InvalidInput):
+    """The email provider refused to send to the address (SES MessageRejected & co): nothing was kept."""
+
+    code = "email_address_refused"
+    message = "The email provider refused this address: check it or use another one. Nothing was changed."
+
+    def __init__(self, field: str = "email") -> None:
+        super().__init__([FieldProblem(("body", field), "Refused by the email provider.", "email_address_refused")])

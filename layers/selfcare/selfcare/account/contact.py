@@ -103,8 +103,9 @@ class ContactService:
         customer_id = self._authorize_change(caller)
         email = normalize_email(new_email)
         self._profile(customer_id)
-        code = self._new_code(ContactKind.EMAIL, customer_id, email)
+        code = self._new_code()
         minutes = self.policy.code_seconds // 60
+        # Sent first, stored after: an address the provider refuses (EmailAddressRefused, 422) leaves no code.
         self.notifier.send(
             Notification(
                 to=email,
@@ -117,6 +118,7 @@ class ContactService:
                 ),
             )
         )
+        self._store_code(ContactKind.EMAIL, customer_id, email, code)
         logger.info("contact change code sent", extra={"kind": "email", "customer_id": customer_id})
         return CodeSent(expires_in=self.policy.code_seconds, sent_to=mask_email(email))
 
@@ -124,7 +126,7 @@ class ContactService:
         customer_id = self._authorize_change(caller)
         mobile = _phone(new_mobile, "mobile")
         self._profile(customer_id)
-        code = self._new_code(ContactKind.MOBILE, customer_id, mobile)
+        code = self._new_code()
         minutes = self.policy.code_seconds // 60
         self.sms.send_sms(
             Sms(
@@ -134,11 +136,15 @@ class ContactService:
                 f"valid {minutes} min, once.",
             )
         )
+        self._store_code(ContactKind.MOBILE, customer_id, mobile, code)
         logger.info("contact change code sent", extra={"kind": "mobile", "customer_id": customer_id})
         return CodeSent(expires_in=self.policy.code_seconds, sent_to=mask_phone(mobile))
 
-    def _new_code(self, kind: ContactKind, customer_id: str, value: str) -> str:
-        code = f"{secrets.randbelow(10**self.policy.code_digits):0{self.policy.code_digits}d}"
+    def _new_code(self) -> str:
+        return f"{secrets.randbelow(10**self.policy.code_digits):0{self.policy.code_digits}d}"
+
+    def _store_code(self, kind: ContactKind, customer_id: str, value: str, code: str) -> None:
+        """Stored only once the code has gone out: a refused send keeps nothing."""
         expires_at = epoch(self.clock.now()) + self.policy.code_seconds
         self.verifications.put(
             PendingContactChange(
@@ -149,7 +155,6 @@ class ContactService:
                 expires_at=expires_at,
             )
         )
-        return code
 
     def confirm(self, caller: Caller, kind: ContactKind, code: str, request: RequestInfo) -> CustomerProfile:
         """Apply the pending change if `code` is its code: once, before expiry, within the attempts."""

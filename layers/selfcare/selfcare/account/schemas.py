@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Discriminator, Field, Tag, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import (
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    Tag,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from selfcare.account.consents import ConsentState
@@ -26,7 +35,7 @@ from selfcare.account.models import (
 )
 from selfcare.api.schema import Schema
 from selfcare.auth.service import Tokens
-from selfcare.types import ItemId, LineId, Password
+from selfcare.types import EmailAddress, ItemId, LineId, Password
 
 
 class AddressView(Schema):
@@ -86,9 +95,7 @@ class Command(Schema):
 
 
 class EmailChangeRequest(Command):
-    email: str = Field(
-        min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="The new contact email"
-    )
+    email: EmailAddress = Field(description="The new contact email (checked as mail systems do)")
 
 
 class MobileChangeRequest(Command):
@@ -132,7 +139,7 @@ class AddressChangeRequest(Command):
 
 # Consents --------------------------------------------------------------------------------------
 class ConsentRequest(Command):
-    granted: bool = Field(description="true: subscribe / consent; false: unsubscribe / refuse")
+    granted: StrictBool = Field(description="true: subscribe / consent; false: unsubscribe / refuse")
     channel: ConsentChannel | None = Field(
         None, description="Staff only: how the customer expressed it (default phone). Customers: always web."
     )

@@ -98,6 +98,11 @@ class TicketService:
         if related_line_id is not None and not records.has_line(self.customers.table, customer_id, related_line_id):
             # Another customer's line is as unknown as a line that does not exist.
             raise InvalidInput([FieldProblem(("body", "related_line_id"), "No such line.", "unknown_line")])
+        if related_invoice_id is not None and not records.has_invoice(
+            self.customers.table, customer_id, related_invoice_id, epoch(now)
+        ):
+            # Checked like the line: another customer's invoice is as unknown as one that does not exist.
+            raise InvalidInput([FieldProblem(("body", "related_invoice_id"), "No such invoice.", "unknown_invoice")])
         at = iso(now)
         ticket = Ticket(
             customer_id=customer_id,

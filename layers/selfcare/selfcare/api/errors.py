@@ -8,12 +8,14 @@ Every error a Selfcare route answers has the body
 
 from __future__ import annotations
 
+import json
 import traceback
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
     RequestValidationError,
     ResponseValidationError,
 )
@@ -40,6 +42,8 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.ProvisioningUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
     errors.PaymentDeclined: HTTPStatus.PAYMENT_REQUIRED,
     errors.PaymentProviderUnavailable: HTTPStatus.GATEWAY_TIMEOUT,
+    errors.BadRequest: HTTPStatus.BAD_REQUEST,
+    errors.UnsupportedMediaType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
 }
 
 
@@ -77,6 +81,7 @@ _DESCRIPTIONS = {
     404: "Not found (also: not yours)",
     409: "Conflict with the current state",
     413: "Request body too large",
+    415: "The body is not sent as application/json",
     422: "Invalid input, with the location of each problem",
     429: "Too many attempts (see Retry-After)",
     500: "Internal error",
@@ -122,6 +127,21 @@ def _request_id(app: APIGatewayRestResolver) -> str | None:
         return None
 
 
+def parse_json_body(text: str) -> Any:
+    """The resolvers' JSON parser: what `json` cannot parse safely is a 400 `bad_request`, not a 500.
+
+    Malformed JSON stays a JSONDecodeError (Powertools answers 422 json_invalid with its position);
+    nesting beyond the recursion limit (RecursionError) and integers beyond Python's 4,300 digits
+    (ValueError) become errors.BadRequest.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError):
+        raise errors.BadRequest() from None
+
+
 def register(app: APIGatewayRestResolver) -> None:
     """Install the error handlers on a resolver."""
 
@@ -143,6 +163,11 @@ def register(app: APIGatewayRestResolver) -> None:
             _request_id(app),
             details,
         )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:
+        error = errors.UnsupportedMediaType()
+        return error_response(status_of(error), error.code, error.message, _request_id(app))
 
     @app.exception_handler(errors.DomainError)
     def _domain(error: errors.DomainError) -> Response[Any]:

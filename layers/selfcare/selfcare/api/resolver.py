@@ -2,45 +2,151 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from selfcare import errors as domain
 from selfcare.api import errors
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Largest request body accepted (infra/definitions.py MAX_BODY_BYTES says the same to the infra).
 MAX_BODY_BYTES = 16 * 1024
 
 
+def with_success(responses: dict[int, Any] | None, status_code: int, description: str) -> dict[int, Any]:
+    """A route's `responses` with its success entry always present.
+
+    Powertools adds its default 200 (the return annotation's schema) only when `responses` is empty, so
+    a route declaring its errors would lose it. Here a route without a 2xx entry gets one for its
+    `status_code`, without `content`: Powertools then fills it with the return annotation's schema.
+    A 204 entry never has a body: its content is emptied (infra/openapi.py drops the empty map).
+    """
+    declared = dict(responses or {})
+    if not any(200 <= int(status) < 300 for status in declared):
+        declared[status_code] = {"description": description}
+    if 204 in declared:
+        declared[204] = {**declared[204], "content": {}}
+    return declared
+
+
+def no_content() -> Response[None]:
+    """204: no body and no Content-Type."""
+    return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
+
+
 class Resolver(APIGatewayRestResolver):
-    """Powertools' REST resolver, refusing oversized bodies before any parsing or validation."""
+    """Powertools' REST resolver: every route declares its success response (`with_success`), and
+    oversized bodies are refused before any parsing or validation."""
+
+    def route(
+        self,
+        rule: str,
+        method: str | list[str] | tuple[str],
+        cors: bool | None = None,
+        compress: bool = False,
+        cache_control: str | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        responses: dict[int, OpenAPIResponse] | None = None,
+        response_description: str = "Successful Response",
+        tags: list[str] | None = None,
+        operation_id: str | None = None,
+        include_in_schema: bool = True,
+        security: list[dict[str, list[str]]] | None = None,
+        openapi_extensions: dict[str, Any] | None = None,
+        deprecated: bool = False,
+        enable_validation: bool | None = None,
+        custom_response_validation_http_code: int | HTTPStatus | None = None,
+        status_code: int = 200,
+        middlewares: list[Callable[..., Any]] | None = None,
+    ) -> Callable[[Any], Any]:
+        return super().route(
+            rule,
+            method,
+            cors,
+            compress,
+            cache_control,
+            summary,
+            description,
+            with_success(responses, status_code, response_description),
+            response_description,
+            tags,
+            operation_id,
+            include_in_schema,
+            security,
+            openapi_extensions,
+            deprecated,
+            enable_validation,
+            custom_response_validation_http_code,
+            status_code,
+            middlewares,
+        )
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         body = event.get("body")
+        request_id = (event.get("requestContext") or {}).get("requestId")
         if body is not None and len(body.encode() if isinstance(body, str) else body) > MAX_BODY_BYTES:
-            request_id = (event.get("requestContext") or {}).get("requestId")
-            response = errors.error_response(
+            return _refusal(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 "payload_too_large",
                 f"The request body is larger than {MAX_BODY_BYTES} bytes.",
                 request_id,
             )
-            return {
-                "statusCode": response.status_code,
-                "headers": {"Content-Type": "application/json"},
-                "multiValueHeaders": {},
-                "body": response.body,
-                "isBase64Encoded": False,
-            }
+        if body and not _is_json(_header(event, "content-type")) and self._takes_body(event):
+            # Powertools would parse a form body, and answer 500 for any other type: the API speaks JSON only.
+            refused = domain.UnsupportedMediaType()
+            return _refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, refused.code, refused.message, request_id)
         return dict(super().resolve(event, context))
+
+    def _takes_body(self, event: Mapping[str, Any]) -> bool:
+        """Whether the route of this event (API Gateway's resource and method) has a body parameter."""
+        key = (str(event.get("httpMethod", "")).upper(), str(event.get("resource", "")))
+        if key not in self._body_routes:
+            routes = [*self._static_routes, *self._dynamic_routes]
+            route = next((r for r in routes if (r.method, r.openapi_path) == key), None)
+            self._body_routes[key] = route is not None and route.body_field is not None
+        return self._body_routes[key]
+
+    @property
+    def _body_routes(self) -> dict[tuple[str, str], bool]:
+        cache: dict[tuple[str, str], bool] = self.__dict__.setdefault("_selfcare_body_routes", {})
+        return cache
+
+
+def _header(event: Mapping[str, Any], name: str) -> str | None:
+    return next((str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == name), None)
+
+
+def _is_json(content_type: str | None) -> bool:
+    """No Content-Type (read as JSON, as Powertools does), application/json or a +json type."""
+    if content_type is None or not content_type.strip():
+        return True
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def _refusal(status: HTTPStatus, code: str, message: str, request_id: str | None) -> dict[str, Any]:
+    response = errors.error_response(status, code, message, request_id)
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
 
 
 def create_resolver() -> Resolver:
-    app = Resolver(enable_validation=True, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR)
+    app = Resolver(
+        enable_validation=True,
+        response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
+        json_body_deserializer=errors.parse_json_body,
+    )
     errors.register(app)
     return app

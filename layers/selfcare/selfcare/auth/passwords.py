@@ -11,9 +11,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from selfcare.errors import FieldProblem, InvalidInput
+from selfcare.types import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
-MIN_LENGTH = 12
-MAX_LENGTH = 128
+MIN_LENGTH = PASSWORD_MIN_LENGTH
+MAX_LENGTH = PASSWORD_MAX_LENGTH
 MIN_DISTINCT_CHARACTERS = 5
 
 

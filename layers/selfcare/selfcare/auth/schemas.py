@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictInt
 
 from selfcare.api.schema import Schema
 from selfcare.auth.policy import StaffRole
-from selfcare.types import CustomerId, LoginId, OpaqueId, Password
+from selfcare.types import CustomerId, LoginId, NewPassword, OpaqueId, Password
 
 
 class Request(Schema):
@@ -42,7 +42,7 @@ class ForgotPasswordRequest(Request):
 
 class ResetPasswordRequest(Request):
     token: str = Field(min_length=20, max_length=200, description="The code received by email")
-    new_password: Password
+    new_password: NewPassword
 
 
 class ReauthenticateRequest(Request):
@@ -51,7 +51,7 @@ class ReauthenticateRequest(Request):
 
 class ChangePasswordRequest(Request):
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class ChangeLoginIdRequest(Request):
@@ -63,7 +63,7 @@ class ChangeLoginIdRequest(Request):
 class GrantRequest(Request):
     customer_id: CustomerId
     reason: str = Field(min_length=10, max_length=500, description="Why the customer's space is accessed")
-    duration_minutes: int = Field(60, ge=5, le=480)
+    duration_minutes: StrictInt = Field(60, ge=5, le=480)
 
 
 class TokenResponse(Schema):

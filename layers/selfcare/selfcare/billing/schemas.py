@@ -78,7 +78,7 @@ class AddressBody(Command):
         return BillingAddress(self.line1, self.postal_code, self.city, self.country, self.line2)
 
 
-class AddressView(Schema):
+class BillingAddressView(Schema):
     line1: str
     line2: str | None
     postal_code: str
@@ -93,7 +93,7 @@ class PaymentMethodView(Schema):
 
 
 class SettingsView(Schema):
-    address: AddressView | None
+    address: BillingAddressView | None
     invoice_type: InvoiceType
     payment_method: PaymentMethodView | None
 
@@ -101,7 +101,9 @@ class SettingsView(Schema):
     def of(settings: BillingSettings) -> SettingsView:
         a, m = settings.address, settings.payment_method
         return SettingsView(
-            address=AddressView(line1=a.line1, line2=a.line2, postal_code=a.postal_code, city=a.city, country=a.country)
+            address=BillingAddressView(
+                line1=a.line1, line2=a.line2, postal_code=a.postal_code, city=a.city, country=a.country
+            )
             if a
             else None,
             invoice_type=settings.invoice_type,
@@ -202,7 +204,7 @@ class WebhookAnswer(Schema):
         return WebhookAnswer(payment_id=outcome.payment_id, status=outcome.status)
 
 
-class UsageRecordView(Schema):
+class BillingUsageRecordView(Schema):
     record_id: str
     line_number: str
     started_at: str
@@ -216,8 +218,8 @@ class UsageRecordView(Schema):
     amount_excl_tax_cents: int
 
     @staticmethod
-    def of(record: UsageRecord) -> UsageRecordView:
-        return UsageRecordView(
+    def of(record: UsageRecord) -> BillingUsageRecordView:
+        return BillingUsageRecordView(
             record_id=record.record_id,
             line_number=record.line_number,
             started_at=record.started_at,
@@ -234,7 +236,7 @@ class UsageRecordView(Schema):
 
 class UsagePageView(Schema):
     line_id: str
-    records: list[UsageRecordView]
+    records: list[BillingUsageRecordView]
     next_cursor: str | None = Field(description="Pass it as `cursor` for the next page; absent on the last")
     window_start: str = Field(description="Oldest time covered (never before now - 6 months)")
     window_end: str
@@ -243,7 +245,7 @@ class UsagePageView(Schema):
     def of(page: UsagePage) -> UsagePageView:
         return UsagePageView(
             line_id=page.line_id,
-            records=[UsageRecordView.of(r) for r in page.records],
+            records=[BillingUsageRecordView.of(r) for r in page.records],
             next_cursor=page.next_cursor,
             window_start=page.window_start,
             window_end=page.window_end,

@@ -34,6 +34,7 @@ from selfcare.account.models import (
     TicketStatus,
     TicketStatusChange,
 )
+from selfcare.dal.billing import invoice_alias_sk
 from selfcare.dal.customers import PROFILE, customer_pk
 from selfcare.dal.dynamo import (
     Item,
@@ -231,6 +232,16 @@ def has_line(table: str, customer_id: str, line_id: str) -> bool:
         TableName=table, Key=key(pk=customer_pk(customer_id), sk=f"LINE#{line_id}"), ProjectionExpression="pk"
     )
     return "Item" in raw
+
+
+def has_invoice(table: str, customer_id: str, invoice_id: str, now: int) -> bool:
+    """Whether the customer has this invoice, not past its expiry (one GetItem of its alias item)."""
+    raw = client().get_item(
+        TableName=table,
+        Key=key(pk=customer_pk(customer_id), sk=invoice_alias_sk(invoice_id)),
+        ProjectionExpression="pk, expires_at",
+    )
+    return "Item" in raw and live(from_raw(raw["Item"]), now) is not None
 
 
 # Links between accounts (`LINK#<the other account number>`, one item on each side) ---------------

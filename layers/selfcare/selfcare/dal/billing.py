@@ -78,6 +78,11 @@ def _parse(at: str) -> datetime:
     return datetime.fromisoformat(at.replace("Z", "+00:00"))
 
 
+def invoice_alias_sk(invoice_id: str) -> str:
+    """The sort key of an invoice's alias item (found by its id)."""
+    return f"INVOICE_ID#{invoice_id}"
+
+
 def invoice_sk(issued_at: str, invoice_id: str) -> str:
     return f"INVOICE#{issued_at}#{invoice_id}"
 
@@ -268,7 +273,7 @@ class BillingRepository:
     def invoice(self, customer_id: str, invoice_id: str, now: int) -> Invoice | None:
         """An invoice by its id (its alias item): one GetItem; None when absent or past its expiry."""
         raw = client().get_item(
-            TableName=self.table, Key=key(pk=customer_pk(customer_id), sk=f"INVOICE_ID#{invoice_id}")
+            TableName=self.table, Key=key(pk=customer_pk(customer_id), sk=invoice_alias_sk(invoice_id))
         )
         item = live(from_raw(raw["Item"]), now) if "Item" in raw else None
         return _invoice(item) if item else None
@@ -350,7 +355,7 @@ class BillingRepository:
                 "version": version,
                 "expires_at": epoch(add_months(_parse(invoice.issued_at), INVOICE_MONTHS)),
             }
-            alias = item | {"sk": f"INVOICE_ID#{invoice.invoice_id}"}
+            alias = item | {"sk": invoice_alias_sk(invoice.invoice_id)}
             try:
                 transact(
                     [

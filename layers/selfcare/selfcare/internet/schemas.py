@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from selfcare.api.schema import Schema
 from selfcare.internet.models import (
@@ -18,7 +18,7 @@ from selfcare.internet.models import (
     VoipLine,
 )
 from selfcare.lines.schemas import Command
-from selfcare.types import Password
+from selfcare.types import NewPassword
 
 BoxName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[^<>\x00-\x1f]+$")
@@ -118,11 +118,11 @@ class AccessSettingsView(Schema):
 
 
 class ActivateNomadicRequest(Command):
-    password: Password = Field(description="The nomadic access password (password policy applies)")
+    password: NewPassword = Field(description="The nomadic access password (password policy applies)")
 
 
 class NewPasswordRequest(Command):
-    new_password: Password = Field(description="The new password (password policy applies)")
+    new_password: NewPassword = Field(description="The new password (password policy applies)")
 
 
 class MailboxView(Schema):
@@ -142,7 +142,7 @@ class MailboxesView(Schema):
 
 class CreateMailboxRequest(Command):
     local_part: LocalPart = Field(description="What comes before the @ (lower case letters, digits, . _ -)")
-    password: Password = Field(description="The mailbox password (password policy applies)")
+    password: NewPassword = Field(description="The mailbox password (password policy applies)")
 
 
 class ForwardingView(Schema):
@@ -182,7 +182,7 @@ class VoipLines(Schema):
 
 
 class ToggleRequest(Command):
-    enabled: bool
+    enabled: StrictBool
 
 
 class ForwardingRequest(Command):
@@ -195,9 +195,9 @@ class ForwardingRequest(Command):
 
 
 class RestrictionsRequest(Command):
-    international: bool
-    premium_rate: bool
-    mobile: bool
+    international: StrictBool
+    premium_rate: StrictBool
+    mobile: StrictBool
 
     def restrictions(self) -> Restrictions:
         return Restrictions(international=self.international, premium_rate=self.premium_rate, mobile=self.mobile)

@@ -15,7 +15,7 @@ class Command(Schema):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
-class UsageRecordView(Schema):
+class LineUsageRecordView(Schema):
     line_number: str | None
     started_at: str = Field(description="Start date and time (ISO 8601, UTC)")
     type: UsageKind
@@ -28,8 +28,8 @@ class UsageRecordView(Schema):
     amount_excl_tax_cents: int
 
     @staticmethod
-    def of(record: UsageRecord) -> UsageRecordView:
-        return UsageRecordView(
+    def of(record: UsageRecord) -> LineUsageRecordView:
+        return LineUsageRecordView(
             line_number=record.line_number,
             started_at=record.started_at,
             type=record.kind,
@@ -56,7 +56,7 @@ class UsageView(Schema):
 
     line_id: str
     period: str = Field(description="YYYY-MM")
-    records: list[UsageRecordView]
+    records: list[LineUsageRecordView]
     totals: UsageTotals
 
     @staticmethod
@@ -64,7 +64,7 @@ class UsageView(Schema):
         return UsageView(
             line_id=line_id,
             period=usage.period,
-            records=[UsageRecordView.of(r) for r in usage.records],
+            records=[LineUsageRecordView.of(r) for r in usage.records],
             totals=UsageTotals(
                 call_seconds=usage.total(UsageKind.CALL, "duration_seconds"),
                 sms=usage.total(UsageKind.SMS, "quantity"),

@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
+
 from selfcare import aws
+from selfcare.errors import EmailAddressRefused
+
+# What SES answers when it refuses a recipient (SES v1 and v2 names; moto answers InvalidParameterValue).
+REFUSED_RECIPIENT_CODES = frozenset({"MessageRejected", "InvalidParameterValue", "BadRequestException"})
 
 
 @dataclass(frozen=True)
@@ -31,8 +37,17 @@ class SesNotifier:
         self._client: Any = None
 
     def send(self, notification: Notification) -> None:
+        """Raises EmailAddressRefused when SES refuses the recipient (the caller keeps nothing then)."""
         if self._client is None:
             self._client = aws.client("sesv2")
+        try:
+            self._send(notification)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in REFUSED_RECIPIENT_CODES:
+                raise EmailAddressRefused() from None
+            raise
+
+    def _send(self, notification: Notification) -> None:
         self._client.send_email(
             FromEmailAddress=self._sender,
             Destination={"ToAddresses": [notification.to]},

@@ -8,7 +8,7 @@ from selfcare.api.schema import Schema
 from selfcare.internet.schemas import BoxName, BoxView
 from selfcare.lines.schemas import Command
 from selfcare.tv.models import CATALOGUE, PackState, PackStatus, StartRule, TvLine, VodView
-from selfcare.types import ItemId, Password
+from selfcare.types import ItemId, NewPassword
 
 __all__ = ["BoxName", "BoxView"]
 
@@ -43,7 +43,7 @@ class TvBoxes(Schema):
 
 
 class TvPasswordRequest(Command):
-    new_password: Password = Field(description="The new TV service password (password policy applies)")
+    new_password: NewPassword = Field(description="The new TV service password (password policy applies)")
 
 
 class PackView(Schema):
