@@ -96,6 +96,41 @@ def _strip_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
 
 
+def merge_components(
+    into: dict[str, Any], defined_by: dict[str, str], owner: str, components: dict[str, Any]
+) -> list[str]:
+    """Add one function's component schemas; a name that another function defines differently is a
+    problem (it would overwrite the other's schema, and a response would be checked against the wrong one)."""
+    problems = []
+    for name, component in components.items():
+        if name in into and into[name] != component:
+            problems.append(
+                f"component {name!r} is defined differently by {defined_by[name]!r} and {owner!r}: "
+                "give one of the schema classes another name (prefix it with its capability)"
+            )
+            continue
+        into[name] = component
+        defined_by.setdefault(name, owner)
+    return problems
+
+
+def success_problems(where: str, operation: dict[str, Any]) -> list[str]:
+    """An operation must declare a 2xx response, each with its schema; a 204 has no content (dropped here)."""
+    successes = [status for status in operation["responses"] if status.startswith("2")]
+    if not successes:
+        return [f"{where} declares no success (2xx) response"]
+    problems = []
+    for status in successes:
+        if status == "204":
+            operation["responses"][status].pop("content", None)
+            continue
+        content = operation["responses"][status].get("content")
+        # {"title": "Return"}: Powertools' schema of a return annotation that names no model.
+        if not content or any(media.get("schema") in (None, {}, {"title": "Return"}) for media in content.values()):
+            problems.append(f"{where} declares its {status} response without a schema")
+    return problems
+
+
 def build_document() -> dict[str, Any]:
     from infra.local.gateway import load_handler
 
@@ -119,16 +154,8 @@ def build_document() -> dict[str, Any]:
         schema = json.loads(load_handler(function).app.get_openapi_json_schema(title=TITLE, version=VERSION))
         for path, operations in schema.get("paths", {}).items():
             document["paths"].setdefault(path, {}).update(operations)
-        schemas = document["components"]["schemas"]
-        for name, component in schema.get("components", {}).get("schemas", {}).items():
-            if name in schemas and schemas[name] != component:
-                problems.append(
-                    f"component {name!r} is defined differently by {defined_by[name]!r} and {function.name!r}: "
-                    "give one of the schema classes another name (prefix it with its capability)"
-                )
-                continue
-            schemas[name] = component
-            defined_by.setdefault(name, function.name)
+        components = schema.get("components", {}).get("schemas", {})
+        problems += merge_components(document["components"]["schemas"], defined_by, function.name, components)
     declared = {(method.lower(), path) for path, ops in document["paths"].items() for method in ops}
     defined = {(route.method.lower(), route.path) for route in d.ROUTES}
     if declared != defined:
@@ -136,17 +163,7 @@ def build_document() -> dict[str, Any]:
     for route in d.ROUTES:
         operation = document["paths"][route.path][route.method.lower()]
         where = f"{route.method} {route.path}"
-        successes = [status for status in operation["responses"] if status.startswith("2")]
-        if not successes:
-            problems.append(f"{where} declares no success (2xx) response")
-        for status in successes:
-            content = operation["responses"][status].get("content")
-            if status == "204":
-                operation["responses"][status].pop("content", None)
-            elif not content or any(
-                not media.get("schema") or media["schema"] == {"title": "Return"} for media in content.values()
-            ):
-                problems.append(f"{where} declares its {status} response without a schema")
+        problems += success_problems(where, operation)
         for parameter in operation.get("parameters", []):
             parameter["schema"] = _strip_null(parameter["schema"])
         # Powertools declares its response-validation failure as 500: ours is the one error shape.

@@ -1,4 +1,8 @@
-"""Integration: the real handlers, in-process, behind the emulated API Gateway, on moto."""
+"""Integration: the real handlers, in-process, behind the emulated API Gateway, on moto.
+
+Every response `Api.call` sees is checked against the committed OpenAPI document (tests/contract.py):
+a status, content type or body that the document does not declare for the operation fails the test.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from selfcare.dal import dynamo
 
 from infra.local.gateway import Gateway, HttpResponse
 from infra.local.resources import LocalResources, create_resources
+from tests import contract
 from tests.conftest import FAST_HASHING
 from tests.factories import DemoWorld, seed_world
 
@@ -37,7 +42,9 @@ class Api:
             all_headers["Authorization"] = f"Bearer {token}"
         all_headers |= headers or {}
         payload = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
-        return self.gateway.handle(method, path, all_headers, payload, source_ip=source_ip)
+        response = self.gateway.handle(method, path, all_headers, payload, source_ip=source_ip)
+        check_contract(method, path, response)
+        return response
 
     def login(self, identifier: str, password: str) -> dict[str, Any]:
         response = self.call("POST", "/auth/login", {"identifier": identifier, "password": password})
@@ -48,6 +55,12 @@ class Api:
         response = self.call("POST", "/staff/auth/login", {"email": email, "password": password})
         assert response.status == 200, response.body
         return dict(json.loads(response.body))
+
+
+def check_contract(method: str, path: str, response: HttpResponse) -> None:
+    """Fail the test whose request got a response that docs/openapi.json does not declare."""
+    problems = contract.problems(method, path, response.status, response.headers, response.body)
+    assert not problems, "response departs from docs/openapi.json:\n" + "\n".join(problems)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from infra.local.resources import LocalResources, create_resources
 from tests.conftest import FAST_HASHING
 from tests.factories import DemoWorld, seed_world
 from tests.fakes import FixedClock, InMemoryPaymentProvider
-from tests.integration.conftest import Api, body
+from tests.integration.conftest import Api, body, check_contract
 
 GRANT_HEADER = "X-Assisted-Access"
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
@@ -93,7 +93,9 @@ def call(
     all_headers |= headers or {}
     query = dict(parse_qsl(url.query)) or None
     raw = json.dumps(payload) if payload is not None else None
-    return api.gateway.handle(method, url.path, all_headers, raw, query=query, source_ip="203.0.113.10")
+    response = api.gateway.handle(method, url.path, all_headers, raw, query=query, source_ip="203.0.113.10")
+    check_contract(method, url.path, response)
+    return response
 
 
 def repo() -> BillingRepository:

@@ -124,11 +124,8 @@ def _header(event: Mapping[str, Any], name: str) -> str | None:
 
 
 def _is_json(content_type: str | None) -> bool:
-    """No Content-Type (read as JSON, as Powertools does), application/json or a +json type."""
-    if content_type is None or not content_type.strip():
-        return True
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+    """No Content-Type (read as JSON) or application/json with any parameters: what Powertools parses as JSON."""
+    return content_type is None or not content_type.strip() or content_type.strip().startswith("application/json")
 
 
 def _refusal(status: HTTPStatus, code: str, message: str, request_id: str | None) -> dict[str, Any]:
