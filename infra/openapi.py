@@ -53,6 +53,8 @@ _ANY_OPERATION = {
     503: "Unavailable, try again later",
     504: "The function did not answer in time (API Gateway's integration timeout)",
 }
+# A path parameter that is empty or holds a "/" reaches no route: API Gateway's 404.
+_OPERATION_WITH_PATH_PARAMETERS = {404: "No such route (a path parameter that is empty or holds a '/')"}
 _PUBLIC_OPERATION = {403: "Blocked by the web application firewall (rate limit)"}
 _AUTHORIZED_OPERATION = {
     401: "Missing, invalid, expired or revoked access token",
@@ -171,6 +173,8 @@ def build_document() -> dict[str, Any]:
         _declare(operation, _ANY_OPERATION)
         if "requestBody" in operation:
             _declare(operation, _OPERATION_WITH_BODY)
+        if "{" in route.path:
+            _declare(operation, _OPERATION_WITH_PATH_PARAMETERS)
         if route.public:
             operation["security"] = []
             _declare(operation, _PUBLIC_OPERATION)
