@@ -5,7 +5,9 @@ customer's real ids in the path and a fresh bearer token, sent through the emula
 real handlers on moto, and must pass Schemathesis' checks not_a_server_error, status_code_conformance,
 content_type_conformance and response_schema_conformance.
 
-In-process rather than against the local stack over HTTP: the run changes what it touches (sessions
+The network provisioning system and the payment provider are the tests' in-memory fakes (their
+failures, 502/503/504, are the integration tests' subject). In-process rather than against the local
+stack over HTTP: the run changes what it touches (sessions
 revoked, lines suspended, codes sent), so it gets a world of its own instead of the local stack that the
 end-to-end journeys share; it starts no subprocess; and it exercises the same Gateway and handlers as
 the local server. The local server's own answers (TRACE, CONNECT, bodies that are not UTF-8) are the
@@ -41,6 +43,7 @@ from infra.local.resources import create_resources
 from infra.local.seed import DemoWorld, seed_demo
 from tests import contract
 from tests.conftest import FAST_HASHING
+from tests.fakes import InMemoryPaymentProvider, InMemoryProvisioning
 
 EXAMPLES_PER_MODE = 3  # per operation: 3 valid requests and 3 that break the schema
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -130,6 +133,12 @@ def fuzz() -> Iterator[FuzzWorld]:
         dynamo.reset_client()
         world = seed_demo()  # with the demo bills: real invoice ids
         found = FuzzWorld(Gateway(), world)
+        # The outbound systems as in-memory fakes (the local stack runs simulators on their own ports):
+        # without them every change would answer 503/504, and the run would never reach the read model.
+        provisioning = InMemoryProvisioning()
+        for name in ("mobile", "fixed", "internet", "tv", "services"):
+            found.gateway.handlers[name].service.provisioning = provisioning
+        found.gateway.handlers["billing"].service.provider = InMemoryPaymentProvider()
         token = found.token()
         me, other = world.customers[0], world.customers[1]
         ids = {("accounts", "account_number"): me.account_number, ("account", "account_number"): other.account_number}
