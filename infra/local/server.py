@@ -10,6 +10,10 @@ Every request goes to `Gateway.handle` (infra/local/gateway.py), except these lo
 
 Bodies larger than MAX_REQUEST_BYTES are refused with 413 before they are read (API Gateway has
 its own, larger limit; the functions refuse anything above definitions.MAX_BODY_BYTES themselves).
+
+Requests that never reach a route (Python's http.server would answer them with its HTML error pages)
+answer in the one error shape, as API Gateway's own responses (definitions.GATEWAY_RESPONSES) do:
+see `RequestHandler.send_error` and PROTOCOL_ERRORS.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -193,9 +198,48 @@ class LocalApp:
         return json_response(200, {"events": self.crm_events(query.get("customer_id"))})
 
 
+# Protocol errors that http.server detects before any route is looked up -> the gateway response the
+# deployed REST API gives instead (never a 5xx: each is the client's doing). API Gateway answers:
+# - a method it does not serve (TRACE, CONNECT, any unknown token): no method of the API matches, so its
+#   MISSING_AUTHENTICATION_TOKEN response, which this API answers as 404 `not_found` (like an unknown route);
+# - a request line or headers over its limits (10,240 bytes of headers for a REST API; http.server's are
+#   64 KiB a line, 100 headers): REQUEST_TOO_LARGE, 413 `payload_too_large`;
+# - a malformed request line or an HTTP version it does not speak: 400, DEFAULT_4XX `request_refused`.
+# These statuses are the gateway responses' documented defaults, not measured against a deployed stage.
+PROTOCOL_ERRORS: dict[int, tuple[str, int | None]] = {
+    HTTPStatus.NOT_IMPLEMENTED: ("MISSING_AUTHENTICATION_TOKEN", None),
+    HTTPStatus.REQUEST_URI_TOO_LONG: ("REQUEST_TOO_LARGE", None),
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: ("REQUEST_TOO_LARGE", None),
+    HTTPStatus.BAD_REQUEST: ("DEFAULT_4XX", 400),
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: ("DEFAULT_4XX", 400),
+}
+
+
+def protocol_error(code: int) -> HttpResponse:
+    """The error-shaped answer for one of http.server's own error codes (any other: a 400)."""
+    kind, status = PROTOCOL_ERRORS.get(code, ("DEFAULT_4XX", code if 400 <= code < 500 else 400))
+    return gateway_error(kind, status)
+
+
 class RequestHandler(BaseHTTPRequestHandler):
     server: LocalHttpServer
     server_version = "SelfcareLocal/1.0"
+    # A client that stops sending (half a request line, a body shorter than its Content-Length) frees its
+    # thread after this many seconds instead of holding it, and the server's stop, forever.
+    timeout = 30
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's error answers (unsupported method, malformed request line, over-long request line or
+        headers) in the API's one error shape instead of its HTML page; the connection is closed after it."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9" or not self.request_version:
+            self.request_version = "HTTP/1.0"  # so that the status line and headers are written
+        response = protocol_error(int(code))
+        try:
+            self._respond(response)
+        except OSError:
+            return  # the client is gone
+        self.log_error("code %d answered %d %s", int(code), response.status, self.command or "-")
 
     def _respond(self, response: Response) -> None:
         payload = response.body if isinstance(response.body, bytes) else response.body.encode()
