@@ -365,6 +365,67 @@ def fire_due_schedules(scheduler_client: Any, group_name: str, handler: Handler,
     return results
 
 
+# 3b. Driving the inbound side from outside (POST /_local/crm-inbound, POST /_local/schedules/fire) -----------
+MAX_EVENTS_PER_PUT = 10  # PutEvents' limit
+
+
+def crm_put_events_entry(event: Any) -> dict[str, Any]:
+    """The PutEvents entry the operator's CRM sends for one event given in EventBridge's shape (the samples of
+    events/): `source` -> Source, `detail-type` -> DetailType, `detail` (the envelope the projection reads:
+    event_id, entity_version, occurred_at, ...) -> Detail as JSON, on the inbound CRM bus. EventBridge sets
+    `id`, `time`, `account` and `region` itself, so those of the sample are not sent. Raises ValueError."""
+    if not isinstance(event, Mapping):
+        raise ValueError("an event is a JSON object")
+    source, detail_type, detail = event.get("source"), event.get("detail-type"), event.get("detail")
+    if not isinstance(source, str) or not isinstance(detail_type, str) or not isinstance(detail, Mapping):
+        raise ValueError("an event needs `source` and `detail-type` (strings) and `detail` (an object)")
+    return {
+        "Source": source,
+        "DetailType": detail_type,
+        "Detail": json.dumps(detail),
+        "EventBusName": d.CRM_INBOUND_BUS_NAME,
+    }
+
+
+def put_crm_events(events_client: Any, events: Any) -> list[str]:
+    """Put one event (or a list of at most MAX_EVENTS_PER_PUT) on the inbound CRM bus as the CRM does; the
+    EventBridge ids. The projection rule (source operator.crm and a known detail-type) takes it from there:
+    on the local stack, `CrmDelivery` projects it within its polling interval. Raises ValueError."""
+    batch = events if isinstance(events, list) else [events]
+    if not 1 <= len(batch) <= MAX_EVENTS_PER_PUT:
+        raise ValueError(f"send 1 to {MAX_EVENTS_PER_PUT} events")
+    entries = [crm_put_events_entry(event) for event in batch]
+    answer = events_client.put_events(Entries=entries)
+    if answer.get("FailedEntryCount"):
+        raise ValueError("the bus refused an entry")
+    return [str(entry.get("EventId", "")) for entry in answer.get("Entries", [])]
+
+
+@dataclass(frozen=True)
+class _At:
+    """A clock stopped at `moment`: the projection run as if EventBridge Scheduler fired at that time."""
+
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def fire_anonymisation_schedules(scheduler_client: Any, now: datetime) -> list[Any]:
+    """fire_due_schedules for the anonymisation group, with a projection whose clock reads `now`: the schedules
+    due at `now` run as they would at that time (5 years after a termination), their outcome each."""
+    from selfcare.config import ProjectionSettings
+    from selfcare.projection.wiring import build_projection
+
+    service = build_projection(ProjectionSettings.from_env())
+    service.clock = _At(now)
+
+    def handler(event: Any, context: Any) -> dict[str, str]:
+        return {"outcome": service.handle(event, target_arn=context.invoked_function_arn).value}
+
+    return fire_due_schedules(scheduler_client, d.ANONYMISATION_SCHEDULE_GROUP, handler, now)
+
+
 # 4. SES outbox -----------------------------------------------------------------------------------
 _outbox_installed = False
 
