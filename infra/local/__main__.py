@@ -157,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
             os.environ.setdefault(name, value)
         configure_moto(moto)
         emulation.install_outbox_timestamps()
+        emulation.install_bounded_memory()  # moto's whole-table copy per transaction, kept: GiBs on long runs
 
         import boto3
 
@@ -214,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
             resources.table_names[d.CUSTOMERS.logical_id],
             d.CRM_OUTBOX,
             gateway.handlers[d.CRM_OUTBOX.name].lambda_handler,
+            prune_iterators=True,
         ).start()
         cleanups.append(lambda: relay.stop(timeout=STOP_JOIN_SECONDS))
 
