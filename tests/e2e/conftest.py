@@ -136,7 +136,7 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def launch_local_stack(extra_args: tuple[str, ...] = ()) -> LocalStack:
+def launch_local_stack(extra_args: tuple[str, ...] = (), ready_timeout: float = READY_TIMEOUT_SECONDS) -> LocalStack:
     """`python -m infra.local` on free ports, READY (fails the test otherwise)."""
     started = time.monotonic()
     process = subprocess.Popen(  # noqa: S603 - our own module; arguments from the tests
@@ -176,11 +176,11 @@ def launch_local_stack(extra_args: tuple[str, ...] = ()) -> LocalStack:
 
     reader = threading.Thread(target=drain, name="local-stack-output", daemon=True)
     reader.start()
-    if not ready.wait(READY_TIMEOUT_SECONDS) or "url" not in found:
+    if not ready.wait(ready_timeout) or "url" not in found:
         process.kill()
         process.wait(10)
         pytest.fail(
-            f"the local stack was not READY within {READY_TIMEOUT_SECONDS}s (exit {process.returncode}):\n"
+            f"the local stack was not READY within {ready_timeout}s (exit {process.returncode}):\n"
             + "".join(output[-60:]),
             pytrace=False,
         )
