@@ -9,7 +9,7 @@ from selfcare.auth.tokens import SigningKey
 from selfcare.ports.crm_events import CrmEvent
 from selfcare.ports.notifications import Notification
 from selfcare.ports.payments import HostedPayment, PaymentDeclinedError, PaymentProviderTimeout, PaymentRequest
-from selfcare.ports.provisioning import ProvisioningError, ProvisioningReceipt, ServiceChange
+from selfcare.ports.provisioning import ProvisioningError, ProvisioningReceipt, ServiceChange, SimStatus
 
 from infra.scripts.rotate_signing_key import generate_signing_key
 
@@ -85,6 +85,11 @@ class InMemoryProvisioning:
         receipt = self._receipt()
         self.changes.append(change)
         return receipt
+
+    def sim_status(self, line_id: str) -> SimStatus:
+        if self.fail_with is not None:
+            raise self.fail_with
+        return SimStatus(barred=False)
 
     def actions(self) -> list[tuple[str, str, str]]:
         return [(c.line_id, c.service, c.action) for c in self.changes]

@@ -58,6 +58,12 @@ the two hooks that must reach inside moto, through moto's private API, pinned wi
    endpoint that moto's in-process mock does not route: `streams_client` disables that endpoint mode.
    `CrmListener` plays the CRM: a rule on the outbound CRM bus to a local queue, drained into memory
    for GET /_local/crm-events.
+
+6. Memory on long runs (`install_bounded_memory`, `prune_stream_iterators`).
+   moto backs up every table a transaction touches with a deep copy of the whole table (the copies were
+   kept: ~0.6 MiB more per request, measured) and keeps every shard iterator and SES message: the
+   transaction backup is replaced by one of the touched items, the relay forgets iterators it no longer
+   uses, SES keeps its newest SENT_MESSAGES_KEPT messages.
 """
 
 from __future__ import annotations
@@ -365,6 +371,159 @@ def fire_due_schedules(scheduler_client: Any, group_name: str, handler: Handler,
     return results
 
 
+# 3b. Driving the inbound side from outside (POST /_local/crm-inbound, POST /_local/schedules/fire) -----------
+MAX_EVENTS_PER_PUT = 10  # PutEvents' limit
+
+
+def crm_put_events_entry(event: Any) -> dict[str, Any]:
+    """The PutEvents entry the operator's CRM sends for one event given in EventBridge's shape (the samples of
+    events/): `source` -> Source, `detail-type` -> DetailType, `detail` (the envelope the projection reads:
+    event_id, entity_version, occurred_at, ...) -> Detail as JSON, on the inbound CRM bus. EventBridge sets
+    `id`, `time`, `account` and `region` itself, so those of the sample are not sent. Raises ValueError."""
+    if not isinstance(event, Mapping):
+        raise ValueError("an event is a JSON object")
+    source, detail_type, detail = event.get("source"), event.get("detail-type"), event.get("detail")
+    if not isinstance(source, str) or not isinstance(detail_type, str) or not isinstance(detail, Mapping):
+        raise ValueError("an event needs `source` and `detail-type` (strings) and `detail` (an object)")
+    return {
+        "Source": source,
+        "DetailType": detail_type,
+        "Detail": json.dumps(detail),
+        "EventBusName": d.CRM_INBOUND_BUS_NAME,
+    }
+
+
+def put_crm_events(events_client: Any, events: Any) -> list[str]:
+    """Put one event (or a list of at most MAX_EVENTS_PER_PUT) on the inbound CRM bus as the CRM does; the
+    EventBridge ids. The projection rule (source operator.crm and a known detail-type) takes it from there:
+    on the local stack, `CrmDelivery` projects it within its polling interval. Raises ValueError."""
+    batch = events if isinstance(events, list) else [events]
+    if not 1 <= len(batch) <= MAX_EVENTS_PER_PUT:
+        raise ValueError(f"send 1 to {MAX_EVENTS_PER_PUT} events")
+    entries = [crm_put_events_entry(event) for event in batch]
+    answer = events_client.put_events(Entries=entries)
+    if answer.get("FailedEntryCount"):
+        raise ValueError("the bus refused an entry")
+    return [str(entry.get("EventId", "")) for entry in answer.get("Entries", [])]
+
+
+@dataclass(frozen=True)
+class _At:
+    """A clock stopped at `moment`: the projection run as if EventBridge Scheduler fired at that time."""
+
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def fire_anonymisation_schedules(scheduler_client: Any, now: datetime) -> list[Any]:
+    """fire_due_schedules for the anonymisation group, with a projection whose clock reads `now`: the schedules
+    due at `now` run as they would at that time (5 years after a termination), their outcome each."""
+    from selfcare.config import ProjectionSettings
+    from selfcare.projection.wiring import build_projection
+
+    service = build_projection(ProjectionSettings.from_env())
+    service.clock = _At(now)
+
+    def handler(event: Any, context: Any) -> dict[str, str]:
+        return {"outcome": service.handle(event, target_arn=context.invoked_function_arn).value}
+
+    return fire_due_schedules(scheduler_client, d.ANONYMISATION_SCHEDULE_GROUP, handler, now)
+
+
+# 6. Memory on long runs (`install_bounded_memory`) -----------------------------------------------------
+# Measured (bench/local_stack_memory.py): the local stack grew by ~0.6 MiB a request (397 MiB at start, 1.3 GiB
+# after 1,500 requests, 2 requests/s and slowing), because moto's transact_write_items backs up EVERY table a
+# transaction touches with copy.deepcopy of the whole table, before any write; the copies stayed alive (a probe
+# counted 150 whole-table copies after 300 requests), and each transaction cost O(table size).
+_memory_installed: tuple[Any, Any] | None = None  # (moto's transact_write_items, the module's copy) once replaced
+SENT_MESSAGES_KEPT = 1000  # SES messages moto keeps (the outbox shows them): the newest
+
+
+def install_bounded_memory() -> None:
+    """Replace moto's whole-table backup of a transaction by a backup of the items it touches (restored, and the
+    stream records of the cancelled writes dropped, when the transaction is cancelled), and keep only the newest
+    SENT_MESSAGES_KEPT messages of SES. moto 5.2.5's private API (DynamoDBBackend.transact_write_items, the
+    module's `copy`, Table.stream_shard): covered by tests/e2e/test_emulation.py."""
+    global _memory_installed
+    import copy
+    import types
+
+    import moto.dynamodb.models as dynamodb_models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    if _memory_installed is not None:
+        return
+    original = DynamoDBBackend.transact_write_items
+    saved = (original, dynamodb_models.copy)
+
+    def no_table_copy(value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    # moto's own rollback then puts the very same table back: the items are restored below instead.
+    dynamodb_models.copy = types.SimpleNamespace(deepcopy=no_table_copy)  # type: ignore[assignment]
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        backups: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+        streams: dict[int, tuple[Any, int]] = {}
+        for entry in transact_items:
+            try:
+                _, op = next(iter(entry.items()))
+                table = self.tables[op["TableName"]]
+                if "Key" in op:
+                    key = op["Key"]
+                else:
+                    names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+                    key = {name: op["Item"][name] for name in names}
+                current = self.get_item(table.name, key)
+            except Exception:  # noqa: BLE001, S112 - moto itself refuses such an operation, before writing it
+                continue
+            backups.append((table.name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+            if table.stream_shard is not None:
+                streams[id(table)] = (table.stream_shard, len(table.stream_shard.items))
+        try:
+            original(self, transact_items)
+        except Exception:
+            for name, key, attributes in reversed(backups):
+                if attributes is None:
+                    self.delete_item(name, key)
+                else:
+                    self.put_item(name, attributes)
+            for shard, length in streams.values():
+                del shard.items[length:]  # as if the cancelled writes never happened (no outbox record relayed)
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _memory_installed = saved
+
+
+def uninstall_bounded_memory() -> None:
+    """moto's own transaction backup again (tests)."""
+    global _memory_installed
+    import moto.dynamodb.models as dynamodb_models
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if _memory_installed is not None:
+        DynamoDBBackend.transact_write_items, dynamodb_models.copy = _memory_installed  # type: ignore[method-assign]
+        _memory_installed = None
+
+
+def prune_stream_iterators(keep: set[str]) -> int:
+    """moto keeps every shard iterator it ever handed out (GetRecords hands out a new one each call: two a second
+    for the relay, each holding its shard): forget all but `keep`; how many were forgotten."""
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    forgotten = 0
+    for account_backends in list(dynamodbstreams_backends.values()):
+        for backend in list(account_backends.values()):
+            for arn in [arn for arn in backend.shard_iterators if arn not in keep]:
+                del backend.shard_iterators[arn]
+                forgotten += 1
+    return forgotten
+
+
 # 4. SES outbox -----------------------------------------------------------------------------------
 _outbox_installed = False
 
@@ -382,6 +541,7 @@ def install_outbox_timestamps() -> None:
         def stamped(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
             message = _original(self, *args, **kwargs)
             message.sent_at = time.time()
+            del self.sent_messages[:-SENT_MESSAGES_KEPT]  # bounded on long runs: the newest are kept
             return message
 
         setattr(SESBackend, method_name, stamped)
@@ -503,8 +663,11 @@ class StreamRelay:
         batch_size: int = d.CRM_OUTBOX_BATCH_SIZE,
         max_retries: int = 5,
         interval_seconds: float = 0.5,
+        prune_iterators: bool = False,
     ) -> None:
         self._streams = streams_client(session)
+        # The only reader of the stream (the local stack): moto's older iterators are forgotten after each poll.
+        self.prune_iterators = prune_iterators
         self._stream_arn = session.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
         self._function, self._handler, self._filter = function, handler, filter
         self.batch_size, self.max_retries, self.interval_seconds = batch_size, max_retries, interval_seconds
@@ -549,6 +712,8 @@ class StreamRelay:
                 shard = self._shards[shard_id]
                 self._read(shard)
                 taken += self._hand_over(shard)
+            if self.prune_iterators:
+                prune_stream_iterators({shard.iterator for shard in self._shards.values() if shard.iterator})
         return taken
 
     def _hand_over(self, shard: _Shard) -> int:

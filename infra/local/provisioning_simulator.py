@@ -7,12 +7,17 @@ PROVISIONING_ENDPOINT at it; integration tests start one in-process (`Provisioni
 
 Faults, set per operation (`bar_sim`, `unbar_sim`, `swap_sim`, `activate_sim`, `apply`), optionally for
 one line only, consumed one per request:
-- `transient`: answer 503 (`times` requests, then succeed);
-- `timeout`: answer only after `delay_seconds` (longer than the client's read timeout);
-- `permanent`: answer 422 (`times` requests; 0 = every request).
-In-process: `set_fault(...)`, `clear_faults()`, `applied()`, `attempts()`. Over HTTP (the local stack):
-POST /_control/faults {"operation", "mode", "times", "line_id", "delay_seconds"}, DELETE /_control/faults,
-GET /_control/applied, GET /_control/attempts. The control routes need no key: loopback only.
+- `transient`: answer 503 (`times` requests, then succeed); nothing applied;
+- `timeout`: nothing applied; answer 504 only after `delay_seconds` (default 10 s: beyond the adapter's
+  default 8 s read timeout, so the client really times out; tests lower both);
+- `applied_timeout`: APPLY the operation (as a success would), then answer 504 only after `delay_seconds`:
+  the uncertain outcome, where the client sees a timeout although the network changed;
+- `permanent`: answer 422 (`times` requests; 0 = every request); nothing applied.
+A waiting answer ends early when the simulator stops. `GET /lines/<line_id>/sim` (bearer key) answers what
+the network holds for the line: `{"barred": bool, "iccid": str|null}` (the adapter's `sim_status`).
+In-process: `set_fault(...)`, `clear_faults()`, `applied()`, `attempts()`, `sim()`. Over HTTP (the local
+stack): POST /_control/faults {"operation", "mode", "times", "line_id", "delay_seconds"}, DELETE
+/_control/faults, GET /_control/applied, GET /_control/attempts. The control routes need no key: loopback only.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from typing import Any
 from urllib.parse import unquote
 
 OPERATIONS = ("bar_sim", "unbar_sim", "swap_sim", "activate_sim", "apply")
-MODES = ("transient", "timeout", "permanent")
+MODES = ("transient", "timeout", "applied_timeout", "permanent")
+# Beyond the adapter's default read timeout (selfcare.config ProvisioningSettings: 8 s).
+DEFAULT_DELAY_SECONDS = 10.0
 
 
 @dataclass
@@ -36,7 +43,7 @@ class Fault:
     mode: str
     times: int = 1  # 0 with "permanent": every request
     line_id: str | None = None
-    delay_seconds: float = 2.0
+    delay_seconds: float = DEFAULT_DELAY_SECONDS
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,8 @@ class Attempt:
     operation: str
     line_id: str
     idempotency_key: str
-    outcome: str  # "applied", "replayed", "transient", "timeout", "permanent", "unauthorized", "bad_request"
+    # "applied", "replayed", "transient", "timeout", "applied_timeout", "permanent", "unauthorized", "bad_request"
+    outcome: str
 
 
 @dataclass
@@ -64,6 +72,7 @@ class SimState:
     attempts: list[Attempt] = field(default_factory=list)
     sims: dict[str, dict[str, Any]] = field(default_factory=dict)  # line id -> {"barred", "iccid"}
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def take_fault(self, operation: str, line_id: str) -> Fault | None:
         with self.lock:
@@ -103,7 +112,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         state = self.server.state
-        if self.path == "/_control/applied":
+        parts = self.path.strip("/").split("/")
+        if len(parts) == 3 and parts[0] == "lines" and parts[2] == "sim":
+            if self.headers.get("Authorization") != f"Bearer {state.api_key}":
+                self._send(401, {"error": "unauthorized"})
+                return
+            with state.lock:
+                sim = dict(state.sims.get(unquote(parts[1]), {"barred": False, "iccid": None}))
+            self._send(200, sim)
+        elif self.path == "/_control/applied":
             with state.lock:
                 self._send(200, {"applied": [asdict(a) for a in state.applied.values()], "sims": state.sims})
         elif self.path == "/_control/attempts":
@@ -162,6 +179,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"error": "bad_request"})
             return
         fault = state.take_fault(operation, line_id)
+        if fault is not None and fault.mode == "applied_timeout":
+            self._apply(line_id, operation, body, key, outcome=fault.mode)
+            state.stopping.wait(fault.delay_seconds)
+            self._send(504, {"error": "too_late"})
+            return
         if fault is not None:
             attempt(fault.mode)
             if fault.mode == "transient":
@@ -169,9 +191,17 @@ class _Handler(BaseHTTPRequestHandler):
             elif fault.mode == "permanent":
                 self._send(422, {"error": "refused"})
             else:
-                time.sleep(fault.delay_seconds)
+                state.stopping.wait(fault.delay_seconds)
                 self._send(504, {"error": "too_late"})
             return
+        done = self._apply(line_id, operation, body, key)
+        self._send(200, {"reference": done.reference})
+
+    def _apply(
+        self, line_id: str, operation: str, body: dict[str, Any], key: str, outcome: str | None = None
+    ) -> Applied:
+        """Apply the operation once per idempotency key (a replay changes nothing), and record the attempt."""
+        state = self.server.state
         with state.lock:
             done = state.applied.get(key)
             if done is None:
@@ -185,11 +215,11 @@ class _Handler(BaseHTTPRequestHandler):
                 elif operation in ("swap_sim", "activate_sim"):
                     sim["barred"] = False
                     sim["iccid"] = body.get("iccid")
-                outcome = "applied"
+                outcome = outcome or "applied"
             else:
-                outcome = "replayed"
+                outcome = outcome or "replayed"
             state.attempts.append(Attempt(operation, line_id, key, outcome))
-        self._send(200, {"reference": done.reference})
+        return done
 
 
 class _SimulatorServer(ThreadingHTTPServer):
@@ -223,6 +253,7 @@ class ProvisioningSimulator:
         return self
 
     def stop(self) -> None:
+        self.state.stopping.set()  # answers held by a timeout fault end now
         self._server.shutdown()
         self._server.server_close()
 
@@ -233,7 +264,7 @@ class ProvisioningSimulator:
         mode: str,
         times: int = 1,
         line_id: str | None = None,
-        delay_seconds: float = 2.0,
+        delay_seconds: float = DEFAULT_DELAY_SECONDS,
     ) -> None:
         if operation not in OPERATIONS or mode not in MODES:
             raise ValueError(f"unknown operation or mode: {operation} {mode}")

@@ -7,9 +7,20 @@ Every request goes to `Gateway.handle` (infra/local/gateway.py), except these lo
 - GET /_local/outbox[?to=address]: the emails sent through SES so far, newest first;
 - GET /_local/crm-events[?customer_id=C0001]: the events the space published for the CRM, newest first;
 - GET /_local/health: {"status": "ok"}.
+And two POST routes to drive, from outside, what the operator's systems and the scheduler do:
+- POST /_local/crm-inbound: one CRM event in EventBridge's shape (a sample of events/, e.g.
+  events/demo/CustomerUpdated.json), or a list of up to 10, put on the inbound CRM bus as the CRM does
+  (emulation.put_crm_events); 202 {"bus", "event_ids"}; the projection has it within a second;
+- POST /_local/schedules/fire {"now": "2031-11-26T00:00:00Z"} (no body: now): the anonymisation schedules
+  due at `now` fire, the projection running as at that time (emulation.fire_anonymisation_schedules);
+  200 {"now", "fired": [{"outcome": ...}, ...]}.
 
 Bodies larger than MAX_REQUEST_BYTES are refused with 413 before they are read (API Gateway has
 its own, larger limit; the functions refuse anything above definitions.MAX_BODY_BYTES themselves).
+
+Requests that never reach a route (Python's http.server would answer them with its HTML error pages)
+answer in the one error shape, as API Gateway's own responses (definitions.GATEWAY_RESPONSES) do:
+see `RequestHandler.send_error` and PROTOCOL_ERRORS.
 """
 
 from __future__ import annotations
@@ -21,6 +32,8 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -35,6 +48,8 @@ SWAGGER_OPENAPI_PATH = "/openapi.json"
 JSON = "application/json"
 
 Outbox = Callable[[str | None], list[dict[str, Any]]]
+CrmInbound = Callable[[Any], list[str]]  # events (parsed JSON) -> EventBridge ids; ValueError when not events
+FireSchedules = Callable[[datetime], list[Any]]  # now -> the fired schedules' outcomes
 
 
 @dataclass(frozen=True)
@@ -129,8 +144,12 @@ class LocalApp:
         outbox: Outbox,
         openapi: Callable[[], dict[str, Any] | None] = load_openapi_document,
         crm_events: Callable[[str | None], list[dict[str, Any]]] | None = None,
+        crm_inbound: CrmInbound | None = None,
+        fire_schedules: FireSchedules | None = None,
     ) -> None:
         self.gateway = gateway
+        self.crm_inbound = crm_inbound
+        self.fire_schedules = fire_schedules
         self.outbox = outbox
         self.crm_events = crm_events
         self.openapi = openapi
@@ -143,6 +162,11 @@ class LocalApp:
             "/_local/crm-events": self._crm_events,
             "/_local/health": lambda _: json_response(200, {"status": "ok"}),
         }
+        # Local-only POST routes (the inbound side driven from outside): path -> handler of the body.
+        self.local_post_routes: dict[str, Callable[[str | None], Response]] = {
+            "/_local/crm-inbound": self._crm_inbound,
+            "/_local/schedules/fire": self._fire_schedules,
+        }
 
     def handle(
         self, method: str, path: str, headers: dict[str, str], body: str | None, query: dict[str, str], source_ip: str
@@ -153,6 +177,8 @@ class LocalApp:
                 return local(query)
             if path.startswith("/docs/"):
                 return self._swagger_file(path.removeprefix("/docs/"))
+        if method == "POST" and path in self.local_post_routes:
+            return self.local_post_routes[path](body)
         return self.gateway.handle(method, path, headers, body, query, source_ip)
 
     def _openapi(self) -> HttpResponse:
@@ -187,15 +213,77 @@ class LocalApp:
     def _outbox(self, query: dict[str, str]) -> HttpResponse:
         return json_response(200, {"messages": self.outbox(query.get("to"))})
 
+    def _crm_inbound(self, body: str | None) -> HttpResponse:
+        if self.crm_inbound is None:
+            return error_response(503, "service_unavailable", "No CRM inbound bus on this local stack.")
+        try:
+            event_ids = self.crm_inbound(json.loads(body or ""))
+        except ValueError as error:  # not JSON (JSONDecodeError is one), or not events
+            return error_response(400, "bad_request", f"Send a CRM event as in events/: {error}.")
+        return json_response(202, {"bus": d.CRM_INBOUND_BUS_NAME, "event_ids": event_ids})
+
+    def _fire_schedules(self, body: str | None) -> HttpResponse:
+        if self.fire_schedules is None:
+            return error_response(503, "service_unavailable", "No scheduler on this local stack.")
+        try:
+            document = json.loads(body) if body else {}
+            raw = document.get("now") if isinstance(document, dict) else None
+            if not isinstance(document, dict) or (raw is not None and not isinstance(raw, str)):
+                raise ValueError
+            now = datetime.fromisoformat(raw) if raw else datetime.now(UTC)
+        except ValueError:
+            return error_response(400, "bad_request", 'Send {"now": "<ISO 8601 date and time>"}, or no body.')
+        now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+        return json_response(200, {"now": now.isoformat(), "fired": self.fire_schedules(now)})
+
     def _crm_events(self, query: dict[str, str]) -> HttpResponse:
         if self.crm_events is None:
             return error_response(503, "service_unavailable", "No CRM listener on this local stack.")
         return json_response(200, {"events": self.crm_events(query.get("customer_id"))})
 
 
+# Protocol errors that http.server detects before any route is looked up -> the gateway response the
+# deployed REST API gives instead (never a 5xx: each is the client's doing). API Gateway answers:
+# - a method it does not serve (TRACE, CONNECT, any unknown token): no method of the API matches, so its
+#   MISSING_AUTHENTICATION_TOKEN response, which this API answers as 404 `not_found` (like an unknown route);
+# - a request line or headers over its limits (10,240 bytes of headers for a REST API; http.server's are
+#   64 KiB a line, 100 headers): REQUEST_TOO_LARGE, 413 `payload_too_large`;
+# - a malformed request line or an HTTP version it does not speak: 400, DEFAULT_4XX `request_refused`.
+# These statuses are the gateway responses' documented defaults, not measured against a deployed stage.
+PROTOCOL_ERRORS: dict[int, tuple[str, int | None]] = {
+    HTTPStatus.NOT_IMPLEMENTED: ("MISSING_AUTHENTICATION_TOKEN", None),
+    HTTPStatus.REQUEST_URI_TOO_LONG: ("REQUEST_TOO_LARGE", None),
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: ("REQUEST_TOO_LARGE", None),
+    HTTPStatus.BAD_REQUEST: ("DEFAULT_4XX", 400),
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: ("DEFAULT_4XX", 400),
+}
+
+
+def protocol_error(code: int) -> HttpResponse:
+    """The error-shaped answer for one of http.server's own error codes (any other: a 400)."""
+    kind, status = PROTOCOL_ERRORS.get(code, ("DEFAULT_4XX", code if 400 <= code < 500 else 400))
+    return gateway_error(kind, status)
+
+
 class RequestHandler(BaseHTTPRequestHandler):
     server: LocalHttpServer
     server_version = "SelfcareLocal/1.0"
+    # A client that stops sending (half a request line, a body shorter than its Content-Length) frees its
+    # thread after this many seconds instead of holding it, and the server's stop, forever.
+    timeout = 30
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's error answers (unsupported method, malformed request line, over-long request line or
+        headers) in the API's one error shape instead of its HTML page; the connection is closed after it."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9" or not self.request_version:
+            self.request_version = "HTTP/1.0"  # so that the status line and headers are written
+        response = protocol_error(int(code))
+        try:
+            self._respond(response)
+        except OSError:
+            return  # the client is gone
+        self.log_error("code %d answered %d %s", int(code), response.status, self.command or "-")
 
     def _respond(self, response: Response) -> None:
         payload = response.body if isinstance(response.body, bytes) else response.body.encode()

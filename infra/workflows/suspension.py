@@ -12,8 +12,9 @@ Success path (4 state transitions, both kinds): Begin -> Provision -> Complete -
 - Provision: the provisioning port; transient errors (`TransientProvisioningError`,
   `ProvisioningTimeout`) retried with backoff, a bounded number of times.
 - Notify: the customer's contact email. A failure raises an incident but does not undo the change.
-- Any failure of Provision or Complete, or an exhausted retry: Compensate (network change undone,
-  line back to its previous status, audit entry), RaiseIncident (EventBridge), then the execution
+- Any failure of Provision or Complete, or an exhausted retry: Compensate (the network's state read, a
+  change found there undone, even one whose step timed out; line back to its previous status, audit
+  entry), RaiseIncident (EventBridge, with what compensation found on the network), then the execution
   fails with `WorkflowCompensated`. Begin refused (the line moved, the SIM is taken): `WorkflowRefused`,
   nothing to undo. Compensation itself failing: incident, `CompensationFailed`.
 """
@@ -84,7 +85,9 @@ def _task(action: str, retry: d.Retry, errors: tuple[str, ...], result_path: str
     }
 
 
-def _incident(detail_type: str, kind: WorkflowKind, error_path: str, retry: d.Retry) -> dict[str, Any]:
+def _incident(
+    detail_type: str, kind: WorkflowKind, error_path: str, retry: d.Retry, extra: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "Type": "Task",
         "Resource": "arn:aws:states:::events:putEvents",
@@ -100,7 +103,8 @@ def _incident(detail_type: str, kind: WorkflowKind, error_path: str, retry: d.Re
                         "handle.$": "$.request.handle",
                         "customer_id.$": "$.request.customer_id",
                         "error.$": error_path,
-                    },
+                    }
+                    | (extra or {}),
                 }
             ]
         },
@@ -145,7 +149,15 @@ def definition(kind: WorkflowKind, retry: d.Retry, compensation_retry: d.Retry) 
                 ],
                 "Next": "RaiseIncident",
             },
-            "RaiseIncident": _incident(d.INCIDENT_COMPENSATED, kind, "$.error.Error", retry)
+            # What really happened on the network, as compensation read it (NetworkOutcome): a timed-out provision
+            # step may have applied the change; the incident says whether it had, and that it was undone.
+            "RaiseIncident": _incident(
+                d.INCIDENT_COMPENSATED,
+                kind,
+                "$.error.Error",
+                retry,
+                {"network.$": "$.compensation.network", "provision_answered.$": "$.compensation.provision_answered"},
+            )
             | {
                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Compensated", "ResultPath": None}],
                 "Next": "Compensated",

@@ -30,6 +30,8 @@ from tests.conftest import FAST_HASHING
 E2E_TESTS_DIR = Path(__file__).resolve().parent
 READY_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 15
+# What a stop may take (Ctrl-C or SIGTERM to exit), asserted by tests/e2e/test_local_operations.py.
+STOP_BUDGET_SECONDS = 5
 CREDENTIALS_PREFIX = "DEMO_CREDENTIALS "
 READY_PREFIX = "READY "
 
@@ -112,6 +114,7 @@ class LocalStack:
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
     started_in_seconds: float = 0.0
+    reader: threading.Thread | None = None
 
     def customer(self, index: int) -> dict[str, Any]:
         return dict(self.credentials["customers"][index])
@@ -133,11 +136,21 @@ def _environment() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def local_stack() -> Iterator[LocalStack]:
+def launch_local_stack(extra_args: tuple[str, ...] = (), ready_timeout: float = READY_TIMEOUT_SECONDS) -> LocalStack:
+    """`python -m infra.local` on free ports, READY (fails the test otherwise)."""
     started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local", "--port", "0", "--moto-port", "0", "--print-credentials-json"],
+    process = subprocess.Popen(  # noqa: S603 - our own module; arguments from the tests
+        [
+            sys.executable,
+            "-m",
+            "infra.local",
+            "--port",
+            "0",
+            "--moto-port",
+            "0",
+            "--print-credentials-json",
+            *extra_args,
+        ],
         cwd=ROOT,
         env=_environment(),
         stdin=subprocess.DEVNULL,
@@ -163,29 +176,45 @@ def local_stack() -> Iterator[LocalStack]:
 
     reader = threading.Thread(target=drain, name="local-stack-output", daemon=True)
     reader.start()
-    if not ready.wait(READY_TIMEOUT_SECONDS) or "url" not in found:
+    if not ready.wait(ready_timeout) or "url" not in found:
         process.kill()
         process.wait(10)
         pytest.fail(
-            f"the local stack was not READY within {READY_TIMEOUT_SECONDS}s (exit {process.returncode}):\n"
+            f"the local stack was not READY within {ready_timeout}s (exit {process.returncode}):\n"
             + "".join(output[-60:]),
             pytrace=False,
         )
     assert "credentials" in found, "the local stack printed no DEMO_CREDENTIALS line"
     stack = LocalStack(found["url"], found["credentials"], process, output, time.monotonic() - started)
-    yield stack
+    stack.reader = reader
+    return stack
 
+
+def stop_local_stack(stack: LocalStack, timeout: float = STOP_TIMEOUT_SECONDS) -> float:
+    """SIGINT, as Ctrl-C; fails unless it exits cleanly (status 0, no traceback) within `timeout`; the seconds taken."""
+    process = stack.process
+    stopping = time.monotonic()
     process.send_signal(signal.SIGINT)
     try:
-        code = process.wait(STOP_TIMEOUT_SECONDS)
+        code = process.wait(timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(10)
-        pytest.fail(f"the local stack did not stop within {STOP_TIMEOUT_SECONDS}s of SIGINT", pytrace=False)
-    reader.join(5)
-    text = "".join(output)
+        pytest.fail(f"the local stack did not stop within {timeout}s of SIGINT", pytrace=False)
+    took = time.monotonic() - stopping
+    if stack.reader is not None:
+        stack.reader.join(5)
+    text = "".join(stack.output)
     assert code == 0, f"the local stack exited {code}:\n{text[-4000:]}"
     assert "Traceback" not in text, text[-4000:]
+    return took
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStack]:
+    stack = launch_local_stack()
+    yield stack
+    stop_local_stack(stack)
 
 
 @pytest.fixture(scope="session")

@@ -251,3 +251,62 @@ def test_outbox_lists_messages_newest_first_with_their_time(aws: boto3.Session) 
     assert [m["subject"] for m in messages] == ["s2", "s1", "s0"]
     assert messages[0]["to"] == ["a@example.mc"] and messages[0]["body"] == "body 2" and messages[0]["sent_at"]
     assert [m["subject"] for m in emulation.outbox(to="A@example.mc")] == ["s2", "s0"]
+
+
+def test_bounded_memory_transactions_roll_back_the_touched_items_without_copying_tables(aws: boto3.Session) -> None:
+    # Given the local stack's cheaper transaction backup, and a table with a stream and an item
+    from moto.dynamodb.models.table import Table
+
+    emulation.install_bounded_memory()
+    try:
+        client = aws.client("dynamodb")
+        client.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        client.put_item(TableName="t", Item={"pk": {"S": "kept"}, "v": {"N": "1"}})
+        import gc
+
+        gc.collect()
+        tables_before = sum(isinstance(o, Table) for o in gc.get_objects())
+        streams = emulation.streams_client(aws)
+        arn = client.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+
+        def records() -> list[str]:
+            iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+            return [r["eventName"] for r in streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]]
+
+        # When a transaction updates the item, puts a new one, then fails a condition
+        with pytest.raises(client.exceptions.TransactionCanceledException):
+            client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": "t", "Item": {"pk": {"S": "kept"}, "v": {"N": "2"}}}},
+                    {"Put": {"TableName": "t", "Item": {"pk": {"S": "new"}}}},
+                    {
+                        "ConditionCheck": {
+                            "TableName": "t",
+                            "Key": {"pk": {"S": "absent"}},
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                ]
+            )
+
+        # Then nothing of it remains: the item as it was, no new item, no stream record of the cancelled writes
+        assert client.get_item(TableName="t", Key={"pk": {"S": "kept"}})["Item"]["v"] == {"N": "1"}
+        assert "Item" not in client.get_item(TableName="t", Key={"pk": {"S": "new"}})
+        assert records() == ["INSERT"]
+        # and a successful transaction still applies, with its records
+        client.transact_write_items(TransactItems=[{"Put": {"TableName": "t", "Item": {"pk": {"S": "new"}}}}])
+        assert "Item" in client.get_item(TableName="t", Key={"pk": {"S": "new"}})
+        assert records() == ["INSERT", "INSERT"]
+        gc.collect()
+        assert sum(isinstance(o, Table) for o in gc.get_objects()) == tables_before, "no table was copied"
+        # moto's iterators handed out so far are forgotten, but the one kept
+        assert emulation.prune_stream_iterators(set()) > 0
+    finally:
+        emulation.uninstall_bounded_memory()

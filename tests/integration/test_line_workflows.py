@@ -7,6 +7,7 @@ bounded) and permanently or past its retries (compensated, incident raised); the
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ class Stack:
     session: boto3.Session
     queue_url: str
     faults: dict[str, list[str]]  # task action -> errors to raise, in order (consumed)
+    # Held while a task runs and while `wait` polls: moto's in-process DynamoDB is not thread-safe (a read that
+    # iterates an item while a task updates it raises "dictionary changed size during iteration").
+    lock: threading.Lock
 
     def token(self, index: int = 0) -> str:
         customer = self.world.customers[index]
@@ -62,7 +66,10 @@ class Stack:
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            response = self.api.call("GET", f"/mobile/lines/{line_id}/workflows/{handle}", token=token, headers=headers)
+            with self.lock:
+                response = self.api.call(
+                    "GET", f"/mobile/lines/{line_id}/workflows/{handle}", token=token, headers=headers
+                )
             assert response.status == 200, response.body
             view = body(response)
             if view["state"] != "pending":
@@ -89,7 +96,9 @@ class Stack:
         return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
 
-def _faulty(handler: Callable[[Any, Any], Any], faults: dict[str, list[str]]) -> Callable[[Any, Any], Any]:
+def _faulty(
+    handler: Callable[[Any, Any], Any], faults: dict[str, list[str]], lock: threading.Lock
+) -> Callable[[Any, Any], Any]:
     """The line_tasks handler, failing first as the test says (a task's own failure, as Lambda reports it)."""
 
     class PermanentTaskFailure(Exception):
@@ -100,7 +109,8 @@ def _faulty(handler: Callable[[Any, Any], Any], faults: dict[str, list[str]]) ->
         if pending:
             error = pending.pop(0)
             raise TransientStoreError("injected") if error == "transient" else PermanentTaskFailure("injected")
-        return handler(event, context)
+        with lock:
+            return handler(event, context)
 
     return run
 
@@ -121,9 +131,10 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         world = seed_world(resources)
         gateway = Gateway()
         faults: dict[str, list[str]] = {}
+        lock = threading.Lock()
         tasks = d.function_named(d.WORKFLOW_TASKS_FUNCTION)
         emulation.install_lambda_task_runner(
-            {local_function_name(tasks): _faulty(gateway.handlers[tasks.name].lambda_handler, faults)}
+            {local_function_name(tasks): _faulty(gateway.handlers[tasks.name].lambda_handler, faults, lock)}
         )
         # Incidents: an SQS target on the bus (moto delivers put_events to SQS).
         sqs, events = session.client("sqs"), session.client("events")
@@ -138,7 +149,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             Rule="all-incidents", EventBusName=d.INCIDENT_BUS_NAME, Targets=[{"Id": "queue", "Arn": queue_arn}]
         )
         try:
-            yield Stack(Api(gateway), resources, world, simulator, session, queue_url, faults)
+            yield Stack(Api(gateway), resources, world, simulator, session, queue_url, faults, lock)
         finally:
             emulation.uninstall_lambda_task_runner()
             dynamo.reset_client()
@@ -206,11 +217,35 @@ class Case:
     line_status: str = "suspended"
     incident: str | None = None
     provisioning_attempts: int | None = None
+    network: str | None = None  # what the compensated incident says compensation found on the network
 
 
 SUSPENSION_CASES = [
     Case("provisioning transient once: retried, succeeds", ("transient", 1), provisioning_attempts=2),
     Case("provisioning timeout once: retried, succeeds", ("timeout", 1), provisioning_attempts=2),
+    Case(
+        "provisioning applied then timed out once: the retry is a replay, succeeds",
+        ("applied_timeout", 1),
+        provisioning_attempts=2,
+    ),
+    Case(
+        "provisioning timeout past the retries: compensated, nothing to undo on the network",
+        ("timeout", MAX_ATTEMPTS),
+        state="failed_compensated",
+        line_status="active",
+        incident=d.INCIDENT_COMPENSATED,
+        provisioning_attempts=MAX_ATTEMPTS,
+        network="not_applied",
+    ),
+    Case(
+        "provisioning applied then timed out past the retries: compensated, the bar the network applied lifted",
+        ("applied_timeout", MAX_ATTEMPTS),
+        state="failed_compensated",
+        line_status="active",
+        incident=d.INCIDENT_COMPENSATED,
+        provisioning_attempts=MAX_ATTEMPTS,
+        network="undone",
+    ),
     Case(
         "provisioning transient past the retries: compensated",
         ("transient", MAX_ATTEMPTS),
@@ -299,6 +334,9 @@ def test_suspension_fault_matrix(stack: Stack, case: Case) -> None:
         assert incident["source"] == d.INCIDENT_SOURCE
         assert incident["detail"]["handle"] == handle and incident["detail"]["kind"] == "suspension"
         assert "+377" not in json.dumps(incident), "no phone number in an incident"
+        if case.network is not None:
+            assert incident["detail"]["network"] == case.network
+            assert incident["detail"]["provision_answered"] is False
 
 
 def test_compensation_failing_for_good_raises_its_own_incident(stack: Stack) -> None:
@@ -392,6 +430,91 @@ def test_reactivation_failing_is_compensated_back_to_suspended(stack: Stack, mod
     assert "Item" not in claim
     incidents = stack.incidents()
     assert [(i["detail-type"], i["detail"]["kind"]) for i in incidents] == [(d.INCIDENT_COMPENSATED, "reactivation")]
+
+
+# --- Uncertain outcomes: the network applied the change, the answer was lost -------------------------------
+# The simulator's `applied_timeout` applies the operation, then answers after `delay_seconds`, beyond the
+# adapter's read timeout (1 s in these tests, from PROVISIONING_READ_TIMEOUT_SECONDS; 8 s deployed).
+UNCERTAIN_DELAY_SECONDS = 1.5
+
+
+def test_a_suspension_whose_bar_applied_but_timed_out_is_undone_and_the_incident_says_so(stack: Stack) -> None:
+    # Given a network that bars the SIM but never answers in time, at every attempt
+    token = stack.token()
+    stack.simulator.set_fault("bar_sim", "applied_timeout", times=MAX_ATTEMPTS, delay_seconds=UNCERTAIN_DELAY_SECONDS)
+
+    # When Jeanne reports her phone lost
+    handle = body(suspend(stack, token))["handle"]
+    view = stack.wait(token, handle)
+
+    # Then the workflow is compensated: the line active again AND its SIM unbarred (the network agrees)
+    assert (view["state"], view["line_status"]) == ("failed_compensated", "active")
+    assert stack.line()["status"] == "active"
+    assert stack.simulator.sim(LINE)["barred"] is False
+    assert [a.operation for a in stack.simulator.applied(LINE)] == ["bar_sim", "unbar_sim"]
+    assert [a.outcome for a in stack.simulator.attempts(LINE, "bar_sim")] == ["applied_timeout"] * MAX_ATTEMPTS
+    # And the incident says the provision step never answered, and that the bar it applied was lifted
+    incidents = stack.incidents()
+    assert [i["detail-type"] for i in incidents] == [d.INCIDENT_COMPENSATED]
+    detail = incidents[0]["detail"]
+    assert detail == {
+        "kind": "suspension",
+        "handle": handle,
+        "customer_id": "C0001",
+        "error": "ProvisioningTimeout",
+        "network": "undone",
+        "provision_answered": False,
+    }
+
+
+@pytest.mark.parametrize("new_sim", [True, False], ids=["swap", "unbar"])
+def test_a_reactivation_applied_but_timed_out_is_undone_back_to_the_barred_old_sim(stack: Stack, new_sim: bool) -> None:
+    # Given Jeanne's suspended line, and a network that applies the reactivation but never answers in time
+    jeanne = stack.world.customers[0]
+    token = stack.token()
+    old_iccid = stack.line()["iccid"]
+    suspended(stack, token)
+    operation = "swap_sim" if new_sim else "unbar_sim"
+    stack.simulator.set_fault(operation, "applied_timeout", times=MAX_ATTEMPTS, delay_seconds=UNCERTAIN_DELAY_SECONDS)
+    fresh = body(stack.api.call("POST", "/auth/reauthenticate", {"password": jeanne.password}, token=token))
+
+    # When she reactivates it (on a new SIM, or the same one)
+    payload = {"new_iccid": NEW_ICCID} if new_sim else None
+    handle = body(reactivate(stack, fresh["access_token"], payload))["handle"]
+    view = stack.wait(token, handle)
+
+    # Then it is suspended again, and the network is back to the old SIM, barred: the lost phone stays useless
+    assert (view["state"], view["line_status"]) == ("failed_compensated", "suspended")
+    line = stack.line()
+    assert line["status"] == "suspended" and line["iccid"] == old_iccid
+    assert stack.simulator.sim(LINE)["barred"] is True
+    if new_sim:
+        assert stack.simulator.sim(LINE)["iccid"] == old_iccid
+        applied = ["bar_sim", "swap_sim", "swap_sim", "bar_sim"]  # suspension, the lost swap, swapped back, barred
+    else:
+        applied = ["bar_sim", "unbar_sim", "bar_sim"]
+    assert [a.operation for a in stack.simulator.applied(LINE)] == applied
+    # And the incident says the change had reached the network and was undone
+    incidents = stack.incidents()
+    assert [(i["detail-type"], i["detail"]["kind"]) for i in incidents] == [(d.INCIDENT_COMPENSATED, "reactivation")]
+    assert incidents[0]["detail"]["network"] == "undone"
+    assert incidents[0]["detail"]["provision_answered"] is False
+
+
+def test_a_refused_reactivation_leaves_the_network_alone_and_says_so(stack: Stack) -> None:
+    # Given a suspended line and a swap the network refuses
+    jeanne = stack.world.customers[0]
+    token = stack.token()
+    suspended(stack, token)
+    stack.simulator.set_fault("swap_sim", "permanent", times=0)
+    fresh = body(stack.api.call("POST", "/auth/reauthenticate", {"password": jeanne.password}, token=token))
+
+    handle = body(reactivate(stack, fresh["access_token"], {"new_iccid": NEW_ICCID}))["handle"]
+    stack.wait(token, handle)
+
+    # Then compensation read the network, found nothing to undo, and sent nothing
+    assert [a.operation for a in stack.simulator.applied(LINE)] == ["bar_sim"]
+    assert [i["detail"]["network"] for i in stack.incidents()] == ["not_applied"]
 
 
 def test_reactivation_needs_a_recent_authentication(stack: Stack) -> None:

@@ -16,6 +16,7 @@ from selfcare.ports.provisioning import (
     PermanentProvisioningError,
     ProvisioningTimeout,
     ServiceChange,
+    SimStatus,
     TransientProvisioningError,
 )
 from selfcare.ports.provisioning_https import HttpsProvisioning
@@ -110,3 +111,64 @@ def test_plain_http_only_on_the_loopback() -> None:
     with pytest.raises(ValueError):
         HttpsProvisioning("ftp://127.0.0.1", SECRET)
     HttpsProvisioning("https://provisioning.example/v1", SECRET)
+
+
+def test_the_sim_status_is_read_from_the_network(simulator: ProvisioningSimulator, secrets: object) -> None:
+    # Given a line whose SIM the network barred, and one it never heard of
+    provisioning = adapter(simulator.url)
+    provisioning.bar_sim("L1", "+377600000001", "key-1")
+
+    # When the adapter reads them, Then it gets what the network holds, and nothing was applied by reading
+    assert provisioning.sim_status("L1") == SimStatus(barred=True, iccid=None)
+    provisioning.swap_sim("L1", "+377600000001", "8937701000000000007", "key-2")
+    assert provisioning.sim_status("L1") == SimStatus(barred=False, iccid="8937701000000000007")
+    assert provisioning.sim_status("L2") == SimStatus(barred=False, iccid=None)
+    assert [a.operation for a in simulator.applied()] == ["bar_sim", "swap_sim"]
+
+
+def test_applied_then_timed_out_changes_the_network_although_the_client_times_out(
+    simulator: ProvisioningSimulator, secrets: object
+) -> None:
+    # Given the simulator's uncertain mode: the operation applies, the answer comes after the read timeout
+    simulator.set_fault("bar_sim", "applied_timeout", times=1, delay_seconds=1.0)
+
+    # When the adapter bars the SIM, Then it sees a timeout...
+    started = time.monotonic()
+    with pytest.raises(ProvisioningTimeout):
+        adapter(simulator.url, read_timeout=0.3).bar_sim("L1", "+377600000001", "k")
+    assert time.monotonic() - started < 1.0, "the client gave up at its read timeout"
+    # ...while the network did bar it, and a retry with the same key is a replay of that change
+    assert simulator.sim("L1")["barred"] is True
+    assert adapter(simulator.url).bar_sim("L1", "+377600000001", "k").reference == simulator.applied()[0].reference
+    assert [a.outcome for a in simulator.attempts()] == ["applied_timeout", "replayed"]
+
+
+def test_the_timeout_modes_outlast_the_default_read_timeout() -> None:
+    from selfcare.config import ProvisioningSettings
+
+    from infra.local.provisioning_simulator import DEFAULT_DELAY_SECONDS, Fault
+
+    default_read_timeout = ProvisioningSettings.model_fields["provisioning_read_timeout_seconds"].default
+    assert Fault("bar_sim", "timeout").delay_seconds == DEFAULT_DELAY_SECONDS > default_read_timeout
+
+
+def test_an_unreadable_sim_status_is_transient(secrets: object) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Garbled(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"barred": "yes"}')
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Garbled)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    try:
+        with pytest.raises(TransientProvisioningError):
+            adapter(f"http://127.0.0.1:{server.server_address[1]}").sim_status("L1")
+    finally:
+        server.server_close()

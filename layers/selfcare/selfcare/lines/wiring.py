@@ -8,6 +8,7 @@ from selfcare.ports.provisioning import (
     Provisioning,
     ProvisioningReceipt,
     ServiceChange,
+    SimStatus,
 )
 
 
@@ -44,3 +45,6 @@ class NoProvisioning:
 
     def apply(self, change: ServiceChange) -> ProvisioningReceipt:
         return self._refuse()
+
+    def sim_status(self, line_id: str) -> SimStatus:
+        raise PermanentProvisioningError("this capability reads nothing from the network")

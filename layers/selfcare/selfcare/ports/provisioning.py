@@ -53,6 +53,14 @@ class ProvisioningReceipt:
     reference: str  # the provisioning system's reference of the operation
 
 
+@dataclass(frozen=True)
+class SimStatus:
+    """What the network holds for a line's SIM now (read after an uncertain outcome: did a change apply?)."""
+
+    barred: bool
+    iccid: str | None = None
+
+
 class Provisioning(Protocol):
     def bar_sim(self, line_id: str, msisdn: str, idempotency_key: str) -> ProvisioningReceipt:
         """Bar the line's SIM (loss or theft)."""
@@ -72,4 +80,8 @@ class Provisioning(Protocol):
 
     def apply(self, change: ServiceChange) -> ProvisioningReceipt:
         """Apply a service change."""
+        ...
+
+    def sim_status(self, line_id: str) -> SimStatus:
+        """Read the line's SIM as the network has it (barred or not, current ICCID). Changes nothing."""
         ...

@@ -7,7 +7,9 @@ rotated key is picked up). Standard library only (http.client, urllib.parse): no
 
 Requests: `POST <endpoint>/lines/<line_id>/<operation>` with a JSON body, `Authorization: Bearer <key>`
 and `Idempotency-Key` (the system applies a key once and answers the same receipt to a replay). The
-answer is `{"reference": "..."}`.
+answer is `{"reference": "..."}`. One read: `GET <endpoint>/lines/<line_id>/sim` answers
+`{"barred": true|false, "iccid": "..."|null}` (what the network holds: the workflows' compensation reads
+it after an uncertain outcome, a timeout or a 5xx, to learn whether the change was applied).
 
 Failures, classified for the callers and for Step Functions' retry policies:
 - timeout (connect or read) -> ProvisioningTimeout (transient);
@@ -31,6 +33,7 @@ from selfcare.ports.provisioning import (
     ProvisioningReceipt,
     ProvisioningTimeout,
     ServiceChange,
+    SimStatus,
     TransientProvisioningError,
 )
 
@@ -80,6 +83,17 @@ class HttpsProvisioning:
         key = change.idempotency_key or f"{change.line_id}:{change.service}:{change.action}"
         return self._post(change.line_id, "apply", body, key)
 
+    def sim_status(self, line_id: str) -> SimStatus:
+        raw = self._call("GET", line_id, "sim", None, None)
+        try:
+            value = json.loads(raw)
+            barred, iccid = value["barred"], value.get("iccid")
+            if not isinstance(barred, bool) or not (iccid is None or isinstance(iccid, str)):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise TransientProvisioningError("sim: unreadable answer") from error
+        return SimStatus(barred=barred, iccid=iccid)
+
     # Plumbing ---------------------------------------------------------------------------------
     def _api_key(self) -> str:
         if self._cached_key and time.monotonic() - self._cached_key[0] < self._max_age:
@@ -97,20 +111,30 @@ class HttpsProvisioning:
         return http.client.HTTPConnection(self._host, self._port, timeout=self._connect_timeout)
 
     def _post(self, line_id: str, operation: str, body: dict[str, Any], idempotency_key: str) -> ProvisioningReceipt:
+        raw = self._call("POST", line_id, operation, body, idempotency_key)
+        try:
+            reference = json.loads(raw)["reference"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise TransientProvisioningError(f"{operation}: unreadable answer") from error
+        return ProvisioningReceipt(reference=str(reference))
+
+    def _call(
+        self, method: str, line_id: str, operation: str, body: dict[str, Any] | None, idempotency_key: str | None
+    ) -> bytes:
+        """One request; the answer's body when 2xx, else the classified failure."""
         path = f"{self._base_path}/lines/{quote(line_id, safe='')}/{operation}"
-        payload = json.dumps(body).encode()
-        headers = {
-            "Authorization": f"Bearer {self._api_key()}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "Idempotency-Key": idempotency_key,
-        }
+        payload = json.dumps(body).encode() if body is not None else None
+        headers = {"Authorization": f"Bearer {self._api_key()}", "Accept": "application/json"}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
         connection = self._connection()
         try:
             connection.connect()
             if connection.sock is not None:
                 connection.sock.settimeout(self._read_timeout)
-            connection.request("POST", path, body=payload, headers=headers)
+            connection.request(method, path, body=payload, headers=headers)
             response = connection.getresponse()
             status = response.status
             raw = response.read()
@@ -128,8 +152,4 @@ class HttpsProvisioning:
             raise PermanentProvisioningError(f"{operation}: provisioning refused the request ({status})")
         if not 200 <= status < 300:
             raise TransientProvisioningError(f"{operation}: unexpected status {status}")
-        try:
-            reference = json.loads(raw)["reference"]
-        except (ValueError, KeyError, TypeError) as error:
-            raise TransientProvisioningError(f"{operation}: unreadable answer") from error
-        return ProvisioningReceipt(reference=str(reference))
+        return raw

@@ -23,6 +23,14 @@ class LineStatus(StrEnum):
     REACTIVATION_PENDING = "reactivation_pending"
 
 
+class NetworkOutcome(StrEnum):
+    """What compensation found on the network (read, not assumed), and did: in its result and the incident."""
+
+    NOT_REACHED = "not_reached"  # the line never went pending under this workflow: no network change was asked
+    NOT_APPLIED = "not_applied"  # the network shows the previous state: the change never applied, nothing undone
+    UNDONE = "undone"  # the network showed the change (even after a timeout or a 5xx): undone
+
+
 PENDING_STATUSES = frozenset({LineStatus.SUSPENSION_PENDING.value, LineStatus.REACTIVATION_PENDING.value})
 
 

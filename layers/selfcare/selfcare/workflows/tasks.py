@@ -9,9 +9,14 @@ Each step is safe to run again (Step Functions retries it, and a lost answer loo
 - `complete`: pending -> final status (and the new ICCID), with the audit entry; replayed after
   success, it sees the final status under its own handle and succeeds.
 - `notify`: an email to the customer's contact address, never to the line concerned.
-- `compensate`: undo the network change if there was one, then pending -> previous status, with the
-  audit entry; does nothing when the line is not pending under this workflow (never reached, or
-  already restored).
+- `compensate`: read the line's SIM on the network (`Provisioning.sim_status`) and undo the change if
+  the network holds it, whatever the provision step answered: a timeout or a 5xx is an uncertain outcome
+  (the network may have applied the change before the answer was lost), so the step's result is not
+  trusted either way; then pending -> previous status, with the audit entry. The result says what the
+  network showed (`NetworkOutcome`: not_reached, not_applied, undone) and whether the provision step had
+  answered; the incident carries both. Does nothing when the line is not pending under this workflow
+  (never reached, or already restored). Undo operations carry their own idempotency keys, so a retried
+  compensation applies each of them once.
 Errors are raised with names the state machines retry (`TransientProvisioningError`,
 `ProvisioningTimeout`, `TransientStoreError`) or catch (`LineNotActive`, anything else: compensate).
 """
@@ -31,7 +36,7 @@ from selfcare.errors import IccidInUse, LineNotActive
 from selfcare.observability import logger
 from selfcare.ports.notifications import Notification, Notifier
 from selfcare.ports.provisioning import Provisioning
-from selfcare.workflows.models import TRANSITIONS, LineState, WorkflowKind, WorkflowRequest
+from selfcare.workflows.models import TRANSITIONS, LineState, NetworkOutcome, WorkflowKind, WorkflowRequest
 
 
 class LineStateLost(Exception):
@@ -186,15 +191,9 @@ class LineTasks:
     def compensate(self, request: WorkflowRequest, provisioned: dict[str, Any] | None) -> dict[str, Any]:
         transition = TRANSITIONS[request.kind]
         line = self._line(request)
-        undone = None
-        if provisioned and line.status == transition.pending.value and line.workflow == request.handle:
-            msisdn = line.number or ""
-            key = f"{request.handle}.undo"
-            # Back to how the network was: suspension undone -> bar lifted; reactivation undone -> barred.
-            if request.kind is WorkflowKind.SUSPENSION:
-                undone = self.provisioning.unbar_sim(request.line_id, msisdn, key).reference
-            else:
-                undone = self.provisioning.bar_sim(request.line_id, msisdn, key).reference
+        network, undone = NetworkOutcome.NOT_REACHED, None
+        if line.status == transition.pending.value and line.workflow == request.handle:
+            network, undone = self._undo_on_network(request, line)
         now = self.clock.now()
         try:
             self.lines.settle(
@@ -210,8 +209,37 @@ class LineTasks:
             restored: str | None = transition.required.value
         except ConditionFailed:
             restored = None  # not pending under this workflow: never reached, or already restored
-        logger.info("line workflow compensated", extra={"handle": request.handle, "restored": bool(restored)})
-        return {"restored": restored, "undone": undone}
+        logger.info(
+            "line workflow compensated",
+            extra={"handle": request.handle, "restored": bool(restored), "network": network.value},
+        )
+        return {
+            "restored": restored,
+            "undone": undone,
+            "network": network.value,
+            # False: the provision step failed (timeout, 5xx, refusal) or never ran; `network` says what it left.
+            "provision_answered": bool(provisioned),
+        }
+
+    def _undo_on_network(self, request: WorkflowRequest, line: LineState) -> tuple[NetworkOutcome, str | None]:
+        """Put the network back where the line's previous status says it was, from what the network holds now."""
+        sim = self.provisioning.sim_status(request.line_id)
+        msisdn = line.number or ""
+        key = f"{request.handle}.undo"
+        if request.kind is WorkflowKind.SUSPENSION:
+            # Suspension undone: the bar lifted, if the network barred the SIM.
+            if not sim.barred:
+                return NetworkOutcome.NOT_APPLIED, None
+            return NetworkOutcome.UNDONE, self.provisioning.unbar_sim(request.line_id, msisdn, key).reference
+        # Reactivation undone: the line's previous SIM, barred. A swap the network applied is reversed first.
+        swapped = bool(request.new_iccid) and sim.iccid == request.new_iccid and request.new_iccid != line.iccid
+        if not swapped and sim.barred:
+            return NetworkOutcome.NOT_APPLIED, None
+        references = []
+        if swapped and line.iccid:
+            references.append(self.provisioning.swap_sim(request.line_id, msisdn, line.iccid, f"{key}.swap").reference)
+        references.append(self.provisioning.bar_sim(request.line_id, msisdn, key).reference)
+        return NetworkOutcome.UNDONE, " ".join(references)
 
 
 __all__ = ["ACTIONS", "LineStateLost", "LineTasks", "TransientStoreError"]
