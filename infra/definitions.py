@@ -243,9 +243,10 @@ PROJECTION = Function(
         # Anonymisation deletes the customer's credential and login keys (selfcare.dal.erasure).
         CREDENTIALS.logical_id: Access.READ_WRITE,
     },
-    grants=("dead_letters", "anonymisation_schedules"),
+    # vod_key: the inventory's VOD views are stored with their title references hashed (selfcare.tv.vod).
+    grants=("dead_letters", "anonymisation_schedules", "vod_key"),
     timeout_seconds=30,
-    description="CRM events -> the read model (EventBridge rule of the CRM bus; no route); anonymisation",
+    description="CRM and inventory events -> the read model (rule of the inbound bus; no route); anonymisation",
 )
 
 # The transactional outbox's relay: the customers table's stream (outbox items only) -> the outbound CRM bus.
@@ -567,8 +568,28 @@ CRM_EVENT_TYPES: tuple[str, ...] = (
     "PaymentReceived",
     "UsageRecordsBatch",
 )
-# The rule's event pattern (CDK and the local stack).
-CRM_EVENT_PATTERN: dict[str, list[str]] = {"source": [CRM_EVENT_SOURCE], "detail-type": list(CRM_EVENT_TYPES)}
+# Lines and services: the product inventory's events (TMF637), on the same inbound bus, to the same projection
+# (selfcare.projection.inventory_events; tests/unit/test_inventory_events.py checks the two lists agree).
+INVENTORY_EVENT_SOURCE = "operator.inventory"
+INVENTORY_EVENT_TYPES: tuple[str, ...] = (
+    "LineCreated",
+    "LineChanged",
+    "LineSimChanged",
+    "LineStatusChanged",
+    "LineEnded",
+    "BoxChanged",
+    "MailboxChanged",
+    "VoipSettingsChanged",
+    "TvPackChanged",
+    "VodViewsRecorded",
+    "LineUsageRecorded",
+)
+# The rule's event pattern (CDK and the local stack): either source, any of the known detail-types (the
+# projection refuses a detail-type under the other source's name as `unknown_event_type`).
+CRM_EVENT_PATTERN: dict[str, list[str]] = {
+    "source": [CRM_EVENT_SOURCE, INVENTORY_EVENT_SOURCE],
+    "detail-type": [*CRM_EVENT_TYPES, *INVENTORY_EVENT_TYPES],
+}
 PROJECTION_RULE_NAME = f"{SERVICE}-crm-projection"
 # Changes made in the customer space, for the CRM (selfcare.ports.crm_events).
 CRM_OUTBOUND_BUS_NAME = f"{SERVICE}-crm-outbound"

@@ -1,8 +1,11 @@
-"""Function `projection` (no route): the operator's CRM events, delivered by the EventBridge rule of the
-CRM bus, written into the read model; and the anonymisation commands of the per-customer schedules.
+"""Function `projection` (no route): the operator's CRM events and its product inventory's events (lines and
+services), delivered by the EventBridge rule of the inbound bus, written into the read model; and the
+anonymisation commands of the per-customer schedules.
 
 A refused event goes to the dead-letter queue with its reason and the invocation succeeds; an
-infrastructure failure raises, so Lambda retries it and then hands it to the on-failure destination.
+infrastructure failure raises, so Lambda retries it and then hands it to the on-failure destination. So does
+an inventory status event meeting a line that a suspension or reactivation workflow owns
+(selfcare.projection.inventory.LineBusy): it applies once the workflow is done.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ user per role. Passwords are generated at each run (never committed) and returne
 Credentials go through AuthService.enrol (the password policy and hashing of production); the
 customer records are CRM events (CustomerCreated) put on the CRM inbound bus and projected by the
 projection handler (validation, conditional writes), delivered by infra/local/emulation.py's stand-in
-for EventBridge -> Lambda. Lines and their details are written directly (no CRM event carries them).
+for EventBridge -> Lambda. Lines and their services are the product inventory's events (infra/local/
+seed_lines.py), projected the same way: the lines first, then what is under them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
@@ -22,11 +24,10 @@ from selfcare.auth.models import Credential
 from selfcare.auth.policy import PrincipalType, StaffRole
 from selfcare.auth.wiring import build_auth_service
 from selfcare.config import AuthSettings
-from selfcare.dal.customers import CustomersRepository
 from selfcare.projection import events as crm
 
 from infra import definitions as d
-from infra.local.seed_lines import seed_line_details
+from infra.local.seed_lines import demo_inventory_events
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,6 @@ def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) 
     stack); the integration tests' world starts without them (their billing tests write their own)."""
     settings = settings or AuthSettings.from_env()
     auth = build_auth_service(settings)
-    customers = CustomersRepository(settings.customers_table)
     world = DemoWorld()
     profiles = [replace(p, service_secret_code=f"{secrets.randbelow(10_000):04d}") for p in PROFILES]
     publish_crm_events([customer_created(profile) for profile in profiles])
@@ -154,9 +154,10 @@ def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) 
                 password=password,
             )
         )
-    for line in LINES:
-        customers.put_line(line)
-    seed_line_details(settings.customers_table)
+    # The product inventory's side: the lines, then their SIMs, services and usage (each needs its line).
+    for batch in demo_inventory_events(LINES):
+        publish_crm_events(batch, source=d.INVENTORY_EVENT_SOURCE)
+        deliver_crm_events()
     for number, role in enumerate(StaffRole, start=1):
         email = f"{role.value.replace('_', '.')}@operator.example"
         password = demo_password()
@@ -319,12 +320,13 @@ def _events_client() -> Any:
     return boto3.client("events")
 
 
-def publish_crm_events(details: list[crm.EventDetail]) -> None:
-    """Put CRM events on the inbound bus as the operator's CRM does (10 per PutEvents); raises on a failed entry."""
+def publish_crm_events(details: Sequence[crm.EventDetail], source: str = d.CRM_EVENT_SOURCE) -> None:
+    """Put CRM events on the inbound bus as the operator's CRM does (10 per PutEvents); raises on a failed entry.
+    `source`: d.INVENTORY_EVENT_SOURCE for the product inventory's events (lines and services)."""
     client = _events_client()
     entries = [
         {
-            "Source": d.CRM_EVENT_SOURCE,
+            "Source": source,
             "DetailType": type(detail).__name__,
             "Detail": json.dumps(detail.model_dump(mode="json")),
             "EventBusName": d.CRM_INBOUND_BUS_NAME,

@@ -117,6 +117,29 @@ def test_the_projection_grants_are_scoped(synth: Synth, service_template: Templa
     assert "PutCrmEvents" not in statements  # the projection reads the CRM's events, it publishes none
 
 
+# Lines and services from the product inventory (selfcare.projection.inventory) --------------------------------
+def test_the_rule_also_sends_the_inventory_events_to_the_projection(service_template: Template) -> None:
+    _, rule = one(service_template, "AWS::Events::Rule", Name=d.PROJECTION_RULE_NAME)
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == [d.CRM_EVENT_SOURCE, d.INVENTORY_EVENT_SOURCE]
+    assert pattern["detail-type"] == [*d.CRM_EVENT_TYPES, *d.INVENTORY_EVENT_TYPES]
+    assert {"LineCreated", "LineSimChanged", "LineStatusChanged", "VodViewsRecorded"} <= set(pattern["detail-type"])
+
+
+def test_the_projection_may_read_the_vod_key_and_no_other_secret(synth: Synth, service_template: Template) -> None:
+    statements = statements_of_function(synth, service_template, d.PROJECTION.name)
+    read = statements["ReadVodHashKey"]
+    assert read["Action"] == "secretsmanager:GetSecretValue"
+    assert read["Resource"] == {
+        "Ref": names.VOD_HASH_KEY_SECRET_LOGICAL_ID
+    } or names.VOD_HASH_KEY_SECRET_LOGICAL_ID in (json.dumps(read["Resource"]))
+    secret_reads = [s for s in statements.values() if "secretsmanager:GetSecretValue" in json.dumps(s["Action"])]
+    assert secret_reads == [read]
+    function_id = synth.logical_id(SERVICE, f"Functions/{names.construct_name(d.PROJECTION.name)}/Function/Resource")
+    variables = service_template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+    assert "VOD_HASH_KEY_SECRET_ID" in variables
+
+
 def test_functions_publishing_crm_events_may_put_on_the_outbound_bus_only(
     synth: Synth, service_template: Template
 ) -> None:

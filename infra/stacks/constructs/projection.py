@@ -62,7 +62,7 @@ class Projection(Construct):
             self,
             "ProjectionRule",
             rule_name=definitions.PROJECTION_RULE_NAME,
-            description="CRM events (customer, invoice, payment, usage) to the projection",
+            description="CRM and inventory events (customers, bills, lines and services) to the projection",
             event_bus=self.inbound_bus,
             event_pattern=aws_events.EventPattern(
                 source=list(definitions.CRM_EVENT_PATTERN["source"]),

@@ -135,3 +135,5 @@ class ProjectionSettings(_FromEnv):
     dead_letter_queue_url: str = Field(alias="PROJECTION_DEAD_LETTER_QUEUE_URL")
     anonymisation_schedule_group: str = Field(alias="ANONYMISATION_SCHEDULE_GROUP")
     anonymisation_scheduler_role_arn: str = Field(alias="ANONYMISATION_SCHEDULER_ROLE_ARN")
+    # The HMAC key of the VOD titles' references (hashed when the inventory's VOD views are projected).
+    vod_hash_key_secret_id: str = Field(alias="VOD_HASH_KEY_SECRET_ID")

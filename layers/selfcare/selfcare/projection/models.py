@@ -33,6 +33,9 @@ class RejectReason(StrEnum):
     OUT_OF_ORDER = "out_of_order"  # the read model holds this entity's version or a newer one
     UNKNOWN_CUSTOMER = "unknown_customer"  # a change to a customer the read model does not hold
     UNKNOWN_COMMAND = "unknown_command"
+    # Product inventory events (selfcare.projection.inventory)
+    UNKNOWN_LINE = "unknown_line"  # a change to a line the read model does not hold
+    ICCID_IN_USE = "iccid_in_use"  # the SIM card of the event is claimed by another line
 
 
 @dataclass(frozen=True)

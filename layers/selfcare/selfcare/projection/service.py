@@ -29,6 +29,8 @@ from selfcare.billing import models as billing
 from selfcare.clock import Clock, add_months, iso
 from selfcare.observability import count, logger
 from selfcare.projection import events
+from selfcare.projection.inventory import InventoryProjector
+from selfcare.projection.inventory_events import INVENTORY_SOURCE
 from selfcare.projection.models import (
     ANONYMISE_COMMAND,
     AnonymiseCommand,
@@ -195,7 +197,9 @@ class ProjectionService:
         dead_letters: DeadLetters,
         schedules: AnonymisationSchedules,
         clock: Clock,
+        inventory: InventoryProjector | None = None,
     ) -> None:
+        self.inventory = inventory  # the product inventory's events (lines and services)
         self.customers = customers
         self.billing = billing
         self.erasure = erasure
@@ -213,6 +217,8 @@ class ProjectionService:
         return self.project(raw, target_arn)
 
     def project(self, raw: Any, target_arn: str) -> Outcome:
+        if self.inventory is not None and isinstance(raw, Mapping) and raw.get("source") == INVENTORY_SOURCE:
+            return self.inventory.project(raw, self._reject)
         try:
             envelope = events.Envelope.model_validate(raw)
         except ValidationError as error:

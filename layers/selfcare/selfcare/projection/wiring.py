@@ -7,15 +7,25 @@ from selfcare.config import ProjectionSettings
 from selfcare.dal.billing_projection import BillingProjection
 from selfcare.dal.customers import CustomerProjection
 from selfcare.dal.erasure import CustomerErasure
+from selfcare.dal.inventory_projection import InventoryProjection
 from selfcare.ports.dead_letters import SqsDeadLetters
+from selfcare.ports.hash_key import SecretsManagerHashKey
 from selfcare.ports.schedules import SchedulerAnonymisationSchedules
+from selfcare.projection.inventory import InventoryProjector
 from selfcare.projection.service import ProjectionService
 
 
 def build_projection(settings: ProjectionSettings) -> ProjectionService:
     clock = SystemClock()
+    customers = CustomerProjection(settings.customers_table, settings.idempotency_table, clock)
+    # Lines and services from the product inventory; VOD title references hashed with the VOD key.
+    inventory = InventoryProjector(
+        store=InventoryProjection(settings.customers_table, settings.idempotency_table, clock),
+        customers=customers,
+        hash_key=SecretsManagerHashKey(settings.vod_hash_key_secret_id),
+    )
     return ProjectionService(
-        customers=CustomerProjection(settings.customers_table, settings.idempotency_table, clock),
+        customers=customers,
         billing=BillingProjection(settings.customers_table, settings.idempotency_table, clock),
         erasure=CustomerErasure(settings.customers_table, settings.credentials_table),
         dead_letters=SqsDeadLetters(settings.dead_letter_queue_url),
@@ -23,4 +33,5 @@ def build_projection(settings: ProjectionSettings) -> ProjectionService:
             settings.anonymisation_schedule_group, settings.anonymisation_scheduler_role_arn
         ),
         clock=clock,
+        inventory=inventory,
     )
