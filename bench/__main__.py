@@ -63,7 +63,7 @@ def _events(world: Any, resources: Any) -> dict[str, dict[str, Any]]:
     from selfcare.api.context import RequestInfo
 
     jeanne = world.customers[0]
-    tokens = service.login_customer(jeanne.login_id, jeanne.password, RequestInfo("bench", "192.0.2.9", None))
+    tokens = service.login.login_customer(jeanne.login_id, jeanne.password, RequestInfo("bench", "192.0.2.9", None))
     verifier = TokenVerifier(SsmPublicKeys(os.environ["PUBLIC_KEYS_PARAMETER"]), "selfcare", "selfcare-api")
     claims: AccessClaims = verifier.verify(tokens.access_token)
     context = {

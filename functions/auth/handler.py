@@ -1,6 +1,7 @@
 """Capability `auth`: login, tokens, sessions, passwords, staff login and assisted access.
 
-Thin: each route validates its input model, makes one call into AuthService, maps the result.
+Thin: each route validates its input model, makes one call into a part of the auth service (one per
+concern, composed in selfcare.auth.wiring), maps the result.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from selfcare.api.context import caller_from, request_info
 from selfcare.api.errors import responses
 from selfcare.api.resolver import create_resolver
 from selfcare.auth import schemas
+from selfcare.auth.core import Tokens
 from selfcare.auth.models import Grant
-from selfcare.auth.service import Tokens
 from selfcare.auth.wiring import build_auth_service
 from selfcare.clock import SystemClock
 from selfcare.config import AuthSettings
@@ -38,7 +39,7 @@ links = LinkService(
     customers=CustomersRepository(settings.customers_table),
     verifications=VerificationsRepository(settings.customers_table),
     logs=LogsRepository(settings.connection_log_table, settings.audit_log_table),
-    auth=service,
+    auth=service.linked_sessions,
     notifier=service.notifier,
     sms=SnsSmsSender(),
     clock=SystemClock(),
@@ -66,17 +67,17 @@ def _no_content() -> Response[Any]:
 # Public routes ---------------------------------------------------------------------------------
 @app.post("/auth/login", summary="Log in (customer)", tags=["auth"], responses=responses(401, 429, success=TOKENS))
 def login(body: schemas.LoginRequest) -> schemas.TokenResponse:
-    return _tokens(service.login_customer(body.identifier, body.password, request_info(app.current_event)))
+    return _tokens(service.login.login_customer(body.identifier, body.password, request_info(app.current_event)))
 
 
 @app.post("/staff/auth/login", summary="Log in (staff)", tags=["staff"], responses=responses(401, 429, success=TOKENS))
 def staff_login(body: schemas.StaffLoginRequest) -> schemas.TokenResponse:
-    return _tokens(service.login_staff(body.email, body.password, request_info(app.current_event)))
+    return _tokens(service.login.login_staff(body.email, body.password, request_info(app.current_event)))
 
 
 @app.post("/auth/refresh", summary="Rotate the refresh token", tags=["auth"], responses=responses(401, success=TOKENS))
 def refresh(body: schemas.RefreshRequest) -> schemas.TokenResponse:
-    return _tokens(service.refresh(body.refresh_token, request_info(app.current_event)))
+    return _tokens(service.sessions.refresh(body.refresh_token, request_info(app.current_event)))
 
 
 @app.post(
@@ -89,7 +90,7 @@ def refresh(body: schemas.RefreshRequest) -> schemas.TokenResponse:
     ),
 )
 def forgot_password(body: schemas.ForgotPasswordRequest) -> Response[schemas.AcceptedResponse]:
-    service.forgot_password(body.identifier, request_info(app.current_event))
+    service.recovery.forgot_password(body.identifier, request_info(app.current_event))
     message = "If an account matches, a recovery code has been sent to its contact email."
     return Response(
         status_code=202, content_type=content_types.APPLICATION_JSON, body=schemas.AcceptedResponse(message=message)
@@ -103,7 +104,7 @@ def forgot_password(body: schemas.ForgotPasswordRequest) -> Response[schemas.Acc
     responses=responses(400, success=NO_CONTENT),
 )
 def reset_password(body: schemas.ResetPasswordRequest) -> Response[Any]:
-    service.reset_password(body.token, body.new_password, request_info(app.current_event))
+    service.recovery.reset_password(body.token, body.new_password, request_info(app.current_event))
     return _no_content()
 
 
@@ -115,7 +116,7 @@ def reset_password(body: schemas.ResetPasswordRequest) -> Response[Any]:
     responses=responses(401, 404, success=NO_CONTENT),
 )
 def logout() -> Response[Any]:
-    service.logout(caller_from(app.current_event), request_info(app.current_event))
+    service.sessions.logout(caller_from(app.current_event), request_info(app.current_event))
     return _no_content()
 
 
@@ -127,7 +128,7 @@ def logout() -> Response[Any]:
 )
 def reauthenticate(body: schemas.ReauthenticateRequest) -> schemas.TokenResponse:
     return _tokens(
-        service.reauthenticate(caller_from(app.current_event), body.password, request_info(app.current_event))
+        service.login.reauthenticate(caller_from(app.current_event), body.password, request_info(app.current_event))
     )
 
 
@@ -143,7 +144,7 @@ def list_sessions() -> schemas.SessionsResponse:
                 device=s.device,
                 current=s.session_id == caller.session_id,
             )
-            for s in service.list_sessions(caller)
+            for s in service.sessions.list_sessions(caller)
         ]
     )
 
@@ -155,7 +156,7 @@ def list_sessions() -> schemas.SessionsResponse:
     responses=responses(401, 404, success=NO_CONTENT),
 )
 def revoke_session(session_id: Annotated[OpaqueId, Path()]) -> Response[Any]:
-    service.revoke_session(caller_from(app.current_event), session_id, request_info(app.current_event))
+    service.sessions.revoke_session(caller_from(app.current_event), session_id, request_info(app.current_event))
     return _no_content()
 
 
@@ -169,7 +170,9 @@ def revoke_session(session_id: Annotated[OpaqueId, Path()]) -> Response[Any]:
 def change_password(body: schemas.ChangePasswordRequest) -> schemas.TokenResponse:
     caller = caller_from(app.current_event)
     return _tokens(
-        service.change_password(caller, body.current_password, body.new_password, request_info(app.current_event))
+        service.credential_changes.change_password(
+            caller, body.current_password, body.new_password, request_info(app.current_event)
+        )
     )
 
 
@@ -183,7 +186,7 @@ def change_password(body: schemas.ChangePasswordRequest) -> schemas.TokenRespons
 def change_login_id(body: schemas.ChangeLoginIdRequest) -> schemas.LoginIdResponse:
     caller = caller_from(app.current_event)
     return schemas.LoginIdResponse(
-        login_id=service.change_login_id(caller, body.login_id, request_info(app.current_event))
+        login_id=service.credential_changes.change_login_id(caller, body.login_id, request_info(app.current_event))
     )
 
 
@@ -213,7 +216,7 @@ def _grant(grant: Grant) -> schemas.GrantView:
 )
 def grant_access(body: schemas.GrantRequest) -> Response[schemas.GrantView]:
     caller = caller_from(app.current_event)
-    grant = service.grant_assisted_access(
+    grant = service.staff_access.grant_assisted_access(
         caller, body.customer_id, body.reason, body.duration_minutes, request_info(app.current_event)
     )
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=_grant(grant))
@@ -223,7 +226,9 @@ def grant_access(body: schemas.GrantRequest) -> Response[schemas.GrantView]:
     "/staff/assisted-access", summary="My live assisted-access grants", tags=["staff"], responses=responses(401, 403)
 )
 def list_grants() -> schemas.GrantsResponse:
-    return schemas.GrantsResponse(grants=[_grant(g) for g in service.list_grants(caller_from(app.current_event))])
+    return schemas.GrantsResponse(
+        grants=[_grant(g) for g in service.staff_access.list_grants(caller_from(app.current_event))]
+    )
 
 
 @app.delete(
@@ -233,7 +238,7 @@ def list_grants() -> schemas.GrantsResponse:
     responses=responses(401, 403, 404, success=NO_CONTENT),
 )
 def end_grant(grant_id: Annotated[OpaqueId, Path()]) -> Response[Any]:
-    service.end_grant(caller_from(app.current_event), grant_id, request_info(app.current_event))
+    service.staff_access.end_grant(caller_from(app.current_event), grant_id, request_info(app.current_event))
     return _no_content()
 
 

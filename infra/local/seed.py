@@ -1,7 +1,8 @@
 """Demo data for the local stack and the tests: two customers with lines and services, one staff
 user per role. Passwords are generated at each run (never committed) and returned to be printed.
 
-Credentials go through AuthService.enrol (the password policy and hashing of production); the
+Credentials go through the auth service's enrolment (selfcare.auth.enrolment: the password policy and
+hashing of production); the
 customer records are CRM events (CustomerCreated) put on the CRM inbound bus and projected by the
 projection handler (validation, conditional writes), delivered by infra/local/emulation.py's stand-in
 for EventBridge -> Lambda. Lines and their details are written directly (no CRM event carries them).
@@ -130,7 +131,7 @@ def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) 
     deliver_crm_events()
     for profile in profiles:
         password = demo_password()
-        auth.enrol(
+        auth.enrolment.enrol(
             Credential(
                 principal_type=PrincipalType.CUSTOMER,
                 principal_id=profile.customer_id,
@@ -160,7 +161,7 @@ def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) 
     for number, role in enumerate(StaffRole, start=1):
         email = f"{role.value.replace('_', '.')}@operator.example"
         password = demo_password()
-        auth.enrol(
+        auth.enrolment.enrol(
             Credential(
                 principal_type=PrincipalType.STAFF,
                 principal_id=f"S{number:03d}",

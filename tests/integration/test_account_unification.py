@@ -102,7 +102,7 @@ def add_customer(api: Api, aws: LocalResources, *, mobile: str | None = "+336112
     )
     CustomersRepository(aws.table_names["CustomersTable"]).put_profile(profile)
     password = "Harbour-Lantern-Quarry-73"
-    api.gateway.handlers["auth"].service.enrol(
+    api.gateway.handlers["auth"].service.enrolment.enrol(
         Credential(
             principal_type=PrincipalType.CUSTOMER,
             principal_id=profile.customer_id,
@@ -450,7 +450,7 @@ def switch_directly(api: Api, aws: LocalResources, customer: DemoCustomer, sessi
     )
     link = records.link(aws.table_names["CustomersTable"], customer.customer_id, to)
     assert link is not None
-    auth = api.gateway.handlers["auth"].service
+    auth = api.gateway.handlers["auth"].service.linked_sessions
     return str(auth.open_linked_session(caller, link, RequestInfo("direct", "203.0.113.10", None)).access_token)
 
 

@@ -24,8 +24,8 @@ from typing import Protocol
 from selfcare.account.common import audit_entry
 from selfcare.account.models import AccountLink, CustomerProfile, LinkCodeChannel, LinkProof, PendingLinkCode
 from selfcare.api.context import RequestInfo
+from selfcare.auth.core import Tokens
 from selfcare.auth.policy import Caller, Permission, authorize, require_customer
-from selfcare.auth.service import Tokens
 from selfcare.clock import Clock, epoch, iso
 from selfcare.dal import account as records
 from selfcare.dal.customers import CustomersRepository
@@ -50,7 +50,7 @@ NO_TARGET = "-"  # the target of a code checked against an identifier that names
 
 
 class AccountAuth(Protocol):
-    """What unification needs from the auth capability (selfcare.auth.service.AuthService)."""
+    """What unification needs from the auth capability (selfcare.auth.linked_sessions.LinkedSessions)."""
 
     def verify_customer_credentials(self, identifier: str, password: str, request: RequestInfo) -> str: ...
 

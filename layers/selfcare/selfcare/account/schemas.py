@@ -25,7 +25,7 @@ from selfcare.account.models import (
     TicketStatus,
 )
 from selfcare.api.schema import Schema
-from selfcare.auth.service import Tokens
+from selfcare.auth.core import Tokens
 from selfcare.types import ItemId, LineId, Password
 
 

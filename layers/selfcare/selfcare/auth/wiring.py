@@ -1,11 +1,21 @@
-"""Composition of the auth capability from its settings: adapters in, service out. No I/O here."""
+"""Composition of the auth capability from its settings: adapters in, the parts (one per concern) out.
+No I/O here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from selfcare.auth.core import AuthContext, AuthPolicy
+from selfcare.auth.credential_changes import CredentialChanges
+from selfcare.auth.enrolment import Enrolment
+from selfcare.auth.linked_sessions import LinkedSessions
+from selfcare.auth.login import LoginService
 from selfcare.auth.passwords import HashParameters, Passwords
-from selfcare.auth.service import AuthPolicy, AuthService
+from selfcare.auth.recovery import RecoveryService
+from selfcare.auth.sessions import SessionService
+from selfcare.auth.staff_access import StaffAccessService
 from selfcare.auth.tokens import TokenIssuer
-from selfcare.clock import SystemClock
+from selfcare.clock import Clock, SystemClock
 from selfcare.config import AuthSettings
 from selfcare.dal.credentials import CredentialsRepository
 from selfcare.dal.customers import CustomersRepository
@@ -15,30 +25,72 @@ from selfcare.ports.keys import SecretsManagerSigningKey
 from selfcare.ports.notifications import Notifier, SesNotifier
 
 
-def build_auth_service(settings: AuthSettings, notifier: Notifier | None = None) -> AuthService:
+@dataclass
+class AuthService:
+    """The auth capability: one part per concern, all sharing one context."""
+
+    context: AuthContext
+    login: LoginService
+    sessions: SessionService
+    recovery: RecoveryService
+    credential_changes: CredentialChanges
+    enrolment: Enrolment
+    linked_sessions: LinkedSessions
+    staff_access: StaffAccessService
+
+    @property
+    def clock(self) -> Clock:
+        return self.context.clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self.context.clock = clock  # every part reads the shared context: one swap moves them all
+
+    @property
+    def notifier(self) -> Notifier:
+        return self.context.notifier
+
+
+def compose(context: AuthContext) -> AuthService:
+    login = LoginService(context)
     return AuthService(
-        credentials=CredentialsRepository(settings.credentials_table),
-        sessions=SessionsRepository(settings.sessions_table),
-        logs=LogsRepository(settings.connection_log_table, settings.audit_log_table),
-        customers=CustomersRepository(settings.customers_table),
-        passwords=Passwords(
-            HashParameters(
-                time_cost=settings.argon2_time_cost,
-                memory_kib=settings.argon2_memory_kib,
-                parallelism=settings.argon2_parallelism,
-            )
-        ),
-        issuer=TokenIssuer(
-            SecretsManagerSigningKey(settings.signing_key_secret_id),
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            ttl_seconds=settings.access_token_ttl_seconds,
-        ),
-        notifier=notifier or SesNotifier(settings.notification_sender),
-        clock=SystemClock(),
-        policy=AuthPolicy(
-            access_token_ttl_seconds=settings.access_token_ttl_seconds,
-            recovery_response_floor_ms=settings.recovery_response_floor_ms,
-            password_reset_url=settings.password_reset_url,
-        ),
+        context=context,
+        login=login,
+        sessions=SessionService(context),
+        recovery=RecoveryService(context),
+        credential_changes=CredentialChanges(context),
+        enrolment=Enrolment(context),
+        linked_sessions=LinkedSessions(context, login),
+        staff_access=StaffAccessService(context),
+    )
+
+
+def build_auth_service(settings: AuthSettings, notifier: Notifier | None = None) -> AuthService:
+    return compose(
+        AuthContext(
+            credentials=CredentialsRepository(settings.credentials_table),
+            sessions=SessionsRepository(settings.sessions_table),
+            logs=LogsRepository(settings.connection_log_table, settings.audit_log_table),
+            customers=CustomersRepository(settings.customers_table),
+            passwords=Passwords(
+                HashParameters(
+                    time_cost=settings.argon2_time_cost,
+                    memory_kib=settings.argon2_memory_kib,
+                    parallelism=settings.argon2_parallelism,
+                )
+            ),
+            issuer=TokenIssuer(
+                SecretsManagerSigningKey(settings.signing_key_secret_id),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                ttl_seconds=settings.access_token_ttl_seconds,
+            ),
+            notifier=notifier or SesNotifier(settings.notification_sender),
+            clock=SystemClock(),
+            policy=AuthPolicy(
+                access_token_ttl_seconds=settings.access_token_ttl_seconds,
+                recovery_response_floor_ms=settings.recovery_response_floor_ms,
+                password_reset_url=settings.password_reset_url,
+            ),
+        )
     )
