@@ -49,6 +49,9 @@ class AuthPolicy:
     recent_auth_seconds: int = 5 * 60
     recovery_token_seconds: int = 15 * 60
     recovery_response_floor_ms: int = 600
+    # Recovery emails per account and window: beyond, the request answers alike and sends nothing.
+    recovery_emails_per_window: int = 5
+    recovery_window_seconds: int = 24 * 3600
     staff_password_max_age_days: int = 90
     max_grant_minutes: int = 8 * 60
     password_reset_url: str = "https://selfcare.example/reset-password"  # noqa: S105 - a URL

@@ -159,7 +159,8 @@ class LoginService(AuthPart):
         """The customer whose credentials these are: proof of control of another account (unification).
 
         Counted like a login: the same reads and hashing work, a failure is logged and counts against the
-        account and the source address (locks and blocks as for logins). No session is opened."""
+        account and the source address (locks and blocks as for logins); a success is in that account's
+        connection log and resets its failure counter, like a login's. No session is opened."""
         now = self.clock.now()
         t = epoch(now)
         keys = [login_key(kind, value) for kind, value in customer_lookup_keys(identifier)]
@@ -174,6 +175,10 @@ class LoginService(AuthPart):
         if credential is None or not password_ok or credential.locked_until > t:
             self._record_failure(PrincipalType.CUSTOMER, credential, identifier.strip(), lookup.address, request, now)
             raise InvalidCredentials()
+        # A success is a login of that account without a session: in its connection log, counters reset.
+        success = self._connection(PrincipalType.CUSTOMER, identifier.strip(), credential, True, now)
+        transact([self.logs.connection_op(success, now), self.credentials.success_op(credential.principal_id, None)])
+        count("LinkCredentialsVerified")
         return credential.principal_id
 
     def find_customer(self, identifier: str, request: RequestInfo) -> str | None:

@@ -23,7 +23,7 @@ from selfcare.errors import (
     InvalidRecoveryToken,
 )
 from selfcare.identifiers import customer_lookup_keys
-from selfcare.observability import logger
+from selfcare.observability import count, logger
 from selfcare.ports.notifications import Notification
 
 
@@ -51,6 +51,13 @@ class RecoveryService(AuthPart):
             return
         credential = self.credentials.get(principal_id)
         if credential is None or credential.principal_type is not PrincipalType.CUSTOMER or not credential.email:
+            return
+        policy = self.policy
+        if not self.sessions.count_request(
+            f"recovery#{principal_id}", t, policy.recovery_emails_per_window, policy.recovery_window_seconds
+        ):
+            logger.info("password recovery not sent: per-account limit", extra={"reason": "recovery_limit"})
+            count("RecoveryLimited")
             return
         secret = new_secret()
         self.sessions.put_recovery(digest(secret), RecoveryToken(principal_id, t + self.policy.recovery_token_seconds))
