@@ -108,6 +108,79 @@ def reset_password(body: schemas.ResetPasswordRequest) -> Response[Any]:
     return _no_content()
 
 
+# Identity (issue 8): CAPTCHA and activation of the web account -----------------------------------
+CHALLENGE = {"model": schemas.CaptchaChallengeView}
+ACCEPTED = {"model": schemas.AcceptedResponse}
+ACTIVATION_ACCEPTED = (
+    "If this identifier names a customer whose space is not active yet, a code has been sent to the contact "
+    "email (or mobile) of its record."
+)
+
+
+@app.get(
+    "/auth/captcha",
+    summary="A CAPTCHA challenge (ALTCHA proof of work)",
+    description=(
+        "Public. Solve it (the ALTCHA widget or library) and send the base64 payload {challenge, solution} as "
+        "`captcha` where a route asks for one. Valid 5 minutes, accepted once; no cookie, no personal data."
+    ),
+    tags=["auth"],
+    responses=responses(
+        success={
+            200: {
+                "description": "A challenge",
+                "content": {"application/json": {"model": schemas.CaptchaChallengeView}},
+            }
+        }
+    ),
+)
+def captcha_challenge() -> schemas.CaptchaChallengeView:
+    return schemas.CaptchaChallengeView.model_validate(service.activation.captcha.challenge())
+
+
+@app.post(
+    "/auth/activation",
+    summary="Activate my customer space, step 1: a code to the contact of my record",
+    description=(
+        "Public. An account number or a line number, and a solved CAPTCHA (else 400 captcha_required). The "
+        "answer and its timing are the same whether the account exists, is already active or not. The 8-digit "
+        "code goes to the contact email held in the customer record (else its contact mobile), works once, for "
+        "15 minutes and 5 tries; at most 5 codes per identifier and 24 hours."
+    ),
+    tags=["auth"],
+    responses=responses(
+        400,
+        success={
+            202: {"description": "Accepted", "content": {"application/json": {"model": schemas.AcceptedResponse}}}
+        },
+    ),
+)
+def request_activation(body: schemas.ActivationRequest) -> Response[schemas.AcceptedResponse]:
+    service.activation.request_code(body.identifier, body.captcha)
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=schemas.AcceptedResponse(message=ACTIVATION_ACCEPTED),
+    )
+
+
+@app.post(
+    "/auth/activation/confirm",
+    summary="Activate my customer space, step 2: the code and my new password",
+    description=(
+        "Public. Creates the credential (login keys derived from the customer record: contact email and mobile, "
+        "line numbers, account number) and answers a session. 400 invalid_activation_code: wrong, spent or "
+        "expired code, or a terminated account. 409 identifier_taken: a login key of the record is held by "
+        "another customer's credential (nothing is created). 422: the password policy."
+    ),
+    tags=["auth"],
+    responses=responses(400, 409, success=TOKENS),
+)
+def confirm_activation(body: schemas.ActivationConfirmRequest) -> schemas.TokenResponse:
+    request = request_info(app.current_event)
+    return _tokens(service.activation.activate(body.identifier, body.code, body.password, request))
+
+
 # Authenticated routes --------------------------------------------------------------------------
 @app.post(
     "/auth/logout",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from selfcare.auth.activation import ActivationPolicy, ActivationService
+from selfcare.auth.captcha import Captcha, CaptchaPolicy
 from selfcare.auth.core import AuthContext, AuthPolicy
 from selfcare.auth.credential_changes import CredentialChanges
 from selfcare.auth.enrolment import Enrolment
@@ -17,12 +19,14 @@ from selfcare.auth.staff_access import StaffAccessService
 from selfcare.auth.tokens import TokenIssuer
 from selfcare.clock import Clock, SystemClock
 from selfcare.config import AuthSettings
+from selfcare.dal.activation import ActivationRepository
 from selfcare.dal.credentials import CredentialsRepository
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.sessions import SessionsRepository
+from selfcare.ports.hash_key import SecretsManagerHashKey
 from selfcare.ports.keys import SecretsManagerSigningKey
-from selfcare.ports.notifications import Notifier, SesNotifier
+from selfcare.ports.notifications import Notifier, SesNotifier, SmsSender, SnsSmsSender
 
 
 @dataclass
@@ -37,6 +41,7 @@ class AuthService:
     enrolment: Enrolment
     linked_sessions: LinkedSessions
     staff_access: StaffAccessService
+    activation: ActivationService
 
     @property
     def clock(self) -> Clock:
@@ -45,13 +50,14 @@ class AuthService:
     @clock.setter
     def clock(self, clock: Clock) -> None:
         self.context.clock = clock  # every part reads the shared context: one swap moves them all
+        self.activation.captcha.clock = clock
 
     @property
     def notifier(self) -> Notifier:
         return self.context.notifier
 
 
-def compose(context: AuthContext) -> AuthService:
+def compose(context: AuthContext, activation: ActivationService) -> AuthService:
     login = LoginService(context)
     return AuthService(
         context=context,
@@ -62,35 +68,51 @@ def compose(context: AuthContext) -> AuthService:
         enrolment=Enrolment(context),
         linked_sessions=LinkedSessions(context, login),
         staff_access=StaffAccessService(context),
+        activation=activation,
     )
 
 
-def build_auth_service(settings: AuthSettings, notifier: Notifier | None = None) -> AuthService:
-    return compose(
-        AuthContext(
-            credentials=CredentialsRepository(settings.credentials_table),
-            sessions=SessionsRepository(settings.sessions_table),
-            logs=LogsRepository(settings.connection_log_table, settings.audit_log_table),
-            customers=CustomersRepository(settings.customers_table),
-            passwords=Passwords(
-                HashParameters(
-                    time_cost=settings.argon2_time_cost,
-                    memory_kib=settings.argon2_memory_kib,
-                    parallelism=settings.argon2_parallelism,
-                )
-            ),
-            issuer=TokenIssuer(
-                SecretsManagerSigningKey(settings.signing_key_secret_id),
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
-                ttl_seconds=settings.access_token_ttl_seconds,
-            ),
-            notifier=notifier or SesNotifier(settings.notification_sender),
-            clock=SystemClock(),
-            policy=AuthPolicy(
-                access_token_ttl_seconds=settings.access_token_ttl_seconds,
-                recovery_response_floor_ms=settings.recovery_response_floor_ms,
-                password_reset_url=settings.password_reset_url,
-            ),
-        )
+def build_auth_service(
+    settings: AuthSettings, notifier: Notifier | None = None, sms: SmsSender | None = None
+) -> AuthService:
+    context = AuthContext(
+        credentials=CredentialsRepository(settings.credentials_table),
+        sessions=SessionsRepository(settings.sessions_table),
+        logs=LogsRepository(settings.connection_log_table, settings.audit_log_table),
+        customers=CustomersRepository(settings.customers_table),
+        passwords=Passwords(
+            HashParameters(
+                time_cost=settings.argon2_time_cost,
+                memory_kib=settings.argon2_memory_kib,
+                parallelism=settings.argon2_parallelism,
+            )
+        ),
+        issuer=TokenIssuer(
+            SecretsManagerSigningKey(settings.signing_key_secret_id),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl_seconds=settings.access_token_ttl_seconds,
+        ),
+        notifier=notifier or SesNotifier(settings.notification_sender),
+        clock=SystemClock(),
+        policy=AuthPolicy(
+            access_token_ttl_seconds=settings.access_token_ttl_seconds,
+            recovery_response_floor_ms=settings.recovery_response_floor_ms,
+            password_reset_url=settings.password_reset_url,
+        ),
     )
+    records = ActivationRepository(settings.sessions_table, settings.customers_table)
+    captcha = Captcha(
+        key=SecretsManagerHashKey(settings.captcha_key_secret_id),
+        solved=records,
+        clock=context.clock,
+        policy=CaptchaPolicy(cost=settings.captcha_cost),
+    )
+    activation = ActivationService(
+        context,
+        records=records,
+        captcha=captcha,
+        sms=sms or SnsSmsSender(),
+        policy=ActivationPolicy(response_floor_ms=settings.recovery_response_floor_ms),
+    )
+    return compose(context, activation)

@@ -70,6 +70,7 @@ def _credential(item: Item) -> Credential:
         phone=item.get("phone"),
         account_number=item.get("account_number"),
         digital_identity_id=item.get("digital_identity_id"),
+        line_numbers=tuple(item.get("line_numbers") or ()),
         professional_email=item.get("professional_email"),
         role=StaffRole(item["role"]) if item.get("role") else None,
     )
@@ -89,12 +90,15 @@ def _credential_item(credential: Credential) -> Item:
         "phone": credential.phone,
         "account_number": credential.account_number,
         "digital_identity_id": credential.digital_identity_id,
+        "line_numbers": list(credential.line_numbers) or None,
         "professional_email": credential.professional_email,
         "role": credential.role.value if credential.role else None,
     }
 
 
 def login_keys_of(credential: Credential) -> list[str]:
+    """A customer's login keys, derived from the record: contact email and mobile, line numbers, account number,
+    and the login id; a staff member's: the professional email."""
     if credential.principal_type is PrincipalType.STAFF:
         return [login_key(IdentifierKind.STAFF_EMAIL, credential.professional_email or "")]
     keys = []
@@ -106,7 +110,8 @@ def login_keys_of(credential: Credential) -> list[str]:
     ):
         if value:
             keys.append(login_key(kind, value))
-    return keys
+    keys.extend(login_key(IdentifierKind.PHONE, number) for number in credential.line_numbers)
+    return list(dict.fromkeys(keys))  # the contact mobile is often a line number too: one key
 
 
 class CredentialsRepository:
