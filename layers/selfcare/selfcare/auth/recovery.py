@@ -50,7 +50,12 @@ class RecoveryService(AuthPart):
         if principal_id is None:
             return
         credential = self.credentials.get(principal_id)
-        if credential is None or credential.principal_type is not PrincipalType.CUSTOMER or not credential.email:
+        if credential is None or credential.principal_type is not PrincipalType.CUSTOMER:
+            return
+        # The recovery address is the record's current contact email (it moves with the customer's changes).
+        profile = self.customers.get_profile(principal_id)
+        address = profile.contact_email if profile else None
+        if not address:
             return
         policy = self.policy
         if not self.sessions.count_request(
@@ -64,7 +69,7 @@ class RecoveryService(AuthPart):
         minutes = self.policy.recovery_token_seconds // 60
         self.notifier.send(
             Notification(
-                to=credential.email,
+                to=address,
                 kind="password_recovery",
                 subject="Reset your Selfcare password",
                 body=(

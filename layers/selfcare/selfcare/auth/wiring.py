@@ -76,7 +76,7 @@ def build_auth_service(
     settings: AuthSettings, notifier: Notifier | None = None, sms: SmsSender | None = None
 ) -> AuthService:
     context = AuthContext(
-        credentials=CredentialsRepository(settings.credentials_table),
+        credentials=CredentialsRepository(settings.credentials_table, settings.customers_table),
         sessions=SessionsRepository(settings.sessions_table),
         logs=LogsRepository(settings.connection_log_table, settings.audit_log_table),
         customers=CustomersRepository(settings.customers_table),

@@ -1,0 +1,65 @@
+"""Login keys follow the customer record (issue 8, section 1): a contact changed in the space moves its key in
+the same transaction; a key held by another customer is a conflict; recovery goes to the current address."""
+
+from __future__ import annotations
+
+from tests.factories import DemoWorld
+from tests.fakes import InMemoryNotifier
+from tests.integration.conftest import Api, body
+from tests.integration.test_account import Ports, _no_metrics_build_up, error_code, ports, token_of
+
+__all__ = ["_no_metrics_build_up", "ports"]  # fixtures of the account tests, used here
+
+
+def change_email(api: Api, ports: Ports, token: str, email: str) -> int:
+    asked = api.call("PUT", "/account/contact/email", {"email": email}, token=token)
+    assert asked.status == 202, asked.body
+    confirmed = api.call("POST", "/account/contact/email/confirmation", {"code": ports.code_to(email)}, token=token)
+    return confirmed.status
+
+
+def test_a_new_contact_email_logs_in_the_old_one_no_longer_and_recovery_goes_to_it(
+    api: Api, world: DemoWorld, ports: Ports
+) -> None:
+    # Given Jeanne, whose contact email is a login key
+    jeanne = world.customers[0]
+    token = token_of(api, world)
+    # When she changes her contact email in the space
+    assert change_email(api, ports, token, "jeanne.new@example.mc") == 200
+    # Then the new address logs in, and the old one answers exactly like an unknown identifier
+    assert api.login("jeanne.new@example.mc", jeanne.password)["access_token"]
+    old = api.call("POST", "/auth/login", {"identifier": jeanne.email, "password": jeanne.password})
+    unknown = api.call("POST", "/auth/login", {"identifier": "nobody@example.mc", "password": jeanne.password})
+    assert old.status == unknown.status == 401
+    assert error_code(old) == error_code(unknown) and body(old)["error"]["message"] == body(unknown)["error"]["message"]
+    # And a recovery asked with her login id goes to the new address only
+    mail = InMemoryNotifier()
+    api.gateway.handlers["auth"].service.context.notifier = mail
+    assert api.call("POST", "/auth/password/forgot", {"identifier": jeanne.login_id}).status == 202
+    assert [m.to for m in mail.sent] == ["jeanne.new@example.mc"]
+    # And the old address asks for nothing any more
+    assert api.call("POST", "/auth/password/forgot", {"identifier": jeanne.email}).status == 202
+    assert len(mail.sent) == 1
+
+
+def test_another_customers_login_key_is_a_conflict_never_a_takeover(api: Api, world: DemoWorld, ports: Ports) -> None:
+    # Given Marco, whose contact email is his login key
+    jeanne, marco = world.customers
+    token = token_of(api, world)
+    # When Jeanne confirms his address as hers
+    assert change_email(api, ports, token, marco.email) == 409
+    # Then nothing changed: her contact and keys stay, his address still opens his account only
+    assert body(api.call("GET", "/account", token=token))["contact_email"] == jeanne.email
+    assert api.login(jeanne.email, jeanne.password)["access_token"]
+    assert api.login(marco.email, marco.password)["access_token"]
+    assert api.call("POST", "/auth/login", {"identifier": marco.email, "password": jeanne.password}).status == 401
+
+
+def test_a_new_contact_mobile_logs_in(api: Api, world: DemoWorld, ports: Ports) -> None:
+    jeanne = world.customers[0]
+    token = token_of(api, world)
+    asked = api.call("PUT", "/account/contact/mobile", {"mobile": "+33 6 99 88 77 66"}, token=token)
+    assert asked.status == 202, asked.body
+    code = ports.sms_code_to("+33699887766")
+    assert api.call("POST", "/account/contact/mobile/confirmation", {"code": code}, token=token).status == 200
+    assert api.login("+33699887766", jeanne.password)["access_token"]
