@@ -3,10 +3,17 @@ the same transaction; a key held by another customer is a conflict; recovery goe
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from selfcare.projection.events import CustomerUpdated
+
+from infra.local.resources import LocalResources
+from infra.local.seed import PROFILES, customer_created, deliver_crm_events, publish_crm_events
 from tests.factories import DemoWorld
 from tests.fakes import InMemoryNotifier
 from tests.integration.conftest import Api, body
 from tests.integration.test_account import Ports, _no_metrics_build_up, error_code, ports, token_of
+from tests.integration.test_projection import dead_letters
 
 __all__ = ["_no_metrics_build_up", "ports"]  # fixtures of the account tests, used here
 
@@ -63,3 +70,35 @@ def test_a_new_contact_mobile_logs_in(api: Api, world: DemoWorld, ports: Ports) 
     code = ports.sms_code_to("+33699887766")
     assert api.call("POST", "/account/contact/mobile/confirmation", {"code": code}, token=token).status == 200
     assert api.login("+33699887766", jeanne.password)["access_token"]
+
+
+# Changes by the CRM (projection) ------------------------------------------------------------------------
+def crm_updates(customer_id: str, version: int, **changes: str) -> None:
+    """The CRM's CustomerUpdated of a demo record, projected (bus -> local delivery -> projection handler)."""
+    base = next(p for p in PROFILES if p.customer_id == customer_id)
+    profile = replace(base, service_secret_code="1234", **changes)
+    updated = CustomerUpdated.model_validate(customer_created(profile, version).model_dump())
+    publish_crm_events([updated])
+    deliver_crm_events()
+
+
+def test_a_contact_email_changed_by_the_crm_moves_the_login_key(api: Api, world: DemoWorld) -> None:
+    jeanne = world.customers[0]
+    crm_updates(jeanne.customer_id, 2, contact_email="Jeanne.Crm@Example.mc")
+    assert api.login("jeanne.crm@example.mc", jeanne.password)["access_token"]
+    assert api.call("POST", "/auth/login", {"identifier": jeanne.email, "password": jeanne.password}).status == 401
+    # The login id and the account number are untouched
+    assert api.login(jeanne.account_number, jeanne.password)["access_token"]
+
+
+def test_a_crm_change_to_another_customers_key_is_refused_with_a_reason(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    jeanne, marco = world.customers
+    crm_updates(jeanne.customer_id, 2, contact_email=marco.email)
+    # Nothing applied: Jeanne keeps her address and key, Marco his; the event waits in the dead-letter queue
+    assert [reason for reason, _ in dead_letters(aws)] == ["login_key_taken"]
+    assert api.login(jeanne.email, jeanne.password)["access_token"]
+    assert api.login(marco.email, marco.password)["access_token"]
+    token = api.login(jeanne.login_id, jeanne.password)["access_token"]
+    assert body(api.call("GET", "/account", token=token))["contact_email"] == jeanne.email

@@ -22,6 +22,7 @@ class KeyMove:
     operations: list[RawItem]
     # Index, within `operations`, of the Put of the new key (its condition failing means: held by another).
     claim_index: int | None = None
+    claimed: str | None = None  # that new key
 
 
 class CustomerLoginKeys:
@@ -39,6 +40,11 @@ class CustomerLoginKeys:
             ExpressionAttributeValues=values(pk=f"CUSTOMER#{customer_id}", line="LINE#"),
         )
         return tuple(str(from_raw(item)["number"]) for item in response.get("Items", []))
+
+    def held_by_another(self, customer_id: str, logins: list[str]) -> bool:
+        """Whether one of these login keys names another customer (why a move's transaction failed)."""
+        found = batch_get_keys({self.table: [customer_login_item_key(login) for login in logins]})
+        return any(item.get("principal_id") != customer_id for item in found.values())
 
     def contact_move(
         self,
@@ -91,4 +97,4 @@ class CustomerLoginKeys:
                     }
                 }
             )
-        return KeyMove(operations, claim_index)
+        return KeyMove(operations, claim_index, login_key(kind, new) if new else None)

@@ -14,6 +14,7 @@ class WriteResult(StrEnum):
     DUPLICATE = "duplicate"  # this event id was applied already: nothing written
     STALE = "stale"  # the stored entity has this version or a newer one: nothing written
     MISSING = "missing"  # the entity the event changes does not exist: nothing written
+    LOGIN_KEY_TAKEN = "login_key_taken"  # identity (issue 8): a new contact is another customer's login key
 
 
 class Outcome(StrEnum):
@@ -33,6 +34,8 @@ class RejectReason(StrEnum):
     OUT_OF_ORDER = "out_of_order"  # the read model holds this entity's version or a newer one
     UNKNOWN_CUSTOMER = "unknown_customer"  # a change to a customer the read model does not hold
     UNKNOWN_COMMAND = "unknown_command"
+    # Identity (issue 8): the record's new contact is another customer's login key: nothing applied, no takeover.
+    LOGIN_KEY_TAKEN = "login_key_taken"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from selfcare.config import ProjectionSettings
 from selfcare.dal.billing_projection import BillingProjection
 from selfcare.dal.customers import CustomerProjection
 from selfcare.dal.erasure import CustomerErasure
+from selfcare.dal.login_keys import CustomerLoginKeys
 from selfcare.ports.dead_letters import SqsDeadLetters
 from selfcare.ports.schedules import SchedulerAnonymisationSchedules
 from selfcare.projection.service import ProjectionService
@@ -23,4 +24,5 @@ def build_projection(settings: ProjectionSettings) -> ProjectionService:
             settings.anonymisation_schedule_group, settings.anonymisation_scheduler_role_arn
         ),
         clock=clock,
+        login_keys=CustomerLoginKeys(settings.customers_table),  # identity (issue 8)
     )
