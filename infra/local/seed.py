@@ -52,6 +52,8 @@ class DemoStaff:
 class DemoWorld:
     customers: list[DemoCustomer] = field(default_factory=list)
     staff: dict[StaffRole, DemoStaff] = field(default_factory=dict)
+    # Identity (issue 8): account numbers of customers known to the CRM who never had a password.
+    to_activate: list[str] = field(default_factory=list)
 
 
 def demo_password() -> str:
@@ -113,6 +115,20 @@ LINES = (
 )
 
 LOGIN_IDS = {"C0001": "jdupont", "C0002": "riviera.yachting"}
+# Identity (issue 8): a customer of the CRM without a password yet (the local stack only): try the activation.
+TO_ACTIVATE = CustomerProfile(
+    customer_id="C0003",
+    account_number="100200500",
+    customer_type=CustomerType.CONSUMER,
+    last_name="Martin",
+    first_name="Luc",
+    address=Address(line1="1 rue Grimaldi", postal_code="98000", city="Monaco", country="MC"),
+    contact_email="luc.martin@example.mc",
+    contact_mobile="+377612349911",
+    contact_landline=None,
+    service_secret_code="",  # generated at each seed
+)
+TO_ACTIVATE_LINE = Line("C0003", "M-377612349911", LineType.MOBILE, "Forfait 20 Go", "+377612349911")
 DIGITAL_IDENTITIES = {"C0001": "MCID-7F3A9C21"}
 
 
@@ -128,6 +144,11 @@ def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) 
     if demo_bills:
         now = datetime.now(UTC)
         publish_crm_events([e for profile in profiles for e in demo_billing_events(profile.customer_id, now)])
+    if demo_bills:  # the local stack: also a customer to activate (the tests' world keeps two customers)
+        secret_code = f"{secrets.randbelow(10_000):04d}"
+        publish_crm_events([customer_created(replace(TO_ACTIVATE, service_secret_code=secret_code))])
+        customers.put_line(TO_ACTIVATE_LINE)
+        world.to_activate.append(TO_ACTIVATE.account_number)
     deliver_crm_events()
     for profile in profiles:
         password = demo_password()
