@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.counting import count_calls
+from bench.identity import solved_captcha
 
 ROOT = Path(__file__).resolve().parents[1]
 # The in-process part keeps quiet; the cold-start children log as in production (captured).
@@ -240,7 +241,8 @@ def dynamodb_calls() -> list[tuple[str, int, int, str]]:
             {"current_password": jeanne.password, "new_password": "Tide-Lantern-Quarry-58"},
             token=token,
         )
-        call("POST /auth/password/forgot", "POST", "/auth/password/forgot", {"identifier": jeanne.email}, expect=202)
+        forgot = {"identifier": jeanne.email, "captcha": solved_captcha(gateway)}
+        call("POST /auth/password/forgot", "POST", "/auth/password/forgot", forgot, expect=202)
         call("POST /auth/logout", "POST", "/auth/logout", token=token, expect=204)
         staff = world.staff[StaffRole.CUSTOMER_SERVICE_ADVISOR]
         staff_token = call(

@@ -83,14 +83,21 @@ def refresh(body: schemas.RefreshRequest) -> schemas.TokenResponse:
 @app.post(
     "/auth/password/forgot",
     summary="Ask for a password-recovery code",
-    description="The answer and its timing are the same whether the account exists or not.",
+    description=(
+        "Needs a solved CAPTCHA (GET /auth/captcha; else 400 captcha_required). The answer and its timing are "
+        "the same whether the account exists or not; the code goes to the record's current contact email, at "
+        "most 5 per account and 24 hours."
+    ),
     tags=["auth"],
     responses=responses(
-        success={202: {"description": "Accepted", "content": {"application/json": {"model": schemas.AcceptedResponse}}}}
+        400,
+        success={
+            202: {"description": "Accepted", "content": {"application/json": {"model": schemas.AcceptedResponse}}}
+        },
     ),
 )
 def forgot_password(body: schemas.ForgotPasswordRequest) -> Response[schemas.AcceptedResponse]:
-    service.recovery.forgot_password(body.identifier, request_info(app.current_event))
+    service.recovery.forgot_password(body.identifier, body.captcha, request_info(app.current_event))
     message = "If an account matches, a recovery code has been sent to its contact email."
     return Response(
         status_code=202, content_type=content_types.APPLICATION_JSON, body=schemas.AcceptedResponse(message=message)

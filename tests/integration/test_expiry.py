@@ -17,6 +17,7 @@ from selfcare.errors import InvalidCredentials, InvalidRecoveryToken, Unauthenti
 from infra.local.resources import LocalResources
 from tests.factories import DemoWorld
 from tests.fakes import FixedClock, InMemoryNotifier
+from tests.integration.test_auth_probes import AnySolution
 
 REQUEST = RequestInfo(request_id="req-1", source_ip="192.0.2.1", user_agent=None)
 
@@ -35,6 +36,7 @@ def notifier() -> InMemoryNotifier:
 def service(world: DemoWorld, clock: FixedClock, notifier: InMemoryNotifier) -> AuthService:
     built = build_auth_service(AuthSettings.from_env(), notifier=notifier)
     built.clock = clock
+    built.recovery.captcha = AnySolution()  # type: ignore[assignment]
     return built
 
 
@@ -50,8 +52,8 @@ def test_recovery_code_expires_after_exactly_15_minutes(
     service: AuthService, world: DemoWorld, clock: FixedClock, notifier: InMemoryNotifier
 ) -> None:
     jeanne = world.customers[0]
-    service.recovery.forgot_password(jeanne.login_id, REQUEST)
-    service.recovery.forgot_password(jeanne.login_id, REQUEST)
+    service.recovery.forgot_password(jeanne.login_id, "solved", REQUEST)
+    service.recovery.forgot_password(jeanne.login_id, "solved", REQUEST)
     first, second = (m.body.split("enter this code in the app: ")[1].split()[0] for m in notifier.sent)
     clock.advance(minutes=14, seconds=59)
     service.recovery.reset_password(first, "Tide-Lantern-Quarry-58", REQUEST)  # one second before the edge

@@ -13,6 +13,7 @@ from tests.factories import DemoWorld
 from tests.fakes import InMemoryNotifier
 from tests.integration.conftest import Api, body
 from tests.integration.test_account import Ports, _no_metrics_build_up, error_code, ports, token_of
+from tests.integration.test_activation import solved
 from tests.integration.test_projection import dead_letters
 
 __all__ = ["_no_metrics_build_up", "ports"]  # fixtures of the account tests, used here
@@ -42,10 +43,12 @@ def test_a_new_contact_email_logs_in_the_old_one_no_longer_and_recovery_goes_to_
     # And a recovery asked with her login id goes to the new address only
     mail = InMemoryNotifier()
     api.gateway.handlers["auth"].service.context.notifier = mail
-    assert api.call("POST", "/auth/password/forgot", {"identifier": jeanne.login_id}).status == 202
+    asked = {"identifier": jeanne.login_id, "captcha": solved(api)}
+    assert api.call("POST", "/auth/password/forgot", asked).status == 202
     assert [m.to for m in mail.sent] == ["jeanne.new@example.mc"]
     # And the old address asks for nothing any more
-    assert api.call("POST", "/auth/password/forgot", {"identifier": jeanne.email}).status == 202
+    asked = {"identifier": jeanne.email, "captcha": solved(api)}
+    assert api.call("POST", "/auth/password/forgot", asked).status == 202
     assert len(mail.sent) == 1
 
 

@@ -6,7 +6,8 @@ import time
 
 from selfcare.api.context import RequestInfo
 from selfcare.auth import passwords as password_policy
-from selfcare.auth.core import AuthPart, personal_identifiers
+from selfcare.auth.captcha import Captcha
+from selfcare.auth.core import AuthContext, AuthPart, personal_identifiers
 from selfcare.auth.models import (
     AuditEntry,
     RecoveryToken,
@@ -30,8 +31,14 @@ from selfcare.ports.notifications import Notification
 class RecoveryService(AuthPart):
     """Forgotten password."""
 
-    def forgot_password(self, identifier: str, request: RequestInfo) -> None:
-        """Same answer, same time, whether the account exists or not."""
+    def __init__(self, context: AuthContext, captcha: Captcha) -> None:
+        super().__init__(context)
+        self.captcha = captcha
+
+    def forgot_password(self, identifier: str, captcha_payload: str | None, request: RequestInfo) -> None:
+        """Same answer, same time, whether the account exists or not (the CAPTCHA, checked first, says nothing
+        of the account)."""
+        self.captcha.require(captcha_payload)
         started = time.monotonic()
         try:
             self._send_recovery(identifier, request)

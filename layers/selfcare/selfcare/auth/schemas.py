@@ -38,6 +38,11 @@ class RefreshRequest(Request):
 
 class ForgotPasswordRequest(Request):
     identifier: str = Field(min_length=1, max_length=254)
+    captcha: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="The solved CAPTCHA (GET /auth/captcha): base64 JSON {challenge, solution}",
+    )
 
 
 class ResetPasswordRequest(Request):

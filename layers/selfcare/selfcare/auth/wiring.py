@@ -58,12 +58,13 @@ class AuthService:
 
 
 def compose(context: AuthContext, activation: ActivationService) -> AuthService:
+    """The parts on one context; the CAPTCHA is the activation's, shared with recovery."""
     login = LoginService(context)
     return AuthService(
         context=context,
         login=login,
         sessions=SessionService(context),
-        recovery=RecoveryService(context),
+        recovery=RecoveryService(context, activation.captcha),
         credential_changes=CredentialChanges(context),
         enrolment=Enrolment(context),
         linked_sessions=LinkedSessions(context, login),
