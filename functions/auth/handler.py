@@ -44,6 +44,7 @@ links = LinkService(
     sms=SnsSmsSender(),
     clock=SystemClock(),
     policy=LinkPolicy(code_response_floor_ms=settings.recovery_response_floor_ms),
+    captcha=service.activation.captcha,  # identity (issue 8)
 )
 app = create_resolver()
 
@@ -330,7 +331,8 @@ LINK_CODE_ACCEPTED = "If an account matches and has a contact of that kind, a co
     "/account/links/codes",
     summary="Ask for a code to link another customer account (sent to its contact)",
     description=(
-        "Customers only. Sends a 6-digit code to the contact email (channel email) or contact mobile (channel "
+        "Customers only. Needs a solved CAPTCHA (`captcha`, GET /auth/captcha; else 400 captcha_required). "
+        "Sends a 6-digit code to the contact email (channel email) or contact mobile (channel "
         "sms) of the account the identifier names, saying who asks (masked) and that ignoring it is safe. The "
         "answer and its timing are the same whether the account exists or not. The code works once, for this "
         "customer and that account only, for 10 minutes, and dies after 5 wrong tries; a new request replaces "
@@ -340,6 +342,7 @@ LINK_CODE_ACCEPTED = "If an account matches and has a contact of that kind, a co
     ),
     tags=["account"],
     responses=responses(
+        400,
         401,
         403,
         429,
@@ -352,7 +355,8 @@ LINK_CODE_ACCEPTED = "If an account matches and has a contact of that kind, a co
     ),
 )
 def link_code(body: account_schemas.LinkCodeRequest) -> Response[account_schemas.LinkCodeAcceptedView]:
-    links.request_code(caller_from(app.current_event), body.identifier, body.channel, request_info(app.current_event))
+    caller, request = caller_from(app.current_event), request_info(app.current_event)
+    links.request_code(caller, body.identifier, body.channel, request, body.captcha)
     accepted = account_schemas.LinkCodeAcceptedView(message=LINK_CODE_ACCEPTED, expires_in=links.policy.code_seconds)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=accepted)
 
