@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.counting import count_calls
+from bench.identity import solved_captcha
 
 ROOT = Path(__file__).resolve().parents[1]
 # The in-process part keeps quiet; the cold-start children log as in production (captured).
@@ -63,7 +64,7 @@ def _events(world: Any, resources: Any) -> dict[str, dict[str, Any]]:
     from selfcare.api.context import RequestInfo
 
     jeanne = world.customers[0]
-    tokens = service.login_customer(jeanne.login_id, jeanne.password, RequestInfo("bench", "192.0.2.9", None))
+    tokens = service.login.login_customer(jeanne.login_id, jeanne.password, RequestInfo("bench", "192.0.2.9", None))
     verifier = TokenVerifier(SsmPublicKeys(os.environ["PUBLIC_KEYS_PARAMETER"]), "selfcare", "selfcare-api")
     claims: AccessClaims = verifier.verify(tokens.access_token)
     context = {
@@ -240,7 +241,8 @@ def dynamodb_calls() -> list[tuple[str, int, int, str]]:
             {"current_password": jeanne.password, "new_password": "Tide-Lantern-Quarry-58"},
             token=token,
         )
-        call("POST /auth/password/forgot", "POST", "/auth/password/forgot", {"identifier": jeanne.email}, expect=202)
+        forgot = {"identifier": jeanne.email, "captcha": solved_captcha(gateway)}
+        call("POST /auth/password/forgot", "POST", "/auth/password/forgot", forgot, expect=202)
         call("POST /auth/logout", "POST", "/auth/logout", token=token, expect=204)
         staff = world.staff[StaffRole.CUSTOMER_SERVICE_ADVISOR]
         staff_token = call(
@@ -331,12 +333,12 @@ def main() -> None:
     for name, request, median, ratio in rows:
         emit(f"| {name} | {request} | {median:.3f} | {ratio:.2f} |")
 
-    from bench import account, billing, lines, workflows
+    from bench import account, billing, identity, lines, workflows
 
     emit("\n### DynamoDB calls per request (botocore before-call hooks)\n")
     emit("| route | authorizer | handler | target (handler) |")
     emit("| --- | ---: | ---: | --- |")
-    every_route = [*dynamodb_calls(), *account.rows(), *billing.rows(), *lines.rows()]
+    every_route = [*dynamodb_calls(), *account.rows(), *billing.rows(), *lines.rows(), *identity.rows()]
     for label, authorizer_calls, handler_calls, target in every_route:
         emit(f"| {label} | {authorizer_calls} | {handler_calls} | {target} |")
 

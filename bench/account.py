@@ -41,12 +41,12 @@ def rows() -> list[tuple[str, int, int, str]]:
              "2: profile, code put", auth)  # fmt: skip
         code = mail.sent[-1].body.split("Your confirmation code: ")[1].split()[0]
         call("POST /account/contact/email/confirmation", "POST", "/account/contact/email/confirmation",
-             {"code": code}, 200, "3: code, profile, transaction", auth)  # fmt: skip
+             {"code": code}, 200, "4: code, profile, login keys (move), transaction", auth)  # fmt: skip
         call("PUT /account/contact/mobile", "PUT", "/account/contact/mobile", {"mobile": "+33612345678"}, 202,
              "2: profile, code put", auth)  # fmt: skip
         sms = emulation.outbox("+33612345678")[0]["body"].split("your code is ")[1].split(".")[0]
         call("POST /account/contact/mobile/confirmation", "POST", "/account/contact/mobile/confirmation",
-             {"code": sms}, 200, "3: code, profile, transaction", auth)  # fmt: skip
+             {"code": sms}, 200, "5: code, profile, line numbers, login keys (move), transaction", auth)  # fmt: skip
         call("PUT /account/contact/landline", "PUT", "/account/contact/landline", {"landline": "+33145678901"}, 200,
              "2: profile, transaction", auth)  # fmt: skip
         call("PUT /account/address", "PUT", "/account/address", ADDRESS_FR, 200, "2: profile, transaction", auth)

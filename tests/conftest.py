@@ -22,4 +22,4 @@ for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(variable, None)
 
 # Cheap argon2 parameters for tests (production uses the defaults of selfcare.config).
-FAST_HASHING = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024", "ARGON2_PARALLELISM": "1"}
+FAST_HASHING = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024", "ARGON2_PARALLELISM": "1", "CAPTCHA_COST": "200"}

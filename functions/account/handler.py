@@ -88,9 +88,13 @@ def change_email(body: schemas.EmailChangeRequest) -> Response[schemas.CodeSentV
 @app.post(
     "/account/contact/email/confirmation",
     summary="Change the contact email (step 2: the code)",
-    description="Single use, 10 minutes, 5 attempts. The previous address is told of the change.",
+    description=(
+        "Single use, 10 minutes, 5 attempts. The previous address is told of the change. Once the space is "
+        "activated, the address is a login key: the new one logs in, the old one no longer (in the same "
+        "transaction); 409 identifier_taken when the new address is another customer's login key."
+    ),
     tags=["account"],
-    responses=responses(400, 401, 403, 404),
+    responses=responses(400, 401, 403, 404, 409),
 )
 def confirm_email(body: schemas.CodeConfirmation) -> AccountView:
     caller = caller_from(app.current_event)
@@ -114,9 +118,13 @@ def change_mobile(body: schemas.MobileChangeRequest) -> Response[schemas.CodeSen
 @app.post(
     "/account/contact/mobile/confirmation",
     summary="Change the contact mobile (step 2: the code)",
-    description="Single use, 10 minutes, 5 attempts. The previous number is told of the change by SMS.",
+    description=(
+        "Single use, 10 minutes, 5 attempts. The previous number is told of the change by SMS. The login key "
+        "moves with the number (the old one stays a key while it is one of the customer's line numbers); 409 "
+        "identifier_taken when the new number is another customer's login key."
+    ),
     tags=["account"],
-    responses=responses(400, 401, 403, 404),
+    responses=responses(400, 401, 403, 404, 409),
 )
 def confirm_mobile(body: schemas.CodeConfirmation) -> AccountView:
     caller = caller_from(app.current_event)

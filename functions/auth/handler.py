@@ -1,6 +1,7 @@
 """Capability `auth`: login, tokens, sessions, passwords, staff login and assisted access.
 
-Thin: each route validates its input model, makes one call into AuthService, maps the result.
+Thin: each route validates its input model, makes one call into a part of the auth service (one per
+concern, composed in selfcare.auth.wiring), maps the result.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from selfcare.api.context import caller_from, request_info
 from selfcare.api.errors import responses
 from selfcare.api.resolver import create_resolver, no_content
 from selfcare.auth import schemas
+from selfcare.auth.core import Tokens
 from selfcare.auth.models import Grant
-from selfcare.auth.service import Tokens
 from selfcare.auth.wiring import build_auth_service
 from selfcare.clock import SystemClock
 from selfcare.config import AuthSettings
@@ -38,11 +39,12 @@ links = LinkService(
     customers=CustomersRepository(settings.customers_table),
     verifications=VerificationsRepository(settings.customers_table),
     logs=LogsRepository(settings.connection_log_table, settings.audit_log_table),
-    auth=service,
+    auth=service.linked_sessions,
     notifier=service.notifier,
     sms=SnsSmsSender(),
     clock=SystemClock(),
     policy=LinkPolicy(code_response_floor_ms=settings.recovery_response_floor_ms),
+    captcha=service.activation.captcha,  # identity (issue 8)
 )
 app = create_resolver()
 
@@ -66,30 +68,37 @@ def _no_content() -> Response[Any]:
 # Public routes ---------------------------------------------------------------------------------
 @app.post("/auth/login", summary="Log in (customer)", tags=["auth"], responses=responses(401, 429, success=TOKENS))
 def login(body: schemas.LoginRequest) -> schemas.TokenResponse:
-    return _tokens(service.login_customer(body.identifier, body.password, request_info(app.current_event)))
+    return _tokens(service.login.login_customer(body.identifier, body.password, request_info(app.current_event)))
 
 
 @app.post("/staff/auth/login", summary="Log in (staff)", tags=["staff"], responses=responses(401, 429, success=TOKENS))
 def staff_login(body: schemas.StaffLoginRequest) -> schemas.TokenResponse:
-    return _tokens(service.login_staff(body.email, body.password, request_info(app.current_event)))
+    return _tokens(service.login.login_staff(body.email, body.password, request_info(app.current_event)))
 
 
 @app.post("/auth/refresh", summary="Rotate the refresh token", tags=["auth"], responses=responses(401, success=TOKENS))
 def refresh(body: schemas.RefreshRequest) -> schemas.TokenResponse:
-    return _tokens(service.refresh(body.refresh_token, request_info(app.current_event)))
+    return _tokens(service.sessions.refresh(body.refresh_token, request_info(app.current_event)))
 
 
 @app.post(
     "/auth/password/forgot",
     summary="Ask for a password-recovery code",
-    description="The answer and its timing are the same whether the account exists or not.",
+    description=(
+        "Needs a solved CAPTCHA (GET /auth/captcha; else 400 captcha_required). The answer and its timing are "
+        "the same whether the account exists or not; the code goes to the record's current contact email, at "
+        "most 5 per account and 24 hours."
+    ),
     tags=["auth"],
     responses=responses(
-        success={202: {"description": "Accepted", "content": {"application/json": {"model": schemas.AcceptedResponse}}}}
+        400,
+        success={
+            202: {"description": "Accepted", "content": {"application/json": {"model": schemas.AcceptedResponse}}}
+        },
     ),
 )
 def forgot_password(body: schemas.ForgotPasswordRequest) -> Response[schemas.AcceptedResponse]:
-    service.forgot_password(body.identifier, request_info(app.current_event))
+    service.recovery.forgot_password(body.identifier, body.captcha, request_info(app.current_event))
     message = "If an account matches, a recovery code has been sent to its contact email."
     return Response(
         status_code=202, content_type=content_types.APPLICATION_JSON, body=schemas.AcceptedResponse(message=message)
@@ -103,8 +112,81 @@ def forgot_password(body: schemas.ForgotPasswordRequest) -> Response[schemas.Acc
     responses=responses(400, success=NO_CONTENT),
 )
 def reset_password(body: schemas.ResetPasswordRequest) -> Response[Any]:
-    service.reset_password(body.token, body.new_password, request_info(app.current_event))
+    service.recovery.reset_password(body.token, body.new_password, request_info(app.current_event))
     return _no_content()
+
+
+# Identity (issue 8): CAPTCHA and activation of the web account -----------------------------------
+CHALLENGE = {"model": schemas.CaptchaChallengeView}
+ACCEPTED = {"model": schemas.AcceptedResponse}
+ACTIVATION_ACCEPTED = (
+    "If this identifier names a customer whose space is not active yet, a code has been sent to the contact "
+    "email (or mobile) of its record."
+)
+
+
+@app.get(
+    "/auth/captcha",
+    summary="A CAPTCHA challenge (ALTCHA proof of work)",
+    description=(
+        "Public. Solve it (the ALTCHA widget or library) and send the base64 payload {challenge, solution} as "
+        "`captcha` where a route asks for one. Valid 5 minutes, accepted once; no cookie, no personal data."
+    ),
+    tags=["auth"],
+    responses=responses(
+        success={
+            200: {
+                "description": "A challenge",
+                "content": {"application/json": {"model": schemas.CaptchaChallengeView}},
+            }
+        }
+    ),
+)
+def captcha_challenge() -> schemas.CaptchaChallengeView:
+    return schemas.CaptchaChallengeView.model_validate(service.activation.captcha.challenge())
+
+
+@app.post(
+    "/auth/activation",
+    summary="Activate my customer space, step 1: a code to the contact of my record",
+    description=(
+        "Public. An account number or a line number, and a solved CAPTCHA (else 400 captcha_required). The "
+        "answer and its timing are the same whether the account exists, is already active or not. The 8-digit "
+        "code goes to the contact email held in the customer record (else its contact mobile), works once, for "
+        "15 minutes and 5 tries; at most 5 codes per identifier and 24 hours."
+    ),
+    tags=["auth"],
+    responses=responses(
+        400,
+        success={
+            202: {"description": "Accepted", "content": {"application/json": {"model": schemas.AcceptedResponse}}}
+        },
+    ),
+)
+def request_activation(body: schemas.ActivationRequest) -> Response[schemas.AcceptedResponse]:
+    service.activation.request_code(body.identifier, body.captcha)
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=schemas.AcceptedResponse(message=ACTIVATION_ACCEPTED),
+    )
+
+
+@app.post(
+    "/auth/activation/confirm",
+    summary="Activate my customer space, step 2: the code and my new password",
+    description=(
+        "Public. Creates the credential (login keys derived from the customer record: contact email and mobile, "
+        "line numbers, account number) and answers a session. 400 invalid_activation_code: wrong, spent or "
+        "expired code, or a terminated account. 409 identifier_taken: a login key of the record is held by "
+        "another customer's credential (nothing is created). 422: the password policy."
+    ),
+    tags=["auth"],
+    responses=responses(400, 409, success=TOKENS),
+)
+def confirm_activation(body: schemas.ActivationConfirmRequest) -> schemas.TokenResponse:
+    request = request_info(app.current_event)
+    return _tokens(service.activation.activate(body.identifier, body.code, body.password, request))
 
 
 # Authenticated routes --------------------------------------------------------------------------
@@ -115,7 +197,7 @@ def reset_password(body: schemas.ResetPasswordRequest) -> Response[Any]:
     responses=responses(401, 404, success=NO_CONTENT),
 )
 def logout() -> Response[Any]:
-    service.logout(caller_from(app.current_event), request_info(app.current_event))
+    service.sessions.logout(caller_from(app.current_event), request_info(app.current_event))
     return _no_content()
 
 
@@ -127,7 +209,7 @@ def logout() -> Response[Any]:
 )
 def reauthenticate(body: schemas.ReauthenticateRequest) -> schemas.TokenResponse:
     return _tokens(
-        service.reauthenticate(caller_from(app.current_event), body.password, request_info(app.current_event))
+        service.login.reauthenticate(caller_from(app.current_event), body.password, request_info(app.current_event))
     )
 
 
@@ -143,7 +225,7 @@ def list_sessions() -> schemas.SessionsResponse:
                 device=s.device,
                 current=s.session_id == caller.session_id,
             )
-            for s in service.list_sessions(caller)
+            for s in service.sessions.list_sessions(caller)
         ]
     )
 
@@ -155,7 +237,7 @@ def list_sessions() -> schemas.SessionsResponse:
     responses=responses(401, 404, success=NO_CONTENT),
 )
 def revoke_session(session_id: Annotated[OpaqueId, Path()]) -> Response[Any]:
-    service.revoke_session(caller_from(app.current_event), session_id, request_info(app.current_event))
+    service.sessions.revoke_session(caller_from(app.current_event), session_id, request_info(app.current_event))
     return _no_content()
 
 
@@ -169,7 +251,9 @@ def revoke_session(session_id: Annotated[OpaqueId, Path()]) -> Response[Any]:
 def change_password(body: schemas.ChangePasswordRequest) -> schemas.TokenResponse:
     caller = caller_from(app.current_event)
     return _tokens(
-        service.change_password(caller, body.current_password, body.new_password, request_info(app.current_event))
+        service.credential_changes.change_password(
+            caller, body.current_password, body.new_password, request_info(app.current_event)
+        )
     )
 
 
@@ -183,7 +267,7 @@ def change_password(body: schemas.ChangePasswordRequest) -> schemas.TokenRespons
 def change_login_id(body: schemas.ChangeLoginIdRequest) -> schemas.LoginIdResponse:
     caller = caller_from(app.current_event)
     return schemas.LoginIdResponse(
-        login_id=service.change_login_id(caller, body.login_id, request_info(app.current_event))
+        login_id=service.credential_changes.change_login_id(caller, body.login_id, request_info(app.current_event))
     )
 
 
@@ -213,7 +297,7 @@ def _grant(grant: Grant) -> schemas.GrantView:
 )
 def grant_access(body: schemas.GrantRequest) -> Response[schemas.GrantView]:
     caller = caller_from(app.current_event)
-    grant = service.grant_assisted_access(
+    grant = service.staff_access.grant_assisted_access(
         caller, body.customer_id, body.reason, body.duration_minutes, request_info(app.current_event)
     )
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=_grant(grant))
@@ -223,7 +307,9 @@ def grant_access(body: schemas.GrantRequest) -> Response[schemas.GrantView]:
     "/staff/assisted-access", summary="My live assisted-access grants", tags=["staff"], responses=responses(401, 403)
 )
 def list_grants() -> schemas.GrantsResponse:
-    return schemas.GrantsResponse(grants=[_grant(g) for g in service.list_grants(caller_from(app.current_event))])
+    return schemas.GrantsResponse(
+        grants=[_grant(g) for g in service.staff_access.list_grants(caller_from(app.current_event))]
+    )
 
 
 @app.delete(
@@ -233,7 +319,7 @@ def list_grants() -> schemas.GrantsResponse:
     responses=responses(401, 403, 404, success=NO_CONTENT),
 )
 def end_grant(grant_id: Annotated[OpaqueId, Path()]) -> Response[Any]:
-    service.end_grant(caller_from(app.current_event), grant_id, request_info(app.current_event))
+    service.staff_access.end_grant(caller_from(app.current_event), grant_id, request_info(app.current_event))
     return _no_content()
 
 
@@ -245,7 +331,8 @@ LINK_CODE_ACCEPTED = "If an account matches and has a contact of that kind, a co
     "/account/links/codes",
     summary="Ask for a code to link another customer account (sent to its contact)",
     description=(
-        "Customers only. Sends a 6-digit code to the contact email (channel email) or contact mobile (channel "
+        "Customers only. Needs a solved CAPTCHA (`captcha`, GET /auth/captcha; else 400 captcha_required). "
+        "Sends a 6-digit code to the contact email (channel email) or contact mobile (channel "
         "sms) of the account the identifier names, saying who asks (masked) and that ignoring it is safe. The "
         "answer and its timing are the same whether the account exists or not. The code works once, for this "
         "customer and that account only, for 10 minutes, and dies after 5 wrong tries; a new request replaces "
@@ -255,6 +342,7 @@ LINK_CODE_ACCEPTED = "If an account matches and has a contact of that kind, a co
     ),
     tags=["account"],
     responses=responses(
+        400,
         401,
         403,
         429,
@@ -267,7 +355,8 @@ LINK_CODE_ACCEPTED = "If an account matches and has a contact of that kind, a co
     ),
 )
 def link_code(body: account_schemas.LinkCodeRequest) -> Response[account_schemas.LinkCodeAcceptedView]:
-    links.request_code(caller_from(app.current_event), body.identifier, body.channel, request_info(app.current_event))
+    caller, request = caller_from(app.current_event), request_info(app.current_event)
+    links.request_code(caller, body.identifier, body.channel, request, body.captcha)
     accepted = account_schemas.LinkCodeAcceptedView(message=LINK_CODE_ACCEPTED, expires_in=links.policy.code_seconds)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=accepted)
 

@@ -45,7 +45,8 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
-@logger.inject_lambda_context
+# clear_state: a warm container must not carry the previous caller's keys (session id) into this one's lines.
+@logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     method_arn = str(event.get("methodArn", ""))
     try:

@@ -119,6 +119,8 @@ def print_banner(base_url: str, moto_url: str, world: Any) -> None:
         say(f"         phone    {c.phone}  ({national_form(c.phone)})")
         say(f"         account  {c.account_number}")
         say(f"         password {c.password}")
+    for account_number in world.to_activate:  # identity (issue 8)
+        say(f"  To activate (no password yet): account {account_number}  (POST /auth/activation, code in the Outbox)")
     say()
     say("Demo staff (POST /staff/auth/login)")
     width = max(len(s.email) for s in world.staff.values())

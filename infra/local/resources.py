@@ -64,6 +64,7 @@ class LocalResources:
             "PAYMENT_PROVIDER_API_KEY_SECRET_ID": d.PAYMENT_PROVIDER_API_KEY_SECRET_NAME,
             "PAYMENT_WEBHOOK_SECRET_ID": d.PAYMENT_WEBHOOK_SECRET_NAME,
             "BILLING_CURSOR_KEY_SECRET_ID": d.BILLING_CURSOR_KEY_SECRET_NAME,
+            "CAPTCHA_KEY_SECRET_ID": d.CAPTCHA_KEY_SECRET_NAME,  # identity (issue 8)
         } | {machine.env: self.state_machine_arns[machine.name] for machine in d.STATE_MACHINES}
 
     def merged_environment(self) -> dict[str, str]:
@@ -215,6 +216,8 @@ def create_billing_resources(
     )
     secretsmanager.create_secret(Name=d.PAYMENT_WEBHOOK_SECRET_NAME, SecretString=webhook_secret)
     secretsmanager.create_secret(Name=d.BILLING_CURSOR_KEY_SECRET_NAME, SecretString=secrets.token_urlsafe(48))
+    # Identity (issue 8): the CAPTCHA challenges' HMAC key, generated at each start (never committed).
+    secretsmanager.create_secret(Name=d.CAPTCHA_KEY_SECRET_NAME, SecretString=secrets.token_urlsafe(48))
     return BillingResources(bucket, api_key, webhook_secret)
 
 

@@ -1,7 +1,8 @@
 """Demo data for the local stack and the tests: two customers with lines and services, one staff
 user per role. Passwords are generated at each run (never committed) and returned to be printed.
 
-Credentials go through AuthService.enrol (the password policy and hashing of production); the
+Credentials go through the auth service's enrolment (selfcare.auth.enrolment: the password policy and
+hashing of production); the
 customer records are CRM events (CustomerCreated) put on the CRM inbound bus and projected by the
 projection handler (validation, conditional writes), delivered by infra/local/emulation.py's stand-in
 for EventBridge -> Lambda. Lines and their services are the product inventory's events (infra/local/
@@ -52,6 +53,8 @@ class DemoStaff:
 class DemoWorld:
     customers: list[DemoCustomer] = field(default_factory=list)
     staff: dict[StaffRole, DemoStaff] = field(default_factory=dict)
+    # Identity (issue 8): account numbers of customers known to the CRM who never had a password.
+    to_activate: list[str] = field(default_factory=list)
 
 
 def demo_password() -> str:
@@ -113,6 +116,20 @@ LINES = (
 )
 
 LOGIN_IDS = {"C0001": "jdupont", "C0002": "riviera.yachting"}
+# Identity (issue 8): a customer of the CRM without a password yet (the local stack only): try the activation.
+TO_ACTIVATE = CustomerProfile(
+    customer_id="C0003",
+    account_number="100200500",
+    customer_type=CustomerType.CONSUMER,
+    last_name="Martin",
+    first_name="Luc",
+    address=Address(line1="1 rue Grimaldi", postal_code="98000", city="Monaco", country="MC"),
+    contact_email="luc.martin@example.mc",
+    contact_mobile="+377612349911",
+    contact_landline=None,
+    service_secret_code="",  # generated at each seed
+)
+TO_ACTIVATE_LINE = Line("C0003", "M-377612349911", LineType.MOBILE, "Forfait 20 Go", "+377612349911")
 DIGITAL_IDENTITIES = {"C0001": "MCID-7F3A9C21"}
 
 
@@ -127,10 +144,14 @@ def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) 
     if demo_bills:
         now = datetime.now(UTC)
         publish_crm_events([e for profile in profiles for e in demo_billing_events(profile.customer_id, now)])
+    if demo_bills:  # the local stack: also a customer to activate (the tests' world keeps two customers)
+        secret_code = f"{secrets.randbelow(10_000):04d}"
+        publish_crm_events([customer_created(replace(TO_ACTIVATE, service_secret_code=secret_code))])
+        world.to_activate.append(TO_ACTIVATE.account_number)
     deliver_crm_events()
     for profile in profiles:
         password = demo_password()
-        auth.enrol(
+        auth.enrolment.enrol(
             Credential(
                 principal_type=PrincipalType.CUSTOMER,
                 principal_id=profile.customer_id,
@@ -155,13 +176,13 @@ def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) 
             )
         )
     # The product inventory's side: the lines, then their SIMs, services and usage (each needs its line).
-    for batch in demo_inventory_events(LINES):
+    for batch in demo_inventory_events(LINES + ((TO_ACTIVATE_LINE,) if demo_bills else ())):
         publish_crm_events(batch, source=d.INVENTORY_EVENT_SOURCE)
         deliver_crm_events()
     for number, role in enumerate(StaffRole, start=1):
         email = f"{role.value.replace('_', '.')}@operator.example"
         password = demo_password()
-        auth.enrol(
+        auth.enrolment.enrol(
             Credential(
                 principal_type=PrincipalType.STAFF,
                 principal_id=f"S{number:03d}",

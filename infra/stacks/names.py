@@ -27,6 +27,7 @@ INVOICES_BUCKET_LOGICAL_ID = "InvoicesBucket"
 PAYMENT_PROVIDER_API_KEY_SECRET_LOGICAL_ID = "PaymentProviderApiKeySecret"  # noqa: S105 (a logical id)
 PAYMENT_WEBHOOK_SECRET_LOGICAL_ID = "PaymentWebhookSecret"  # noqa: S105 (a logical id)
 BILLING_CURSOR_KEY_SECRET_LOGICAL_ID = "BillingCursorKeySecret"  # noqa: S105 (a logical id)
+CAPTCHA_KEY_SECRET_LOGICAL_ID = "CaptchaKeySecret"  # noqa: S105 (a logical id) - identity (issue 8)
 # The JWKS the parameter holds until infra/scripts/rotate_signing_key.py writes the first key.
 EMPTY_JWKS = '{"keys": []}'
 

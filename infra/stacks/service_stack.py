@@ -52,6 +52,7 @@ class ServiceStack(Stack):
                 payment_provider_api_key_secret_arn=data.payment_provider_api_key_secret.ref,
                 payment_webhook_secret_arn=data.payment_webhook_secret.secret_arn,
                 billing_cursor_key_secret_arn=data.billing_cursor_key_secret.secret_arn,
+                captcha_key_secret_arn=data.captcha_key_secret.secret_arn,  # identity (issue 8)
             ),
             shared_layer=shared_layer.layer,
         )

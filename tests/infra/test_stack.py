@@ -259,6 +259,7 @@ def test_function_environment(
         "PAYMENT_PROVIDER_API_KEY_SECRET_ID": definitions.PAYMENT_PROVIDER_API_KEY_SECRET_NAME,
         "PAYMENT_WEBHOOK_SECRET_ID": definitions.PAYMENT_WEBHOOK_SECRET_NAME,
         "BILLING_CURSOR_KEY_SECRET_ID": definitions.BILLING_CURSOR_KEY_SECRET_NAME,
+        "CAPTCHA_KEY_SECRET_ID": definitions.CAPTCHA_KEY_SECRET_NAME,  # identity (issue 8)
         "CRM_EVENT_BUS_NAME": definitions.CRM_OUTBOUND_BUS_NAME,
         "PROJECTION_DEAD_LETTER_QUEUE_URL": f"sqs-url:{definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME}",
         "ANONYMISATION_SCHEDULE_GROUP": definitions.ANONYMISATION_SCHEDULE_GROUP,
@@ -374,6 +375,7 @@ def test_role_grants_match_the_functions_grants(
         "provisioning": ref(names.PROVISIONING_CREDENTIALS_SECRET_LOGICAL_ID),
         "vod_key": ref(names.VOD_HASH_KEY_SECRET_LOGICAL_ID),
         "billing_cursor_key": ref(names.BILLING_CURSOR_KEY_SECRET_LOGICAL_ID),
+        "captcha_key": ref(names.CAPTCHA_KEY_SECRET_LOGICAL_ID),  # identity (issue 8)
     }
     if "payments" in spec.grants:  # two secrets: the provider's API key and the webhook secret
         read_payment_secrets = [s for s in statements if s.get("Sid") == "ReadPaymentSecrets"]

@@ -11,6 +11,8 @@ from typing import Any
 
 import boto3
 import pytest
+from selfcare.account.contact import code_digest
+from selfcare.account.models import ContactKind
 from selfcare.auth.policy import ROLE_PERMISSIONS, Permission, StaffRole
 from selfcare.dal import crm_outbox
 from selfcare.observability import metrics
@@ -127,6 +129,10 @@ def test_email_changes_only_once_the_code_sent_to_the_new_address_is_confirmed(
     assert body(asked)["sent_to"] == "j***@example.mc" and body(asked)["expires_in"] == 600
     assert body(api.call("GET", "/account", token=token))["contact_email"] == "jeanne.dupont@example.mc"
     code = ports.code_to("jeanne.new@example.mc")
+    # The pending code is stored as a digest only, in the customers table (where the account function keeps it).
+    pending = table(aws, "CustomersTable").get_item(Key={"pk": "CUSTOMER#C0001", "sk": "VERIFY#email"})["Item"]
+    assert pending["code_digest"] == code_digest(ContactKind.EMAIL, "C0001", code)
+    assert not any(code in str(value) for name, value in pending.items() if name != "code_digest")
     wrong = "000000" if code != "000000" else "111111"
     refused = api.call("POST", "/account/contact/email/confirmation", {"code": wrong}, token=token)
     assert refused.status == 400 and error_code(refused) == "invalid_verification_code"
@@ -144,9 +150,8 @@ def test_email_changes_only_once_the_code_sent_to_the_new_address_is_confirmed(
         ("ContactEmailChanged", "C0001", "jeanne.new@example.mc")
     ]
     assert "contact.email.changed" in audit_actions(aws)
-    # The code is stored as a digest only.
-    stored = table(aws, "SessionsTable").scan()["Items"]
-    assert not any(code in str(item) for item in stored if str(item["pk"]).startswith("VERIFY#"))
+    # Used: the pending code is gone.
+    assert "Item" not in table(aws, "CustomersTable").get_item(Key={"pk": "CUSTOMER#C0001", "sk": "VERIFY#email"})
 
 
 def test_a_new_request_replaces_the_previous_code(api: Api, world: DemoWorld, ports: Ports) -> None:

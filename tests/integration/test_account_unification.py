@@ -27,6 +27,7 @@ from tests.factories import DemoCustomer, DemoWorld
 from tests.fakes import FixedClock, InMemoryNotifier
 from tests.integration.conftest import Api, HttpResponse, body
 from tests.integration.test_account import InMemorySms, audit_actions, error_code, table, token_of
+from tests.integration.test_activation import solved
 
 GRANT_HEADER = "X-Assisted-Access"
 CODE_FLOOR_SECONDS = 0.2  # RECOVERY_RESPONSE_FLOOR_MS of the integration environment
@@ -102,7 +103,7 @@ def add_customer(api: Api, aws: LocalResources, *, mobile: str | None = "+336112
     )
     CustomersRepository(aws.table_names["CustomersTable"]).put_profile(profile)
     password = "Harbour-Lantern-Quarry-73"
-    api.gateway.handlers["auth"].service.enrol(
+    api.gateway.handlers["auth"].service.enrolment.enrol(
         Credential(
             principal_type=PrincipalType.CUSTOMER,
             principal_id=profile.customer_id,
@@ -119,7 +120,16 @@ def add_customer(api: Api, aws: LocalResources, *, mobile: str | None = "+336112
 
 
 def ask_code(api: Api, token: str, identifier: str, channel: str = "email") -> HttpResponse:
-    return api.call("POST", "/account/links/codes", {"identifier": identifier, "channel": channel}, token=token)
+    payload = {"identifier": identifier, "channel": channel, "captcha": solved(api)}
+    return api.call("POST", "/account/links/codes", payload, token=token)
+
+
+def test_a_link_code_needs_a_solved_captcha(api: Api, world: DemoWorld, ports: Ports) -> None:
+    marco = world.customers[1]
+    unsolved = {"identifier": marco.login_id, "channel": "email"}
+    refused = api.call("POST", "/account/links/codes", unsolved, token=token_of(api, world))
+    assert refused.status == 400 and error_code(refused) == "captcha_required"
+    assert ports.count == 0
 
 
 def link_with(api: Api, token: str, identifier: str, code: str) -> HttpResponse:
@@ -450,7 +460,7 @@ def switch_directly(api: Api, aws: LocalResources, customer: DemoCustomer, sessi
     )
     link = records.link(aws.table_names["CustomersTable"], customer.customer_id, to)
     assert link is not None
-    auth = api.gateway.handlers["auth"].service
+    auth = api.gateway.handlers["auth"].service.linked_sessions
     return str(auth.open_linked_session(caller, link, RequestInfo("direct", "203.0.113.10", None)).access_token)
 
 

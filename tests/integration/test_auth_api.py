@@ -13,6 +13,7 @@ from infra.local.resources import LocalResources
 from tests.factories import DemoWorld
 from tests.fakes import FixedClock
 from tests.integration.conftest import Api, body
+from tests.integration.test_activation import solved
 
 CUSTOMER_LOG_FIELDS = {"login_used", "at", "customer_id", "status", "digital_identity_id", "account_number"}
 STAFF_LOG_FIELDS = {"professional_email", "at", "status"}
@@ -191,11 +192,14 @@ def test_change_login_id_needs_a_recent_authentication(api: Api, world: DemoWorl
 
 def test_forgot_password_answers_alike_and_the_code_works_once(api: Api, world: DemoWorld) -> None:
     jeanne = world.customers[0]
+    captchas = [solved(api), solved(api)]
+    unsolved = api.call("POST", "/auth/password/forgot", {"identifier": jeanne.email, "captcha": "none"})
+    assert unsolved.status == 400 and _error(unsolved)["code"] == "captcha_required"
     started = time.monotonic()
-    known = api.call("POST", "/auth/password/forgot", {"identifier": jeanne.email})
+    known = api.call("POST", "/auth/password/forgot", {"identifier": jeanne.email, "captcha": captchas[0]})
     known_seconds = time.monotonic() - started
     started = time.monotonic()
-    unknown = api.call("POST", "/auth/password/forgot", {"identifier": "nobody@example.com"})
+    unknown = api.call("POST", "/auth/password/forgot", {"identifier": "nobody@example.com", "captcha": captchas[1]})
     unknown_seconds = time.monotonic() - started
     assert known.status == unknown.status == 202 and known.body == unknown.body
     assert min(known_seconds, unknown_seconds) >= 0.2  # both padded to the configured floor

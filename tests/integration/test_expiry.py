@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from selfcare.api.context import RequestInfo
 from selfcare.auth.authorizer import RequestAuthorizer
-from selfcare.auth.service import AuthService
-from selfcare.auth.wiring import build_auth_service
+from selfcare.auth.wiring import AuthService, build_auth_service
 from selfcare.clock import add_months, epoch
 from selfcare.config import AuthorizerSettings, AuthSettings
 from selfcare.dal.logs import LogsRepository
@@ -18,6 +17,7 @@ from selfcare.errors import InvalidCredentials, InvalidRecoveryToken, Unauthenti
 from infra.local.resources import LocalResources
 from tests.factories import DemoWorld
 from tests.fakes import FixedClock, InMemoryNotifier
+from tests.integration.test_auth_probes import AnySolution
 
 REQUEST = RequestInfo(request_id="req-1", source_ip="192.0.2.1", user_agent=None)
 
@@ -36,6 +36,7 @@ def notifier() -> InMemoryNotifier:
 def service(world: DemoWorld, clock: FixedClock, notifier: InMemoryNotifier) -> AuthService:
     built = build_auth_service(AuthSettings.from_env(), notifier=notifier)
     built.clock = clock
+    built.recovery.captcha = AnySolution()  # type: ignore[assignment]
     return built
 
 
@@ -51,35 +52,35 @@ def test_recovery_code_expires_after_exactly_15_minutes(
     service: AuthService, world: DemoWorld, clock: FixedClock, notifier: InMemoryNotifier
 ) -> None:
     jeanne = world.customers[0]
-    service.forgot_password(jeanne.login_id, REQUEST)
-    service.forgot_password(jeanne.login_id, REQUEST)
+    service.recovery.forgot_password(jeanne.login_id, "solved", REQUEST)
+    service.recovery.forgot_password(jeanne.login_id, "solved", REQUEST)
     first, second = (m.body.split("enter this code in the app: ")[1].split()[0] for m in notifier.sent)
     clock.advance(minutes=14, seconds=59)
-    service.reset_password(first, "Tide-Lantern-Quarry-58", REQUEST)  # one second before the edge
+    service.recovery.reset_password(first, "Tide-Lantern-Quarry-58", REQUEST)  # one second before the edge
     clock.advance(seconds=1)  # exactly 15 minutes after the second code was issued
     with pytest.raises(InvalidRecoveryToken):
-        service.reset_password(second, "Other-Lantern-Quarry-58", REQUEST)
+        service.recovery.reset_password(second, "Other-Lantern-Quarry-58", REQUEST)
 
 
 def test_account_lock_lifts_after_its_delay(service: AuthService, world: DemoWorld, clock: FixedClock) -> None:
     jeanne = world.customers[0]
     for _ in range(5):
         with pytest.raises(InvalidCredentials):
-            service.login_customer(jeanne.login_id, "wrong-password-123", REQUEST)
+            service.login.login_customer(jeanne.login_id, "wrong-password-123", REQUEST)
     with pytest.raises(InvalidCredentials):  # locked for 15 s: the right password is refused too
-        service.login_customer(jeanne.login_id, jeanne.password, REQUEST)
+        service.login.login_customer(jeanne.login_id, jeanne.password, REQUEST)
     clock.advance(seconds=15)
-    assert service.login_customer(jeanne.login_id, jeanne.password, REQUEST).refresh_token
+    assert service.login.login_customer(jeanne.login_id, jeanne.password, REQUEST).refresh_token
 
 
 def test_an_expired_session_is_refused_before_ttl_deletes_it(
     service: AuthService, authorizer: RequestAuthorizer, world: DemoWorld, clock: FixedClock
 ) -> None:
     jeanne = world.customers[0]
-    tokens = service.login_customer(jeanne.login_id, jeanne.password, REQUEST)
+    tokens = service.login.login_customer(jeanne.login_id, jeanne.password, REQUEST)
     assert authorizer.authorize(f"Bearer {tokens.access_token}", None).customer_id == jeanne.customer_id
     clock.advance(days=30)  # the session's lifetime; the item is still in the table
-    assert SessionsRepository(service.sessions.table).live_sessions("customer#C0001", epoch(clock.now())) == []
+    assert SessionsRepository(service.context.sessions.table).live_sessions("customer#C0001", epoch(clock.now())) == []
     with pytest.raises(Unauthenticated):
         authorizer.authorize(f"Bearer {tokens.access_token}", None)
 
@@ -87,7 +88,7 @@ def test_an_expired_session_is_refused_before_ttl_deletes_it(
 def test_log_entries_are_not_read_past_12_months(service: AuthService, world: DemoWorld, clock: FixedClock) -> None:
     jeanne = world.customers[0]
     collected = clock.now()
-    service.login_customer(jeanne.login_id, jeanne.password, REQUEST)
+    service.login.login_customer(jeanne.login_id, jeanne.password, REQUEST)
     logs = LogsRepository(service.logs.connection_table, service.logs.audit_table)
     edge = epoch(add_months(collected, 12))
     assert len(logs.connections("customer#C0001", edge - 1)) == 1
@@ -101,9 +102,9 @@ def test_a_grant_stops_at_its_expiry(
     from selfcare.errors import Forbidden
 
     staff = world.staff[StaffRole.CUSTOMER_SERVICE_ADVISOR]
-    tokens = service.login_staff(staff.email, staff.password, REQUEST)
+    tokens = service.login.login_staff(staff.email, staff.password, REQUEST)
     caller = authorizer.authorize(f"Bearer {tokens.access_token}", None)
-    grant = service.grant_assisted_access(caller, "C0001", "Customer asked for help by phone", 10, REQUEST)
+    grant = service.staff_access.grant_assisted_access(caller, "C0001", "Customer asked for help by phone", 10, REQUEST)
     assert authorizer.authorize(f"Bearer {tokens.access_token}", grant.grant_id).customer_id == "C0001"
     clock.advance(minutes=10)
     with pytest.raises(Forbidden):
@@ -132,9 +133,9 @@ def _login_91_days_after_change(service: AuthService, email: str, password: str)
     principal_id = service.credentials.principal_for(f"LOGIN#staff_email#{email}")
     assert principal_id
     client().update_item(
-        TableName=service.credentials.table,
+        TableName=service.context.credentials.table,
         Key=key(pk=principal_key(principal_id)),
         UpdateExpression="SET password_changed_at = :t",
         ExpressionAttributeValues=values(t=epoch(datetime.now(UTC)) - 91 * 86400),
     )
-    return service.login_staff(email, password, REQUEST)
+    return service.login.login_staff(email, password, REQUEST)

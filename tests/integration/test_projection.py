@@ -298,7 +298,7 @@ def test_anonymisation_erases_everything_beyond_the_profile_and_keeps_consents(a
     gone or overwritten; consents kept; another customer's data untouched; a second run changes nothing."""
     put(sample("CustomerCreated"), sample("CustomerTerminated"))  # the real handler: BILLING settings too
     customers, credentials = aws.table_names[d.CUSTOMERS.logical_id], aws.table_names[d.CREDENTIALS.logical_id]
-    CredentialsRepository(credentials).create(
+    CredentialsRepository(credentials, customers).create(
         Credential(
             principal_type=PrincipalType.CUSTOMER,
             principal_id="C0042",

@@ -202,6 +202,25 @@ class Data(Construct):
             "Cursors live for one listing session; the key is read once per cold start, so a rotation would only "
             "invalidate open cursors, and it never leaves the billing function.",
         )
+        # Identity (issue 8): the CAPTCHA challenges' HMAC key: generated, known to the auth function only.
+        self.captcha_key_secret = aws_secretsmanager.Secret(
+            self,
+            "CaptchaKeySecret",
+            secret_name=definitions.CAPTCHA_KEY_SECRET_NAME,
+            description="HMAC key of the CAPTCHA (ALTCHA) challenges (generated)",
+            encryption_key=self.key,
+            generate_secret_string=aws_secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self._pin_logical_id(self.captcha_key_secret, names.CAPTCHA_KEY_SECRET_LOGICAL_ID)
+        acknowledge(
+            self.captcha_key_secret,
+            "AwsSolutions-SMG4",
+            "Challenges live 5 minutes and the key is read once per cold start: a rotation would only void the "
+            "challenges being solved; it never leaves the auth function.",
+        )
 
     @property
     def signing_key_secret_arn(self) -> str:

@@ -142,6 +142,8 @@ class Grantable:
     payment_provider_api_key_secret_arn: str = ""
     payment_webhook_secret_arn: str = ""
     billing_cursor_key_secret_arn: str = ""
+    # Identity (issue 8).
+    captcha_key_secret_arn: str = ""
 
 
 class Functions(Construct):
@@ -201,6 +203,7 @@ class Functions(Construct):
             "PAYMENT_PROVIDER_API_KEY_SECRET_ID": definitions.PAYMENT_PROVIDER_API_KEY_SECRET_NAME,
             "PAYMENT_WEBHOOK_SECRET_ID": definitions.PAYMENT_WEBHOOK_SECRET_NAME,
             "BILLING_CURSOR_KEY_SECRET_ID": definitions.BILLING_CURSOR_KEY_SECRET_NAME,
+            "CAPTCHA_KEY_SECRET_ID": definitions.CAPTCHA_KEY_SECRET_NAME,  # identity (issue 8)
         } | {machine.env: state_machine_arn(Stack.of(self), machine.name) for machine in definitions.STATE_MACHINES}
 
     def _function(self, spec: definitions.Function) -> aws_lambda.Function:
@@ -370,6 +373,15 @@ class Functions(Construct):
                     sid="ReadBillingCursorKey",
                     actions=["secretsmanager:GetSecretValue"],
                     resources=[grantable.billing_cursor_key_secret_arn],
+                )
+            )
+            kms_actions.update(KMS_READ_ACTIONS)
+        if "captcha_key" in spec.grants:  # identity (issue 8)
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadCaptchaKey",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[grantable.captcha_key_secret_arn],
                 )
             )
             kms_actions.update(KMS_READ_ACTIONS)

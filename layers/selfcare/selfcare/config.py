@@ -41,6 +41,9 @@ class AuthSettings(JwtSettings):
     # The forgotten-password answer never comes sooner than this, account or not.
     recovery_response_floor_ms: int = Field(600, alias="RECOVERY_RESPONSE_FLOOR_MS", ge=0)
     password_reset_url: str = Field("https://selfcare.example/reset-password", alias="PASSWORD_RESET_URL")
+    # Identity (issue 8): the CAPTCHA's HMAC key (Secrets Manager) and difficulty (ALTCHA cost; tests lower it).
+    captcha_key_secret_id: str = Field(alias="CAPTCHA_KEY_SECRET_ID")
+    captcha_cost: int = Field(5000, alias="CAPTCHA_COST", ge=1, le=1_000_000)
 
 
 class AuthorizerSettings(JwtSettings):

@@ -235,3 +235,17 @@ class EmailAddressRefused(InvalidInput):
 
     def __init__(self, field: str = "email") -> None:
         super().__init__([FieldProblem(("body", field), "Refused by the email provider.", "email_address_refused")])
+# Identity (issue 8): CAPTCHA and activation ---------------------------------------------------------------
+class CaptchaRequired(DomainError):
+    """A solved CAPTCHA (GET /auth/captcha) is needed, or the one given is missing, forged, expired, of another
+    difficulty or already used: one answer for all, saying nothing of any account."""
+
+    code = "captcha_required"
+    message = "Solve a new CAPTCHA challenge (GET /auth/captcha) and send its solution."
+
+
+class InvalidActivationCode(DomainError):
+    """An activation code that is wrong, used, expired or past its attempts: one answer for all."""
+
+    code = "invalid_activation_code"
+    message = "The activation code is not valid or has expired: ask for a new one."

@@ -23,17 +23,19 @@ from selfcare.dal import account as records
 from selfcare.dal.crm_outbox import outbox_put_op
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.dynamo import ConditionFailed, RawItem, transact
+from selfcare.dal.login_keys import CustomerLoginKeys, KeyMove
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.verifications import VerificationsRepository
 from selfcare.errors import (
     FieldProblem,
+    IdentifierTaken,
     InvalidInput,
     InvalidVerificationCode,
     MonacoAddressRefused,
     NotFound,
     ReauthenticationRequired,
 )
-from selfcare.identifiers import normalize_email, normalize_phone
+from selfcare.identifiers import IdentifierKind, normalize_email, normalize_phone
 from selfcare.observability import logger
 from selfcare.ports.crm_events import CrmEvent
 from selfcare.ports.notifications import Notification, Notifier, Sms, SmsSender
@@ -77,7 +79,9 @@ class ContactService:
         sms: SmsSender,
         clock: Clock,
         policy: ContactPolicy,
+        login_keys: CustomerLoginKeys | None = None,
     ) -> None:
+        self.login_keys = login_keys or CustomerLoginKeys(customers.table)  # identity (issue 8)
         self.customers = customers
         self.verifications = verifications
         self.logs = logs
@@ -172,6 +176,7 @@ class ContactService:
         attribute = "contact_email" if kind is ContactKind.EMAIL else "contact_mobile"
         event_type = "ContactEmailChanged" if kind is ContactKind.EMAIL else "ContactMobileChanged"
         event = crm_event(event_type, customer_id, now, caller, **{attribute: pending.value})
+        move = self._login_key_move(profile, kind, pending.value)  # identity (issue 8): the login key follows
         try:
             transact(
                 [
@@ -181,11 +186,14 @@ class ContactService:
                         audit_entry(caller, customer_id, f"contact.{kind.value}.changed", attribute, request, now), now
                     ),
                     outbox_put_op(self.customers.table, event, now),
+                    *move.operations,
                 ]
             )
         except ConditionFailed as failed:
             if failed.index == 1:
                 raise NotFound("No such account.") from None
+            if move.claim_index is not None and failed.index == 4 + move.claim_index:
+                raise IdentifierTaken() from None  # the new address is another customer's login key
             raise InvalidVerificationCode() from None
         previous = profile.contact_email if kind is ContactKind.EMAIL else profile.contact_mobile
         if kind is ContactKind.EMAIL:
@@ -201,6 +209,16 @@ class ContactService:
                     )
                 )
         return self.customers_profile_after(profile, attribute, pending.value)
+
+    def _login_key_move(self, profile: CustomerProfile, kind: ContactKind, value: str) -> KeyMove:
+        if kind is ContactKind.EMAIL:
+            return self.login_keys.contact_move(
+                profile.customer_id, profile.account_number, IdentifierKind.EMAIL, profile.contact_email, value
+            )
+        numbers = self.login_keys.line_numbers(profile.customer_id)
+        return self.login_keys.contact_move(
+            profile.customer_id, profile.account_number, IdentifierKind.PHONE, profile.contact_mobile, value, numbers
+        )
 
     # Landline and postal address: at once -------------------------------------------------------
     def change_landline(self, caller: Caller, landline: str, request: RequestInfo) -> CustomerProfile:

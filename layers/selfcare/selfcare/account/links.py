@@ -24,8 +24,8 @@ from typing import Protocol
 from selfcare.account.common import audit_entry
 from selfcare.account.models import AccountLink, CustomerProfile, LinkCodeChannel, LinkProof, PendingLinkCode
 from selfcare.api.context import RequestInfo
+from selfcare.auth.core import Tokens
 from selfcare.auth.policy import Caller, Permission, authorize, require_customer
-from selfcare.auth.service import Tokens
 from selfcare.clock import Clock, epoch, iso
 from selfcare.dal import account as records
 from selfcare.dal.customers import CustomersRepository
@@ -49,8 +49,14 @@ MAX_TRANSACTION_ITEMS = 100
 NO_TARGET = "-"  # the target of a code checked against an identifier that names nobody: never matches
 
 
+class CaptchaCheck(Protocol):
+    """Identity (issue 8): a solved CAPTCHA, accepted once (selfcare.auth.captcha.Captcha)."""
+
+    def require(self, payload: str | None) -> None: ...
+
+
 class AccountAuth(Protocol):
-    """What unification needs from the auth capability (selfcare.auth.service.AuthService)."""
+    """What unification needs from the auth capability (selfcare.auth.linked_sessions.LinkedSessions)."""
 
     def verify_customer_credentials(self, identifier: str, password: str, request: RequestInfo) -> str: ...
 
@@ -100,7 +106,9 @@ class LinkService:
         sms: SmsSender,
         clock: Clock,
         policy: LinkPolicy | None = None,
+        captcha: CaptchaCheck | None = None,
     ) -> None:
+        self.captcha = captcha  # identity (issue 8): required on code requests when set (the auth handler sets it)
         self.customers = customers
         self.verifications = verifications
         self.logs = logs
@@ -124,11 +132,21 @@ class LinkService:
         return self._link(caller, me, other, LinkProof.CREDENTIALS, request)
 
     # Proof by a code sent to the other account's contact -------------------------------------------------
-    def request_code(self, caller: Caller, identifier: str, channel: LinkCodeChannel, request: RequestInfo) -> None:
+    def request_code(
+        self,
+        caller: Caller,
+        identifier: str,
+        channel: LinkCodeChannel,
+        request: RequestInfo,
+        captcha_payload: str | None = None,
+    ) -> None:
         """Send a code to the contact of the account `identifier` names, if there is one and it has a contact of
         that channel. The same answer, and no sooner than the floor, either way: nothing tells whether the
-        account exists. Counted per requester first (a full window answers 429 whatever the identifier)."""
+        account exists. A solved CAPTCHA first, then counted per requester (a full window answers 429 whatever
+        the identifier)."""
         me = self._recent(caller)
+        if self.captcha is not None:
+            self.captcha.require(captcha_payload)
         allowance = self.verifications.count_link_code_request(
             me, epoch(self.clock.now()), self.policy.code_requests_per_window, self.policy.code_request_window_seconds
         )

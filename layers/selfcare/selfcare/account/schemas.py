@@ -34,7 +34,7 @@ from selfcare.account.models import (
     TicketStatus,
 )
 from selfcare.api.schema import Schema
-from selfcare.auth.service import Tokens
+from selfcare.auth.core import Tokens
 from selfcare.types import EmailAddress, ItemId, LineId, Password
 
 
@@ -311,6 +311,10 @@ LinkRequest = Annotated[
 class LinkCodeRequest(Command):
     identifier: str = Field(min_length=1, max_length=254, description=IDENTIFIER_DESCRIPTION)
     channel: LinkCodeChannel = Field(description="email: its contact email; sms: its contact mobile")
+    # Identity (issue 8): checked after the caller's rights, so a missing one answers 400 captcha_required.
+    captcha: str | None = Field(
+        None, max_length=4096, description="The solved CAPTCHA (GET /auth/captcha): base64 JSON {challenge, solution}"
+    )
 
 
 class LinkCodeAcceptedView(Schema):

@@ -33,6 +33,8 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.ReauthenticationRequired: HTTPStatus.UNAUTHORIZED,
     errors.InvalidRecoveryToken: HTTPStatus.BAD_REQUEST,
     errors.InvalidVerificationCode: HTTPStatus.BAD_REQUEST,
+    errors.CaptchaRequired: HTTPStatus.BAD_REQUEST,  # identity (issue 8)
+    errors.InvalidActivationCode: HTTPStatus.BAD_REQUEST,  # identity (issue 8)
     errors.Forbidden: HTTPStatus.FORBIDDEN,
     errors.NotFound: HTTPStatus.NOT_FOUND,
     errors.Conflict: HTTPStatus.CONFLICT,

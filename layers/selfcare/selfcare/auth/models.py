@@ -24,6 +24,8 @@ class Credential:
     phone: str | None = None
     account_number: str | None = None
     digital_identity_id: str | None = None
+    # The customer's fixed and mobile line numbers (E.164): login keys too, derived from the record.
+    line_numbers: tuple[str, ...] = ()
     # Staff
     professional_email: str | None = None
     role: StaffRole | None = None

@@ -33,7 +33,9 @@ class Passwords:
         self._hasher = PasswordHasher(
             time_cost=params.time_cost, memory_cost=params.memory_kib, parallelism=params.parallelism
         )
-        self._dummy_hash: str | None = None
+        # Computed now (cold start), not at the first unknown identifier: else that login alone would cost two
+        # hashes, and its timing would tell that the identifier is unknown.
+        self._dummy_hash = self.hash("selfcare-timing-equaliser")
 
     def hash(self, password: str) -> str:
         return str(self._hasher.hash(password))
@@ -41,8 +43,6 @@ class Passwords:
     def verify(self, stored_hash: str | None, password: str) -> bool:
         """Constant work whether or not there is a stored hash (unknown accounts cost the same)."""
         if stored_hash is None:
-            if self._dummy_hash is None:
-                self._dummy_hash = self.hash("selfcare-timing-equaliser")
             stored_hash = self._dummy_hash
             password = password + "\x00"  # never matches
         try:

@@ -38,6 +38,11 @@ class RefreshRequest(Request):
 
 class ForgotPasswordRequest(Request):
     identifier: str = Field(min_length=1, max_length=254)
+    captcha: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="The solved CAPTCHA (GET /auth/captcha): base64 JSON {challenge, solution}",
+    )
 
 
 class ResetPasswordRequest(Request):
@@ -105,3 +110,35 @@ class GrantView(Schema):
 
 class GrantsResponse(Schema):
     grants: list[GrantView]
+
+
+# Identity (issue 8): CAPTCHA and activation ---------------------------------------------------------------
+
+
+class CaptchaChallengeView(Schema):
+    """An ALTCHA v2 challenge (the widget's `challengeurl` answer): solve it, then send the base64 payload."""
+
+    parameters: dict[str, object] = Field(
+        description="algorithm, cost, keyLength, keyPrefix, nonce, salt, expiresAt (epoch seconds)"
+    )
+    signature: str = Field(description="HMAC of the parameters: the server recognises its own challenges")
+
+
+class ActivationRequest(Request):
+    identifier: str = Field(
+        min_length=1,
+        max_length=32,
+        description="Customer account number, or one of the customer's line numbers (any usual form)",
+        examples=["100200300"],
+    )
+    captcha: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="The solved CAPTCHA: base64 JSON {challenge, solution} (the ALTCHA widget's payload)",
+    )
+
+
+class ActivationConfirmRequest(Request):
+    identifier: str = Field(min_length=1, max_length=32, description="The identifier given in step 1")
+    code: str = Field(pattern=r"^[0-9]{8}$", description="The 8-digit code sent to the contact of the record")
+    password: Password

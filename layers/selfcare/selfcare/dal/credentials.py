@@ -1,7 +1,11 @@
-"""Credentials table: login lookup keys, principals' credentials, per-address throttle counters.
+"""Credentials table: principals' credentials, staff login keys, per-address throttle counters; customers'
+login keys sit in the customers table, next to the record they derive from.
 
 Items:
-- `LOGIN#<kind>#<value>` -> {principal_id, principal_type}: one per identifier a person may type.
+- `LOGIN#<kind>#<value>` -> {principal_id, principal_type}: one per identifier a person may type. A customer's
+  (contact email and mobile, line numbers, account number, login id) are in the customers table (sort key
+  `LOGIN`), so that the account and projection functions move them in the transaction that changes the record,
+  without any right on credentials; a staff member's (professional email) are here.
 - `PRINCIPAL#<principal id>` -> the Credential (hash, throttle state, identifiers).
 - `THROTTLE#IP#<digest of the address>` -> {failures, blocked_until, expires_at}.
 """
@@ -18,7 +22,7 @@ from selfcare.dal.dynamo import (
     ConditionFailed,
     Item,
     RawItem,
-    batch_get,
+    batch_get_keys,
     client,
     from_raw,
     key,
@@ -32,6 +36,19 @@ from selfcare.identifiers import IdentifierKind
 
 def login_key(kind: IdentifierKind, value: str) -> str:
     return f"LOGIN#{kind.value}#{value}"
+
+
+CUSTOMER_LOGIN_SK = "LOGIN"
+_STAFF_LOGIN = login_key(IdentifierKind.STAFF_EMAIL, "")
+
+
+def is_customer_login(login: str) -> bool:
+    return not login.startswith(_STAFF_LOGIN)
+
+
+def customer_login_item_key(login: str) -> RawItem:
+    """Where a customer login key lives in the customers table."""
+    return key(pk=login, sk=CUSTOMER_LOGIN_SK)
 
 
 def principal_key(principal_id: str) -> str:
@@ -70,6 +87,7 @@ def _credential(item: Item) -> Credential:
         phone=item.get("phone"),
         account_number=item.get("account_number"),
         digital_identity_id=item.get("digital_identity_id"),
+        line_numbers=tuple(item.get("line_numbers") or ()),
         professional_email=item.get("professional_email"),
         role=StaffRole(item["role"]) if item.get("role") else None,
     )
@@ -89,12 +107,15 @@ def _credential_item(credential: Credential) -> Item:
         "phone": credential.phone,
         "account_number": credential.account_number,
         "digital_identity_id": credential.digital_identity_id,
+        "line_numbers": list(credential.line_numbers) or None,
         "professional_email": credential.professional_email,
         "role": credential.role.value if credential.role else None,
     }
 
 
 def login_keys_of(credential: Credential) -> list[str]:
+    """A customer's login keys, derived from the record: contact email and mobile, line numbers, account number,
+    and the login id; a staff member's: the professional email."""
     if credential.principal_type is PrincipalType.STAFF:
         return [login_key(IdentifierKind.STAFF_EMAIL, credential.professional_email or "")]
     keys = []
@@ -106,17 +127,28 @@ def login_keys_of(credential: Credential) -> list[str]:
     ):
         if value:
             keys.append(login_key(kind, value))
-    return keys
+    keys.extend(login_key(IdentifierKind.PHONE, number) for number in credential.line_numbers)
+    return list(dict.fromkeys(keys))  # the contact mobile is often a line number too: one key
 
 
 class CredentialsRepository:
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, keys_table: str) -> None:
         self.table = table
+        self.keys_table = keys_table  # the customers table: customers' login keys
+
+    def where(self, login: str) -> tuple[str, RawItem]:
+        if is_customer_login(login):
+            return self.keys_table, customer_login_item_key(login)
+        return self.table, key(pk=login)
 
     # Reads -----------------------------------------------------------------------------------
     def lookup(self, login_keys: list[str], source_ip: str, now: int) -> Lookup:
-        """One BatchGetItem: the login keys and the source address's throttle counter."""
-        found = batch_get(self.table, [*login_keys, address_key(source_ip)])
+        """One BatchGetItem (two tables): the login keys and the source address's throttle counter."""
+        requests: dict[str, list[RawItem]] = {self.table: [key(pk=address_key(source_ip))]}
+        for login in dict.fromkeys(login_keys):
+            table, item_key = self.where(login)
+            requests.setdefault(table, []).append(item_key)
+        found = batch_get_keys(requests)
         principals = {k: found[k]["principal_id"] for k in login_keys if k in found}
         throttle = live(found.get(address_key(source_ip)), now)
         address = (
@@ -132,7 +164,8 @@ class CredentialsRepository:
         return _credential(from_raw(item)) if item else None
 
     def principal_for(self, login_key_value: str) -> str | None:
-        raw = client().get_item(TableName=self.table, Key=key(pk=login_key_value), ConsistentRead=True)
+        table, item_key = self.where(login_key_value)
+        raw = client().get_item(TableName=table, Key=item_key, ConsistentRead=True)
         item = raw.get("Item")
         return str(from_raw(item)["principal_id"]) if item else None
 
@@ -152,12 +185,13 @@ class CredentialsRepository:
         return ops
 
     def login_put_op(self, login: str, credential: Credential) -> RawItem:
+        table, item_key = self.where(login)
         return {
             "Put": {
-                "TableName": self.table,
+                "TableName": table,
                 "Item": to_raw(
                     {
-                        "pk": login,
+                        **from_raw(item_key),
                         "principal_id": credential.principal_id,
                         "principal_type": credential.principal_type.value,
                     }
@@ -167,10 +201,11 @@ class CredentialsRepository:
         }
 
     def login_delete_op(self, login: str, principal_id: str) -> RawItem:
+        table, item_key = self.where(login)
         return {
             "Delete": {
-                "TableName": self.table,
-                "Key": key(pk=login),
+                "TableName": table,
+                "Key": item_key,
                 "ConditionExpression": "principal_id = :p",
                 "ExpressionAttributeValues": values(p=principal_id),
             }

@@ -131,6 +131,23 @@ def batch_get(table: str, pks: list[str]) -> dict[str, Item]:
     return found
 
 
+def batch_get_keys(requests: dict[str, list[RawItem]]) -> dict[str, Item]:
+    """Items of several tables by key, strongly consistent, in one BatchGetItem (retrying what DynamoDB left
+    unprocessed), by their `pk` (the partition keys must not collide across the tables)."""
+    request: dict[str, Any] = {
+        table: {"Keys": keys, "ConsistentRead": True} for table, keys in requests.items() if keys
+    }
+    found: dict[str, Item] = {}
+    while request:
+        response = client().batch_get_item(RequestItems=request)
+        for items in response["Responses"].values():
+            for raw in items:
+                item = from_raw(raw)
+                found[item["pk"]] = item
+        request = response.get("UnprocessedKeys") or {}
+    return found
+
+
 def batch_delete(table: str, keys: list[RawItem], attempts: int = 6) -> int:
     """Delete items by key with BatchWriteItem (25 a call), retrying what DynamoDB left unprocessed with a
     growing pause; how many keys are still undeleted after `attempts` calls per batch (deleting twice is

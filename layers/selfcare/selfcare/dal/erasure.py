@@ -25,9 +25,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from selfcare.dal.credentials import CredentialsRepository, login_keys_of, principal_key
-from selfcare.dal.customers import PROFILE, customer_pk
+from selfcare.dal.credentials import CredentialsRepository, login_key, login_keys_of, principal_key
+from selfcare.dal.customers import PROFILE, CustomersRepository, customer_pk
 from selfcare.dal.dynamo import Item, batch_delete, client, is_condition_failure, key, query_all, values
+from selfcare.identifiers import IdentifierKind
 
 ERASED = "ANONYMISED"
 KEPT_AS_IS = ("CONSENT#",)
@@ -79,16 +80,28 @@ class CustomerErasure:
         return ErasureReport(deleted=deleted, redacted=redacted)
 
     def _credentials(self, customer_id: str) -> int:
-        credential = CredentialsRepository(self.credentials_table).get(customer_id)
+        repository = CredentialsRepository(self.credentials_table, self.table)
+        credential = repository.get(customer_id)
         if credential is None:
             return 0
-        keys = [key(pk=login) for login in login_keys_of(credential)]
+        # The keys derived when the credential was made, and those the record's current contacts moved to.
+        profile = CustomersRepository(self.table).get_profile(customer_id)
+        current = [
+            login_key(kind, value)
+            for kind, value in (
+                (IdentifierKind.EMAIL, profile.contact_email if profile else None),
+                (IdentifierKind.PHONE, profile.contact_mobile if profile else None),
+            )
+            if value
+        ]
         deleted = 0
-        for login in keys:  # only while it still names this customer (an identifier may have been re-used)
+        for login in dict.fromkeys([*login_keys_of(credential), *current]):
+            # Only while it still names this customer (an identifier may have been re-used).
+            table, item_key = repository.where(login)
             try:
                 client().delete_item(
-                    TableName=self.credentials_table,
-                    Key=login,
+                    TableName=table,
+                    Key=item_key,
                     ConditionExpression="principal_id = :me",
                     ExpressionAttributeValues=values(me=customer_id),
                 )

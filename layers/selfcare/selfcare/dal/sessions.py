@@ -8,10 +8,14 @@ Items:
   sessions to revoke, and its conditions on the counters tell it whether a switch raced it.
 - `GRANT#<id>`: an assisted-access grant (staff, customer, reason, expiry); GSI `by_principal`.
 - `RECOVERY#<digest>`: a password-recovery token, single use, 15 minutes.
+- `COUNTER#<name>`: requests counted in a fixed window (recovery emails per account, activation codes per
+  account), expiring with the window.
 Reads treat an item past `expires_at` as absent, whatever TTL deletion has done yet.
 """
 
 from __future__ import annotations
+
+from botocore.exceptions import ClientError
 
 from selfcare.account.models import SessionRef, SwitchedSession, SwitchOrigin
 from selfcare.auth.models import Grant, RecoveryToken, Session
@@ -282,6 +286,39 @@ class SessionsRepository:
                 "ExpressionAttributeValues": values(true=True, at=ended_at, s=staff_id, grant="grant"),
             }
         }
+
+    # Request counters --------------------------------------------------------------------------
+    def count_request(self, counter: str, now: int, limit: int, window_seconds: int) -> bool:
+        """Count one request under `counter` (e.g. the recovery emails of one principal): True while at most
+        `limit` fall in the window (a fixed window starting with the first request). One write when allowed;
+        the item expires with the window (TTL)."""
+        item_key = key(pk=f"COUNTER#{counter}")
+        try:
+            client().update_item(
+                TableName=self.table,
+                Key=item_key,
+                UpdateExpression="SET requests = requests + :one",
+                ConditionExpression="expires_at > :now AND requests < :limit",
+                ExpressionAttributeValues=values(one=1, now=now, limit=limit),
+            )
+            return True
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+        try:
+            client().put_item(
+                TableName=self.table,
+                Item=to_raw(
+                    {"pk": f"COUNTER#{counter}", "kind": "counter", "requests": 1, "expires_at": now + window_seconds}
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now",
+                ExpressionAttributeValues=values(now=now),
+            )
+            return True
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+        return False
 
     # Recovery tokens ---------------------------------------------------------------------------
     def put_recovery(self, token_digest: str, token: RecoveryToken) -> None:

@@ -14,6 +14,7 @@ class WriteResult(StrEnum):
     DUPLICATE = "duplicate"  # this event id was applied already: nothing written
     STALE = "stale"  # the stored entity has this version or a newer one: nothing written
     MISSING = "missing"  # the entity the event changes does not exist: nothing written
+    LOGIN_KEY_TAKEN = "login_key_taken"  # identity (issue 8): a new contact is another customer's login key
 
 
 class Outcome(StrEnum):
@@ -36,6 +37,8 @@ class RejectReason(StrEnum):
     # Product inventory events (selfcare.projection.inventory)
     UNKNOWN_LINE = "unknown_line"  # a change to a line the read model does not hold
     ICCID_IN_USE = "iccid_in_use"  # the SIM card of the event is claimed by another line
+    # Identity (issue 8): the record's new contact is another customer's login key: nothing applied, no takeover.
+    LOGIN_KEY_TAKEN = "login_key_taken"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from pydantic import ValidationError
 from selfcare.account.models import Address, CustomerProfile, CustomerType, SalesRepresentative
 from selfcare.billing import models as billing
 from selfcare.clock import Clock, add_months, iso
+from selfcare.dal.login_keys import CustomerLoginKeys, KeyMove
+from selfcare.identifiers import IdentifierKind, normalize_email, normalize_phone
 from selfcare.observability import count, logger
 from selfcare.projection import events
 from selfcare.projection.inventory import InventoryProjector
@@ -198,8 +200,10 @@ class ProjectionService:
         schedules: AnonymisationSchedules,
         clock: Clock,
         inventory: InventoryProjector | None = None,
+        login_keys: CustomerLoginKeys | None = None,
     ) -> None:
         self.inventory = inventory  # the product inventory's events (lines and services)
+        self.login_keys = login_keys  # identity (issue 8): a customer's login keys follow its contacts
         self.customers = customers
         self.billing = billing
         self.erasure = erasure
@@ -257,9 +261,20 @@ class ProjectionService:
             record = detail.customer
             # The billing settings travel with the record: one transaction (a retry never finds half of it).
             also = [self.billing.settings_op(record.customer_id, settings_of(record.billing))] if self.billing else []
+            moves = self._login_key_moves(profile_of(record))
+            also += [operation for move in moves for operation in move.operations]
             result = self.customers.project_profile(
                 profile_of(record), record.digital_identity_id, detail.entity_version, detail.event_id, also
             )
+            claimed = [move.claimed for move in moves if move.claimed and move.operations]
+            taken = (
+                result is WriteResult.STALE
+                and claimed
+                and self.login_keys
+                and self.login_keys.held_by_another(record.customer_id, claimed)
+            )
+            if taken:
+                return WriteResult.LOGIN_KEY_TAKEN, record.customer_id
             return result, record.customer_id
         if isinstance(detail, events.CustomerTerminated):
             result = self.customers.terminate(
@@ -270,6 +285,24 @@ class ProjectionService:
                 self.schedules.schedule(detail.customer_id, at, target_arn)
             return result, detail.customer_id
         return self._apply_billing(detail)
+
+    def _login_key_moves(self, profile: CustomerProfile) -> list[KeyMove]:
+        """Identity (issue 8): the moves of the contact email's and mobile's login keys, if they change."""
+        current = self.customers.get_profile(profile.customer_id) if self.login_keys else None
+        if self.login_keys is None or current is None:
+            return []
+        email = normalize_email(profile.contact_email) if profile.contact_email else None
+        mobile = (normalize_phone(profile.contact_mobile) or profile.contact_mobile) if profile.contact_mobile else None
+        numbers = self.login_keys.line_numbers(profile.customer_id) if mobile != current.contact_mobile else ()
+        account = current.account_number
+        return [
+            self.login_keys.contact_move(
+                profile.customer_id, account, IdentifierKind.EMAIL, current.contact_email, email
+            ),
+            self.login_keys.contact_move(
+                profile.customer_id, account, IdentifierKind.PHONE, current.contact_mobile, mobile, numbers
+            ),
+        ]
 
     def _apply_billing(self, detail: events.EventDetail) -> tuple[WriteResult, str]:
         customer_id: str = getattr(detail, "customer_id")  # noqa: B009 - every billing event has one
@@ -295,6 +328,14 @@ class ProjectionService:
             return Outcome.APPLIED
         if result is WriteResult.DUPLICATE:
             return Outcome.DUPLICATE
+        if result is WriteResult.LOGIN_KEY_TAKEN:  # identity (issue 8)
+            return self._reject(
+                RejectReason.LOGIN_KEY_TAKEN,
+                "the record's new contact email or mobile is another customer's login key",
+                raw,
+                event_id=detail.event_id,
+                detail_type=detail_type,
+            )
         if result is WriteResult.STALE:
             return self._reject(
                 RejectReason.OUT_OF_ORDER,

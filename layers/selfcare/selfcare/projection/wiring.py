@@ -8,6 +8,7 @@ from selfcare.dal.billing_projection import BillingProjection
 from selfcare.dal.customers import CustomerProjection
 from selfcare.dal.erasure import CustomerErasure
 from selfcare.dal.inventory_projection import InventoryProjection
+from selfcare.dal.login_keys import CustomerLoginKeys
 from selfcare.ports.dead_letters import SqsDeadLetters
 from selfcare.ports.hash_key import SecretsManagerHashKey
 from selfcare.ports.schedules import SchedulerAnonymisationSchedules
@@ -34,4 +35,5 @@ def build_projection(settings: ProjectionSettings) -> ProjectionService:
         ),
         clock=clock,
         inventory=inventory,
+        login_keys=CustomerLoginKeys(settings.customers_table),  # identity (issue 8)
     )

@@ -1,0 +1,191 @@
+"""Login: customers' and staff passwords, failures counted per account and per source address, recent
+authentication, proofs of control of another account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from selfcare.api.context import RequestInfo
+from selfcare.auth.core import NO_PRINCIPAL, AuthPart, Tokens
+from selfcare.auth.models import (
+    Credential,
+)
+from selfcare.auth.policy import Caller, PrincipalType
+from selfcare.clock import epoch
+from selfcare.dal.credentials import AddressThrottle, login_key
+from selfcare.dal.dynamo import ConditionFailed, RawItem, transact
+from selfcare.errors import (
+    InvalidCredentials,
+    TooManyRequests,
+)
+from selfcare.identifiers import IdentifierKind, customer_lookup_keys, normalize_email
+from selfcare.observability import count, logger
+
+
+class LoginService(AuthPart):
+    """Password logins and proofs: every attempt is in the connection log."""
+
+    # Login -------------------------------------------------------------------------------------
+    def login_customer(self, identifier: str, password: str, request: RequestInfo) -> Tokens:
+        keys = [login_key(kind, value) for kind, value in customer_lookup_keys(identifier)]
+        return self._login(PrincipalType.CUSTOMER, keys, identifier.strip(), password, request)
+
+    def login_staff(self, email: str, password: str, request: RequestInfo) -> Tokens:
+        keys = [login_key(IdentifierKind.STAFF_EMAIL, normalize_email(email))]
+        return self._login(PrincipalType.STAFF, keys, normalize_email(email), password, request)
+
+    def _login(
+        self,
+        principal_type: PrincipalType,
+        keys: list[str],
+        login_used: str,
+        password: str,
+        request: RequestInfo,
+    ) -> Tokens:
+        now = self.clock.now()
+        t = epoch(now)
+        # Read 1: the identifier's principal and the source address's throttle state.
+        lookup = self.credentials.lookup(keys, request.source_ip, t)
+        principal_id = next((lookup.principals[k] for k in keys if k in lookup.principals), NO_PRINCIPAL)
+        if lookup.address.blocked_until > t:
+            transact([self.logs.connection_op(self._connection(principal_type, login_used, None, False, now), now)])
+            count("LoginRefusedForSourceAddress")
+            raise TooManyRequests(lookup.address.blocked_until - t)
+        # Read 2: the credential (also when nothing matched: same reads, same hashing work).
+        credential = self.credentials.get(principal_id)
+        if credential is not None and credential.principal_type is not principal_type:
+            credential = None
+        password_ok = self.passwords.verify(credential.password_hash if credential else None, password)
+        locked = credential is not None and credential.locked_until > t
+        if credential is None or not password_ok or locked:
+            # Write: one transaction (log entry, account counter, address counter).
+            self._record_failure(principal_type, credential, login_used, lookup.address, request, now)
+            raise InvalidCredentials()
+        session, refresh = self._new_session(credential, request, t)
+        new_hash = self.passwords.hash(password) if self.passwords.needs_rehash(credential.password_hash) else None
+        # Write: one transaction (session, log entry, counters reset).
+        transact(
+            [
+                self.sessions.put_session_op(session),
+                self.logs.connection_op(self._connection(principal_type, login_used, credential, True, now), now),
+                self.credentials.success_op(credential.principal_id, new_hash),
+            ]
+        )
+        logger.info(
+            "login succeeded",
+            extra={"principal_type": principal_type.value, "session_id": session.session_id},
+        )
+        count("LoginSucceeded")
+        return self._tokens(session, t, refresh)
+
+    def _record_failure(
+        self,
+        principal_type: PrincipalType,
+        credential: Credential | None,
+        login_used: str,
+        address: AddressThrottle,
+        request: RequestInfo,
+        now: datetime,
+    ) -> None:
+        moment = now
+        t = epoch(moment)
+        throttle = self.policy.throttle
+        ops: list[RawItem] = [
+            self.logs.connection_op(self._connection(principal_type, login_used, credential, False, moment), moment)
+        ]
+        # An attempt on a locked account is logged but does not lengthen the lock: the owner who
+        # retries with the right password is not punished further.
+        if credential is not None and credential.locked_until <= t:
+            failures = credential.failed_attempts + 1
+            lock = throttle.account_lock_seconds(failures)
+            ops.append(
+                self.credentials.failure_op(credential.principal_id, t + lock if lock else credential.locked_until)
+            )
+        address_failures = address.failures + 1
+        block = throttle.address_block_seconds(address_failures)
+        ops.append(
+            self.credentials.address_failure_op(
+                request.source_ip,
+                AddressThrottle(address_failures, t + block if block else 0),
+                t + throttle.address_window_seconds,
+            )
+        )
+        transact(ops)
+        logger.info("login failed", extra={"principal_type": principal_type.value})
+        count("LoginFailed")
+
+    # Recent authentication -----------------------------------------------------------------------
+    def reauthenticate(self, caller: Caller, password: str, request: RequestInfo) -> Tokens:
+        """Prove the password again: a fresh access token whose auth_time is now."""
+        now = self.clock.now()
+        t = epoch(now)
+        credential = self.credentials.get(caller.principal_id)
+        if credential is None:
+            raise InvalidCredentials()
+        login_used = (
+            credential.professional_email if credential.principal_type is PrincipalType.STAFF else credential.login_id
+        ) or credential.principal_id
+        ok = self.passwords.verify(credential.password_hash, password) and credential.locked_until <= t
+        if not ok:
+            lock = self.policy.throttle.account_lock_seconds(credential.failed_attempts + 1)
+            transact(
+                [
+                    self.logs.connection_op(
+                        self._connection(credential.principal_type, login_used, credential, False, now), now
+                    ),
+                    self.credentials.failure_op(credential.principal_id, t + lock if lock else credential.locked_until),
+                ]
+            )
+            raise InvalidCredentials()
+        try:
+            transact(
+                [
+                    self.sessions.reauthenticate_op(caller.session_id, caller.actor, t),
+                    self.logs.connection_op(
+                        self._connection(credential.principal_type, login_used, credential, True, now), now
+                    ),
+                    self.credentials.success_op(credential.principal_id, None),
+                ]
+            )
+        except ConditionFailed:
+            raise InvalidCredentials() from None
+        session = self.sessions.get_session(caller.session_id, t)
+        if session is None:
+            raise InvalidCredentials()
+        return self._tokens(session, t, auth_time=t)
+
+    # Account unification -------------------------------------------------------------------------
+    def verify_customer_credentials(self, identifier: str, password: str, request: RequestInfo) -> str:
+        """The customer whose credentials these are: proof of control of another account (unification).
+
+        Counted like a login: the same reads and hashing work, a failure is logged and counts against the
+        account and the source address (locks and blocks as for logins); a success is in that account's
+        connection log and resets its failure counter, like a login's. No session is opened."""
+        now = self.clock.now()
+        t = epoch(now)
+        keys = [login_key(kind, value) for kind, value in customer_lookup_keys(identifier)]
+        lookup = self.credentials.lookup(keys, request.source_ip, t)
+        if lookup.address.blocked_until > t:
+            raise TooManyRequests(lookup.address.blocked_until - t)
+        principal_id = next((lookup.principals[k] for k in keys if k in lookup.principals), NO_PRINCIPAL)
+        credential = self.credentials.get(principal_id)
+        if credential is not None and credential.principal_type is not PrincipalType.CUSTOMER:
+            credential = None
+        password_ok = self.passwords.verify(credential.password_hash if credential else None, password)
+        if credential is None or not password_ok or credential.locked_until > t:
+            self._record_failure(PrincipalType.CUSTOMER, credential, identifier.strip(), lookup.address, request, now)
+            raise InvalidCredentials()
+        # A success is a login of that account without a session: in its connection log, counters reset.
+        success = self._connection(PrincipalType.CUSTOMER, identifier.strip(), credential, True, now)
+        transact([self.logs.connection_op(success, now), self.credentials.success_op(credential.principal_id, None)])
+        count("LinkCredentialsVerified")
+        return credential.principal_id
+
+    def find_customer(self, identifier: str, request: RequestInfo) -> str | None:
+        """The customer an identifier (login id, email, phone, account number) names, if any: one BatchGetItem.
+        For logic that must answer alike either way (a link code): the caller pads its timing."""
+        keys = [login_key(kind, value) for kind, value in customer_lookup_keys(identifier)]
+        if not keys:
+            return None
+        lookup = self.credentials.lookup(keys, request.source_ip, epoch(self.clock.now()))
+        return next((lookup.principals[k] for k in keys if k in lookup.principals), None)
