@@ -235,6 +235,8 @@ class EmailAddressRefused(InvalidInput):
 
     def __init__(self, field: str = "email") -> None:
         super().__init__([FieldProblem(("body", field), "Refused by the email provider.", "email_address_refused")])
+
+
 # Identity (issue 8): CAPTCHA and activation ---------------------------------------------------------------
 class CaptchaRequired(DomainError):
     """A solved CAPTCHA (GET /auth/captcha) is needed, or the one given is missing, forged, expired, of another
