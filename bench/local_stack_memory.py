@@ -62,7 +62,7 @@ def start() -> tuple[subprocess.Popen[str], str, dict[str, Any]]:
         ready.set()
 
     threading.Thread(target=drain, daemon=True).start()
-    if not ready.wait(180) or "url" not in found:
+    if not ready.wait(600) or "url" not in found:
         process.kill()
         raise SystemExit("the local stack did not start")
     return process, found["url"], found["credentials"]

@@ -457,13 +457,13 @@ def install_bounded_memory() -> None:
     if _memory_installed is not None:
         return
     original = DynamoDBBackend.transact_write_items
-    saved = (original, dynamodb_models.copy)
+    saved = (original, vars(dynamodb_models)["copy"])
 
     def no_table_copy(value: Any, memo: Any = None) -> Any:
         return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
     # moto's own rollback then puts the very same table back: the items are restored below instead.
-    dynamodb_models.copy = types.SimpleNamespace(deepcopy=no_table_copy)  # type: ignore[assignment]
+    vars(dynamodb_models)["copy"] = types.SimpleNamespace(deepcopy=no_table_copy)
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         backups: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
@@ -506,7 +506,8 @@ def uninstall_bounded_memory() -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
     if _memory_installed is not None:
-        DynamoDBBackend.transact_write_items, dynamodb_models.copy = _memory_installed  # type: ignore[method-assign]
+        DynamoDBBackend.transact_write_items = _memory_installed[0]  # type: ignore[method-assign]
+        vars(dynamodb_models)["copy"] = _memory_installed[1]
         _memory_installed = None
 
 
