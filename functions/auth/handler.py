@@ -17,6 +17,8 @@ from selfcare.api.context import caller_from, request_info
 from selfcare.api.errors import responses
 from selfcare.api.resolver import create_resolver
 from selfcare.auth import schemas
+from selfcare.auth.digital_identity_schemas import DigitalIdentityLinkRequest
+from selfcare.auth.digital_identity_wiring import build_links
 from selfcare.auth.models import Grant
 from selfcare.auth.service import Tokens
 from selfcare.auth.wiring import build_auth_service
@@ -340,6 +342,44 @@ def switch_account(account_number: Annotated[AccountNumber, Path()]) -> account_
 def unlink_account(account_number: Annotated[AccountNumber, Path()]) -> Response[Any]:
     links.unlink(caller_from(app.current_event), account_number, request_info(app.current_event))
     return _no_content()
+
+
+# Digital-identity login: the link after a proof of control (capability `digital_identity`; served here because it
+# is a login: the credentials are checked and counted by the AuthService) ------------------------------------------
+digital_identity_links = build_links(
+    sessions_table=settings.sessions_table,
+    credentials_table=settings.credentials_table,
+    connection_log_table=settings.connection_log_table,
+    audit_log_table=settings.audit_log_table,
+    verifier=service,
+    issuer=service.issuer,
+)
+
+
+@app.post(
+    "/auth/digital-identity/link",
+    summary="Link my digital identity to my account (first digital-identity login), and log in",
+    description=(
+        "With the link_ticket of the callback's link_required answer and the account's identifier and password: "
+        "checked and counted like a login (401 invalid_credentials, lock and block as for logins). Then the digital "
+        "identity is linked to the account, in one transaction with the session, the connection-log entry (with the "
+        "digital-identity id) and the audit entry; the next digital-identity logins go straight in. 400 "
+        "invalid_link_ticket: unknown, used or expired ticket; 409 digital_identity_already_linked: the account "
+        "already has a digital identity, or this identity was linked meanwhile."
+    ),
+    tags=["auth"],
+    responses=responses(400, 401, 409, 429, success=TOKENS),
+)
+def link_digital_identity(body: DigitalIdentityLinkRequest) -> schemas.TokenResponse:
+    tokens = digital_identity_links.link(
+        body.link_ticket, body.identifier, body.password, request_info(app.current_event)
+    )
+    return schemas.TokenResponse(
+        access_token=tokens.access_token,
+        expires_in=tokens.expires_in,
+        refresh_token=tokens.refresh_token,
+        session_id=tokens.session_id,
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -47,10 +47,23 @@ class DemoStaff:
     password: str
 
 
+@dataclass(frozen=True)
+class DemoPersonRef:
+    """A person of the local OpenID Connect provider (infra/local/oidc_provider.py): a customer's digital identity
+    or a staff member of the operator's directory."""
+
+    person_id: str  # the provider's subject
+    label: str
+    customer_id: str | None = None  # the demo customer whose digital identity it is
+    linked: bool = False  # already linked to that customer (else its first login asks for the link)
+    role: StaffRole | None = None  # the role the directory's group gives (staff)
+
+
 @dataclass
 class DemoWorld:
     customers: list[DemoCustomer] = field(default_factory=list)
     staff: dict[StaffRole, DemoStaff] = field(default_factory=dict)
+    persons: list[DemoPersonRef] = field(default_factory=list)
 
 
 def demo_password() -> str:
@@ -112,7 +125,15 @@ LINES = (
 )
 
 LOGIN_IDS = {"C0001": "jdupont", "C0002": "riviera.yachting"}
+# Digital identities already linked to a demo customer (the customer record and the credential name them).
 DIGITAL_IDENTITIES = {"C0001": "MCID-7F3A9C21"}
+# The local identity provider's people: one digital identity per demo customer (given name, family name, birth
+# date), and one directory member per staff role (professional email, group) plus one in no Selfcare group.
+DEMO_IDENTITIES = {
+    "C0001": ("MCID-7F3A9C21", "Jeanne", "Dupont", "1984-03-12"),
+    "C0002": ("MCID-2B5E8D47", "Marco", "Rossi", "1979-11-02"),
+}
+DIRECTORY_OUTSIDER = ("EMP-900", "former.employee@operator.example", "operator-all-staff")
 
 
 def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) -> DemoWorld:
@@ -158,7 +179,7 @@ def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) 
         customers.put_line(line)
     seed_line_details(settings.customers_table)
     for number, role in enumerate(StaffRole, start=1):
-        email = f"{role.value.replace('_', '.')}@operator.example"
+        email = staff_email(role)
         password = demo_password()
         auth.enrol(
             Credential(
@@ -172,7 +193,45 @@ def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) 
             password,
         )
         world.staff[role] = DemoStaff(staff_id=f"S{number:03d}", email=email, role=role, password=password)
+    world.persons = demo_persons()
+    link_demo_identities(settings, profiles)
     return world
+
+
+def demo_persons() -> list[DemoPersonRef]:
+    persons = [
+        DemoPersonRef(
+            person_id=subject,
+            label=f"{given} {family} (digital identity of {customer_id})",
+            customer_id=customer_id,
+            linked=DIGITAL_IDENTITIES.get(customer_id) == subject,
+        )
+        for customer_id, (subject, given, family, _) in DEMO_IDENTITIES.items()
+    ]
+    for number, role in enumerate(StaffRole, start=1):
+        persons.append(DemoPersonRef(f"EMP-{number:03d}", f"{staff_email(role)} (directory, {role.value})", role=role))
+    persons.append(DemoPersonRef(DIRECTORY_OUTSIDER[0], f"{DIRECTORY_OUTSIDER[1]} (directory, no Selfcare group)"))
+    return persons
+
+
+def staff_email(role: StaffRole) -> str:
+    return f"{role.value.replace('_', '.')}@operator.example"
+
+
+def link_demo_identities(settings: AuthSettings, profiles: list[CustomerProfile]) -> None:
+    """The link items of the digital identities already linked (as POST /auth/digital-identity/link writes them)."""
+    from selfcare.dal.digital_identity import DigitalIdentityRepository, IdentityClaims, IdentityLink
+    from selfcare.dal.dynamo import transact
+
+    repository = DigitalIdentityRepository(settings.sessions_table, settings.credentials_table)
+    for profile in profiles:
+        subject = DIGITAL_IDENTITIES.get(profile.customer_id)
+        if subject is None:
+            continue
+        _, given, family, birth_date = DEMO_IDENTITIES[profile.customer_id]
+        claims = IdentityClaims(subject, family, given, birth_date)
+        link = IdentityLink(claims, profile.customer_id, profile.account_number, datetime.now(UTC).isoformat())
+        transact([repository.put_link_op(link)])
 
 
 # The CRM's side: events put on the inbound bus, projected like production's ------------------------------
@@ -354,3 +413,29 @@ def deliver_crm_events() -> int:
     sqs = boto3.client("sqs")
     queue_url = sqs.get_queue_url(QueueName=CRM_DELIVERY_QUEUE_NAME)["QueueUrl"]
     return deliver(sqs, queue_url, _projection_handler.lambda_handler)
+
+
+def provider_persons(world: DemoWorld) -> list[Any]:
+    """The demo people as the local OpenID Connect provider serves them (infra/local/oidc_provider.py DemoPerson):
+    customers' digital identities with their claims, staff with their professional email and directory group."""
+    from selfcare.auth.staff_directory import DEFAULT_GROUP_ROLES
+
+    from infra.local.oidc_provider import DemoPerson
+
+    group_of = {role: group for group, role in DEFAULT_GROUP_ROLES.items()}
+    found: list[Any] = []
+    for person in world.persons:
+        if person.customer_id is not None:
+            _, given, family, birth_date = DEMO_IDENTITIES[person.customer_id]
+            found.append(DemoPerson(person.person_id, person.label, given, family, birth_date))
+        elif person.role is not None:
+            found.append(
+                DemoPerson(
+                    person.person_id, person.label, email=staff_email(person.role), groups=(group_of[person.role],)
+                )
+            )
+        else:
+            found.append(
+                DemoPerson(person.person_id, person.label, email=DIRECTORY_OUTSIDER[1], groups=(DIRECTORY_OUTSIDER[2],))
+            )
+    return found
