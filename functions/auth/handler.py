@@ -19,11 +19,13 @@ from selfcare.api.resolver import create_resolver
 from selfcare.auth import schemas
 from selfcare.auth.digital_identity_schemas import DigitalIdentityLinkRequest
 from selfcare.auth.digital_identity_wiring import build_links
+from selfcare.auth.grant_conditions import AssistedAccessConditions
 from selfcare.auth.models import Grant
 from selfcare.auth.service import Tokens
 from selfcare.auth.wiring import build_auth_service
 from selfcare.clock import SystemClock
 from selfcare.config import AuthSettings
+from selfcare.dal import account as account_records
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.verifications import VerificationsRepository
@@ -45,6 +47,10 @@ links = LinkService(
     sms=SnsSmsSender(),
     clock=SystemClock(),
     policy=LinkPolicy(code_response_floor_ms=settings.recovery_response_floor_ms),
+)
+# Role conditions of assisted-access grants (incident, customer's request): checked before the AuthService opens it.
+grant_conditions = AssistedAccessConditions(
+    service, lambda customer_id, ticket_id: account_records.ticket(settings.customers_table, customer_id, ticket_id)
 )
 app = create_resolver()
 
@@ -198,13 +204,19 @@ def _grant(grant: Grant) -> schemas.GrantView:
         reason=grant.reason,
         created_at=grant.created_at,
         expires_at=datetime.fromtimestamp(grant.expires_at, UTC),
+        reference=grant.reference,
     )
 
 
 @app.post(
     "/staff/assisted-access",
     summary="Open an assisted-access grant on a customer's space",
-    description="Send its grant_id in the X-Assisted-Access header to act in the customer's space.",
+    description=(
+        "Send its grant_id in the X-Assisted-Access header to act in the customer's space. Role conditions: the "
+        "production / test team names an incident (incident_reference, INC-<digits>); customer-service staff name an "
+        "open request of the customer (ticket_id, a ticket of theirs); else 422 at that field. The grant and its "
+        "audit entry record the reference."
+    ),
     tags=["staff"],
     responses=responses(
         401,
@@ -215,8 +227,14 @@ def _grant(grant: Grant) -> schemas.GrantView:
 )
 def grant_access(body: schemas.GrantRequest) -> Response[schemas.GrantView]:
     caller = caller_from(app.current_event)
-    grant = service.grant_assisted_access(
-        caller, body.customer_id, body.reason, body.duration_minutes, request_info(app.current_event)
+    grant = grant_conditions.open_grant(
+        caller,
+        body.customer_id,
+        body.reason,
+        body.duration_minutes,
+        request_info(app.current_event),
+        incident_reference=body.incident_reference,
+        ticket_id=body.ticket_id,
     )
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=_grant(grant))
 

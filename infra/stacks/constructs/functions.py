@@ -142,6 +142,10 @@ class Grantable:
     payment_provider_api_key_secret_arn: str = ""
     payment_webhook_secret_arn: str = ""
     billing_cursor_key_secret_arn: str = ""
+    # Digital-identity login and staff sign-in (OpenID Connect): the client secrets, and the providers (context).
+    digital_identity_client_secret_arn: str = ""
+    staff_directory_client_secret_arn: str = ""
+    oidc_values: Mapping[str, str] | None = None  # the grants' variables (DIGITAL_IDENTITY_*, STAFF_DIRECTORY_*)
 
 
 class Functions(Construct):
@@ -201,6 +205,8 @@ class Functions(Construct):
             "PAYMENT_PROVIDER_API_KEY_SECRET_ID": definitions.PAYMENT_PROVIDER_API_KEY_SECRET_NAME,
             "PAYMENT_WEBHOOK_SECRET_ID": definitions.PAYMENT_WEBHOOK_SECRET_NAME,
             "BILLING_CURSOR_KEY_SECRET_ID": definitions.BILLING_CURSOR_KEY_SECRET_NAME,
+            # Digital-identity login and staff sign-in (OpenID Connect): the providers, from the CDK context.
+            **dict(self._grantable.oidc_values or {}),
         } | {machine.env: state_machine_arn(Stack.of(self), machine.name) for machine in definitions.STATE_MACHINES}
 
     def _function(self, spec: definitions.Function) -> aws_lambda.Function:
@@ -382,6 +388,15 @@ class Functions(Construct):
                     resources=[invoice_objects_arn(stack)],
                 )
             )
+        for grant, sid, secret_arn in (
+            ("digital_identity", "ReadDigitalIdentityClientSecret", grantable.digital_identity_client_secret_arn),
+            ("staff_directory", "ReadStaffDirectoryClientSecret", grantable.staff_directory_client_secret_arn),
+        ):
+            if grant in spec.grants:
+                statements.append(
+                    aws_iam.PolicyStatement(sid=sid, actions=["secretsmanager:GetSecretValue"], resources=[secret_arn])
+                )
+                kms_actions.update(KMS_READ_ACTIONS)
         if "events" in spec.grants:
             statements.append(
                 aws_iam.PolicyStatement(

@@ -91,7 +91,7 @@ class CredentialVerifier(Protocol):
 def begin(
     provider: IdentityProvider, flows: DigitalIdentityRepository, purpose: str, now: int, seconds: int
 ) -> Started:
-    from authlib.common.security import generate_token
+    from authlib.common.security import generate_token  # type: ignore[import-untyped]
 
     request = AuthorizationRequest(state=generate_token(43), nonce=generate_token(43), code_verifier=generate_token(64))
     flows.put_state(request.state, FlowState(purpose, request.nonce, request.code_verifier, now + seconds))

@@ -657,7 +657,13 @@ class AuthService:
 
     # Assisted access ---------------------------------------------------------------------------
     def grant_assisted_access(
-        self, caller: Caller, customer_id: str, reason: str, minutes: int, request: RequestInfo
+        self,
+        caller: Caller,
+        customer_id: str,
+        reason: str,
+        minutes: int,
+        request: RequestInfo,
+        reference: str | None = None,  # the role's condition (selfcare.auth.grant_conditions)
     ) -> Grant:
         role = require_staff(caller)
         if minutes > self.policy.max_grant_minutes:
@@ -681,6 +687,7 @@ class AuthService:
             reason=reason,
             created_at=iso(now),
             expires_at=epoch(now + timedelta(minutes=minutes)),
+            reference=reference,
         )
         entry = AuditEntry(
             actor=caller.actor,
@@ -690,6 +697,7 @@ class AuthService:
             at=grant.created_at,
             request_id=request.request_id,
             grant_id=grant.grant_id,
+            reference=reference,
         )
         transact([self.sessions.put_grant_op(grant), self.logs.audit_op(entry, now)])
         return grant

@@ -92,8 +92,8 @@ class HttpsOidcProvider:
         return self.config.acr_levels[self.config.acr_levels.index(self.config.minimum_acr) :]
 
     def authorization_url(self, request: AuthorizationRequest) -> str:
-        from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
-        from authlib.oauth2.rfc7636 import create_s256_code_challenge
+        from authlib.oauth2.rfc6749.parameters import prepare_grant_uri  # type: ignore[import-untyped]
+        from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped]
 
         extra: dict[str, str] = {
             "nonce": request.nonce,
