@@ -195,7 +195,34 @@ def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) 
         world.staff[role] = DemoStaff(staff_id=f"S{number:03d}", email=email, role=role, password=password)
     world.persons = demo_persons()
     link_demo_identities(settings, profiles)
+    seed_demo_requests(settings.customers_table, profiles)
     return world
+
+
+def demo_request_id(customer_id: str) -> str:
+    """The open request (a ticket taken by phone) of each demo customer: what a customer-service staff grant names."""
+    return f"demo-request-{customer_id.lower()}"
+
+
+def seed_demo_requests(customers_table: str, profiles: list[CustomerProfile]) -> None:
+    from selfcare.account.models import Ticket, TicketCategory, TicketChannel, TicketStatus
+    from selfcare.dal.account import ticket_put_op
+    from selfcare.dal.dynamo import transact
+
+    at = datetime.now(UTC).isoformat()
+    for profile in profiles:
+        ticket = Ticket(
+            customer_id=profile.customer_id,
+            ticket_id=demo_request_id(profile.customer_id),
+            category=TicketCategory.ACCOUNT,
+            subject="Help with my customer space",
+            description="Called customer service: asked for help to find the last invoice.",
+            channel=TicketChannel.ASSISTED,
+            status=TicketStatus.OPEN,
+            created_at=at,
+            created_by="staff#S005",
+        )
+        transact([ticket_put_op(customers_table, ticket)])
 
 
 def demo_persons() -> list[DemoPersonRef]:

@@ -140,7 +140,9 @@ def test_the_first_login_links_only_after_a_proof_of_control_then_logs_straight_
     ticket = answer["link_ticket"]
     # When he proves control with a wrong password: refused like a login, logged as a failure
     wrong = oidc_api.call(
-        "POST", "/auth/digital-identity/link", {"link_ticket": ticket, "identifier": marco.login_id, "password": "x" * 14}
+        "POST",
+        "/auth/digital-identity/link",
+        {"link_ticket": ticket, "identifier": marco.login_id, "password": "x" * 14},
     )
     assert wrong.status == 401 and _error(wrong) == "invalid_credentials"
     assert [c["status"] for c in _connections(aws, "customer#C0002")] == ["failure"]

@@ -65,6 +65,7 @@ class AssistedAccessConditions:
             ticket = self.tickets(customer_id, ticket_id)
             if ticket is None or ticket.status not in OPEN_TICKET_STATUSES:
                 raise _refused("ticket_id", "Not an open request of this customer.", "not_a_request_of_the_customer")
+            return f"ticket:{ticket_id}"
         if incident_reference is not None:
             return f"incident:{incident_reference}"
         if ticket_id is not None:
