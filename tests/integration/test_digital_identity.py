@@ -351,3 +351,15 @@ def _today() -> str:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).date().isoformat()
+
+
+def test_anonymisation_deletes_the_link_of_the_digital_identity(aws: LocalResources, world: DemoWorld) -> None:
+    from selfcare.dal.digital_identity import DigitalIdentityRepository
+    from selfcare.dal.erasure import CustomerErasure
+
+    links = DigitalIdentityRepository(aws.table_names[d.SESSIONS.logical_id], aws.table_names[d.CREDENTIALS.logical_id])
+    assert links.get_link(JEANNE) is not None
+    # When C0001 is anonymised (5 years after termination)
+    CustomerErasure(aws.table_names[d.CUSTOMERS.logical_id], aws.table_names[d.CREDENTIALS.logical_id]).erase("C0001")
+    # Then the link and its claims (names, birth date) are gone with the credential
+    assert links.get_link(JEANNE) is None
