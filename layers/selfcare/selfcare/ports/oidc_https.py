@@ -10,7 +10,8 @@ claims (iss, aud, exp, iat, nonce). What is ours: which claims are essential, an
   provider rotated), at most once per `jwks_refetch_seconds`, so a forged kid cannot make us hammer it.
 - The client secret is read from Secrets Manager (`{"client_secret": ...}`, written by the operators) on
   first use and sent with HTTP Basic (client_secret_basic).
-- The endpoint must be https; plain http only on the loopback (the local simulator).
+- Every URL called must be https; plain http only on the loopback (the local simulator). Checked at each call
+  (the discovery document names the other endpoints).
 Failures: OidcRefusal (with a reason code) for what the provider or its token refused; OidcUnavailable for
 a provider that does not answer. Nothing personal is ever put in an exception.
 """
@@ -73,7 +74,6 @@ class HttpsOidcProvider:
         client_secret: Callable[[str], str] = _secrets_manager_secret,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        _check_url(config.discovery_url)
         if config.minimum_acr is not None and config.minimum_acr not in config.acr_levels:
             raise ValueError("the minimum acr must be one of the acr levels")
         self.config = config
