@@ -182,6 +182,10 @@ class HttpsOidcProvider:
             nonce={"essential": True, "value": nonce},
         )
         claims = token.claims
+        # iat in the future (beyond the leeway): a token minted by a clock we cannot trust.
+        issued_at = claims.get("iat")
+        if isinstance(issued_at, int) and issued_at > self._clock() + self.config.leeway_seconds:
+            raise OidcRefusal("issued_in_future")
         try:
             registry.validate(claims)
         except ExpiredTokenError as error:
@@ -190,9 +194,6 @@ class HttpsOidcProvider:
             raise OidcRefusal(_claim_reason(getattr(error, "claim", ""))) from error
         except (InvalidTokenError, JoseError) as error:
             raise OidcRefusal("token_invalid") from error
-        # iat in the future (beyond the leeway): a token minted by a clock we cannot trust.
-        if int(claims["iat"]) > self._clock() + self.config.leeway_seconds:
-            raise OidcRefusal("issued_in_future")
         audience = claims["aud"]
         if isinstance(audience, list) and len(audience) > 1 and claims.get("azp") != self.config.client_id:
             raise OidcRefusal("audience_invalid")
