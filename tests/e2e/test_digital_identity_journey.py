@@ -60,9 +60,12 @@ def _control(started: dict[str, Any], path: str, payload: dict[str, Any]) -> Non
 
 
 def test_signing_in_on_the_providers_page_as_a_linked_person(client: Client, local_stack: LocalStack) -> None:
-    # Given the API's authorize URL
+    # Given the banner names the provider, and the API's authorize URL points at it
     started = _start(client)
     provider = _provider(started)
+    banner = [line for line in local_stack.output if line.startswith("OIDC provider ")]
+    assert banner and provider.base_url in banner[0], "no banner line"
+    assert any(JEANNE in line and MARCO in line for line in local_stack.output), "the demo people are not listed"
     # When the browser opens it: the provider's page offers the demo people
     page = provider.call("GET", _path(started["authorization_url"]), headers={"Accept": "text/html"})
     assert page.status == 200 and page.headers["content-type"].startswith("text/html"), page.text
