@@ -333,12 +333,19 @@ def main() -> None:
     for name, request, median, ratio in rows:
         emit(f"| {name} | {request} | {median:.3f} | {ratio:.2f} |")
 
-    from bench import account, billing, identity, lines, workflows
+    from bench import account, billing, digital_identity, identity, lines, workflows
 
     emit("\n### DynamoDB calls per request (botocore before-call hooks)\n")
     emit("| route | authorizer | handler | target (handler) |")
     emit("| --- | ---: | ---: | --- |")
-    every_route = [*dynamodb_calls(), *account.rows(), *billing.rows(), *lines.rows(), *identity.rows()]
+    every_route = [
+        *dynamodb_calls(),
+        *account.rows(),
+        *billing.rows(),
+        *lines.rows(),
+        *identity.rows(),
+        *digital_identity.rows(),
+    ]
     for label, authorizer_calls, handler_calls, target in every_route:
         emit(f"| {label} | {authorizer_calls} | {handler_calls} | {target} |")
 

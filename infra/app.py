@@ -20,11 +20,29 @@ from cdk_nag import AwsSolutionsChecks
 from infra.definitions import ROOT
 from infra.stacks import names
 from infra.stacks.data_stack import DataStack
-from infra.stacks.service_stack import ServiceStack
+from infra.stacks.service_stack import ServiceStack, oidc_grant_values
 
 # Context defaults under cdk.json's: cross-stack references stay "strong" (the producer stack cannot drop an
 # export a consumer still uses), set explicitly as CDK asks.
 CONTEXT_DEFAULTS: dict[str, Any] = {"@aws-cdk/core:defaultCrossStackReferences": "strong"}
+
+
+# Digital-identity login and staff sign-in (OpenID Connect): oidc_grant_values' argument, context key, default.
+OIDC_CONTEXT: tuple[tuple[str, str, str], ...] = (
+    (
+        "digital_identity_discovery_url",
+        names.DIGITAL_IDENTITY_DISCOVERY_URL_CONTEXT,
+        names.DEFAULT_DIGITAL_IDENTITY_DISCOVERY_URL,
+    ),
+    ("digital_identity_client_id", names.DIGITAL_IDENTITY_CLIENT_ID_CONTEXT, names.DEFAULT_DIGITAL_IDENTITY_CLIENT_ID),
+    (
+        "staff_directory_discovery_url",
+        names.STAFF_DIRECTORY_DISCOVERY_URL_CONTEXT,
+        names.DEFAULT_STAFF_DIRECTORY_DISCOVERY_URL,
+    ),
+    ("staff_directory_client_id", names.STAFF_DIRECTORY_CLIENT_ID_CONTEXT, names.DEFAULT_STAFF_DIRECTORY_CLIENT_ID),
+    ("public_api_url", names.PUBLIC_API_URL_CONTEXT, names.DEFAULT_PUBLIC_API_URL),
+)
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -54,6 +72,12 @@ def build_app(outdir: str | None = None) -> App:
         data=data_stack.data,
         notification_sender=str(sender),
         provisioning_endpoint=str(endpoint),
+        oidc_values=oidc_grant_values(
+            **{
+                argument: str(app.node.try_get_context(context) or default)
+                for argument, context, default in OIDC_CONTEXT
+            }
+        ),
         env=env,
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))

@@ -264,6 +264,23 @@ CRM_OUTBOX = Function(
     description="CRM outbox relay: changes made in the space (outbox items on the table's stream) -> the CRM bus",
 )
 
+# Digital-identity login (OpenID Connect, customers) and staff sign-in through the operator's identity provider.
+DIGITAL_IDENTITY = Function(
+    name="digital_identity",
+    tables={
+        # The flows' state and the link tickets (OIDC#..., DILINK#...), and the sessions opened.
+        SESSIONS.logical_id: Access.READ_WRITE,
+        # The links (DIGITAL_IDENTITY#<subject>) and the credentials naming them.
+        CREDENTIALS.logical_id: Access.READ_WRITE,
+        CONNECTION_LOG.logical_id: Access.WRITE,
+        AUDIT_LOG.logical_id: Access.WRITE,
+    },
+    grants=("signing_key", "digital_identity", "staff_directory"),
+    # The providers: discovery, JWKS and token calls, 5 s at most each (selfcare.ports.oidc_https).
+    timeout_seconds=15,
+    description="Digital-identity login (OpenID Connect), staff sign-in from the directory, the customer's link",
+)
+
 FUNCTIONS: tuple[Function, ...] = (
     AUTHORIZER,
     AUTH,
@@ -278,6 +295,7 @@ FUNCTIONS: tuple[Function, ...] = (
     BILLING,
     PROJECTION,
     CRM_OUTBOX,
+    DIGITAL_IDENTITY,
 )
 
 
@@ -389,6 +407,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/auth/captcha", AUTH.name, public=True),
     Route("POST", "/auth/activation", AUTH.name, public=True),
     Route("POST", "/auth/activation/confirm", AUTH.name, public=True),
+    # Digital-identity login (customers) and staff sign-in from the directory (OpenID Connect).
+    Route("POST", "/auth/digital-identity/authorizations", DIGITAL_IDENTITY.name, public=True),
+    Route("GET", "/auth/digital-identity/callback", DIGITAL_IDENTITY.name, public=True),
+    # The link is a login (credentials checked and counted): served by the auth function.
+    Route("POST", "/auth/digital-identity/link", AUTH.name, public=True),
+    Route("GET", "/account/digital-identity", DIGITAL_IDENTITY.name),
+    Route("DELETE", "/account/digital-identity", DIGITAL_IDENTITY.name),
+    Route("POST", "/staff/auth/directory/authorizations", DIGITAL_IDENTITY.name, public=True),
+    Route("GET", "/staff/auth/directory/callback", DIGITAL_IDENTITY.name, public=True),
 )
 
 # Names of the non-table resources, shared by the CDK stack and the local stack.
@@ -449,6 +476,21 @@ GRANT_ENV: dict[str, tuple[str, ...]] = {
     "invoices_bucket": ("INVOICES_BUCKET_NAME",),
     # Identity (issue 8): read the HMAC key that signs the CAPTCHA challenges.
     "captcha_key": ("CAPTCHA_KEY_SECRET_ID",),
+    # The government digital identity (OpenID Connect): discovery URL and client id (CDK context), the secret
+    # holding the client secret (written by the operators), our callback URL.
+    "digital_identity": (
+        "DIGITAL_IDENTITY_DISCOVERY_URL",
+        "DIGITAL_IDENTITY_CLIENT_ID",
+        "DIGITAL_IDENTITY_CLIENT_SECRET_ID",
+        "DIGITAL_IDENTITY_REDIRECT_URI",
+    ),
+    # The operator's identity provider (staff), likewise.
+    "staff_directory": (
+        "STAFF_DIRECTORY_DISCOVERY_URL",
+        "STAFF_DIRECTORY_CLIENT_ID",
+        "STAFF_DIRECTORY_CLIENT_SECRET_ID",
+        "STAFF_DIRECTORY_REDIRECT_URI",
+    ),
 }
 
 
@@ -630,3 +672,12 @@ PROJECTION_DELIVERY_RETRIES = 185
 # One-time schedules anonymising a terminated customer 5 years after the end of the contract.
 ANONYMISATION_SCHEDULE_GROUP = f"{SERVICE}-anonymisation"
 ANONYMISATION_SCHEDULER_ROLE_NAME = f"{SERVICE}-anonymisation-scheduler"
+
+
+# --- Digital-identity login and staff sign-in (OpenID Connect) --------------------------------------------------
+# Secrets of the data stack holding each provider's client secret ({"client_secret": ...}), written by operators.
+DIGITAL_IDENTITY_CLIENT_SECRET_NAME = f"{SERVICE}/digital-identity-client-secret"
+STAFF_DIRECTORY_CLIENT_SECRET_NAME = f"{SERVICE}/staff-directory-client-secret"
+# The callback paths the providers redirect to (the redirect URIs registered with them end with these).
+DIGITAL_IDENTITY_CALLBACK_PATH = "/auth/digital-identity/callback"
+STAFF_DIRECTORY_CALLBACK_PATH = "/staff/auth/directory/callback"

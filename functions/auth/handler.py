@@ -19,10 +19,14 @@ from selfcare.api.errors import responses
 from selfcare.api.resolver import create_resolver, no_content
 from selfcare.auth import schemas
 from selfcare.auth.core import Tokens
+from selfcare.auth.digital_identity_schemas import DigitalIdentityLinkRequest
+from selfcare.auth.digital_identity_wiring import build_links
+from selfcare.auth.grant_conditions import AssistedAccessConditions
 from selfcare.auth.models import Grant
 from selfcare.auth.wiring import build_auth_service
 from selfcare.clock import SystemClock
 from selfcare.config import AuthSettings
+from selfcare.dal import account as account_records
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.verifications import VerificationsRepository
@@ -45,6 +49,11 @@ links = LinkService(
     clock=SystemClock(),
     policy=LinkPolicy(code_response_floor_ms=settings.recovery_response_floor_ms),
     captcha=service.activation.captcha,  # identity (issue 8)
+)
+# Role conditions of assisted-access grants (incident, customer's request): checked before the AuthService opens it.
+grant_conditions = AssistedAccessConditions(
+    service.staff_access,
+    lambda customer_id, ticket_id: account_records.ticket(settings.customers_table, customer_id, ticket_id),
 )
 app = create_resolver()
 
@@ -280,13 +289,19 @@ def _grant(grant: Grant) -> schemas.GrantView:
         reason=grant.reason,
         created_at=grant.created_at,
         expires_at=datetime.fromtimestamp(grant.expires_at, UTC),
+        reference=grant.reference,
     )
 
 
 @app.post(
     "/staff/assisted-access",
     summary="Open an assisted-access grant on a customer's space",
-    description="Send its grant_id in the X-Assisted-Access header to act in the customer's space.",
+    description=(
+        "Send its grant_id in the X-Assisted-Access header to act in the customer's space. Role conditions: the "
+        "production / test team names an incident (incident_reference, INC-<digits>); customer-service staff name an "
+        "open request of the customer (ticket_id, a ticket of theirs); else 422 at that field. The grant and its "
+        "audit entry record the reference."
+    ),
     tags=["staff"],
     responses=responses(
         401,
@@ -297,8 +312,14 @@ def _grant(grant: Grant) -> schemas.GrantView:
 )
 def grant_access(body: schemas.GrantRequest) -> Response[schemas.GrantView]:
     caller = caller_from(app.current_event)
-    grant = service.staff_access.grant_assisted_access(
-        caller, body.customer_id, body.reason, body.duration_minutes, request_info(app.current_event)
+    grant = grant_conditions.open_grant(
+        caller,
+        body.customer_id,
+        body.reason,
+        body.duration_minutes,
+        request_info(app.current_event),
+        incident_reference=body.incident_reference,
+        ticket_id=body.ticket_id,
     )
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=_grant(grant))
 
@@ -429,6 +450,45 @@ def switch_account(account_number: Annotated[AccountNumber, Path()]) -> account_
 def unlink_account(account_number: Annotated[AccountNumber, Path()]) -> Response[Any]:
     links.unlink(caller_from(app.current_event), account_number, request_info(app.current_event))
     return _no_content()
+
+
+# Digital-identity login: the link after a proof of control (capability `digital_identity`; served here because it
+# is a login: the credentials are checked and counted by the AuthService) ------------------------------------------
+digital_identity_links = build_links(
+    sessions_table=settings.sessions_table,
+    credentials_table=settings.credentials_table,
+    connection_log_table=settings.connection_log_table,
+    audit_log_table=settings.audit_log_table,
+    customers_table=settings.customers_table,
+    verifier=service.login,
+    issuer=service.context.issuer,
+)
+
+
+@app.post(
+    "/auth/digital-identity/link",
+    summary="Link my digital identity to my account (first digital-identity login), and log in",
+    description=(
+        "With the link_ticket of the callback's link_required answer and the account's identifier and password: "
+        "checked and counted like a login (401 invalid_credentials, lock and block as for logins). Then the digital "
+        "identity is linked to the account, in one transaction with the session, the connection-log entry (with the "
+        "digital-identity id) and the audit entry; the next digital-identity logins go straight in. 400 "
+        "invalid_link_ticket: unknown, used or expired ticket; 409 digital_identity_already_linked: the account "
+        "already has a digital identity, or this identity was linked meanwhile."
+    ),
+    tags=["auth"],
+    responses=responses(400, 401, 409, 429, success=TOKENS),
+)
+def link_digital_identity(body: DigitalIdentityLinkRequest) -> schemas.TokenResponse:
+    tokens = digital_identity_links.link(
+        body.link_ticket, body.identifier, body.password, request_info(app.current_event)
+    )
+    return schemas.TokenResponse(
+        access_token=tokens.access_token,
+        expires_in=tokens.expires_in,
+        refresh_token=tokens.refresh_token,
+        session_id=tokens.session_id,
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

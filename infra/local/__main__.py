@@ -21,8 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shlex
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -96,7 +98,15 @@ def credentials_document(world: Any) -> dict[str, Any]:
     return {
         "customers": [asdict(c) | {"phone_national": national_form(c.phone)} for c in world.customers],
         "staff": [asdict(s) | {"role": s.role.value} for s in world.staff.values()],
+        "persons": [asdict(p) | {"role": p.role.value if p.role else None} for p in world.persons],
     }
+
+
+def _person(person: Any) -> str:
+    """`MCID-7F3A9C21 (C0001, linked)`, `EMP-002 (production)`: who the provider's sign-in page offers."""
+    if person.customer_id:
+        return f"{person.person_id} ({person.customer_id}{', linked' if person.linked else ''})"
+    return f"{person.person_id} ({person.role.value if person.role else 'no Selfcare group'})"
 
 
 def print_banner(base_url: str, moto_url: str, world: Any) -> None:
@@ -126,6 +136,8 @@ def print_banner(base_url: str, moto_url: str, world: Any) -> None:
     width = max(len(s.email) for s in world.staff.values())
     for s in world.staff.values():
         say(f"  {s.email:<{width}}  role {s.role.value:<26} password {s.password}")
+    say()
+    say("Digital identities and directory people (OIDC provider): " + ", ".join(_person(p) for p in world.persons))
     first = world.customers[0]
     login = json.dumps({"identifier": first.login_id, "password": first.password})
     say()
@@ -137,6 +149,27 @@ def print_banner(base_url: str, moto_url: str, world: Any) -> None:
     )
     say(f'  curl -s {base_url}/account -H "Authorization: Bearer $TOKEN"')
     say()
+
+
+def loopback_host(host: str) -> str:
+    """Where this machine reaches the API (a wildcard address: through the loopback)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - compared only
+
+
+def free_port(host: str) -> int:
+    """A port free now (the OpenID Connect clients' callbacks must name the API's port before it binds)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def register_oidc_clients(oidc: Any, resources: Any, client_secrets: tuple[str, str]) -> None:
+    """Selfcare's two clients at the local provider: customers (digital identity) and staff (directory)."""
+    from infra.local.resources import LOCAL_DIGITAL_IDENTITY_CLIENT_ID, LOCAL_STAFF_DIRECTORY_CLIENT_ID
+
+    values = resources.grant_values()
+    oidc.register_client(LOCAL_DIGITAL_IDENTITY_CLIENT_ID, [values["DIGITAL_IDENTITY_REDIRECT_URI"]], client_secrets[0])
+    oidc.register_client(LOCAL_STAFF_DIRECTORY_CLIENT_ID, [values["STAFF_DIRECTORY_REDIRECT_URI"]], client_secrets[1])
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
@@ -176,6 +209,15 @@ def run(args: argparse.Namespace) -> int:
 
         sandbox = PaymentSandbox().start()
         cleanups.append(sandbox.stop)
+        # The OpenID Connect provider (infra/local/oidc_provider.py): the digital identity and the operator's
+        # directory. Its clients' callbacks name the API's port, so a free one is chosen now when asked for 0.
+        from infra.local.oidc_provider import OidcProvider
+
+        oidc = OidcProvider().start()
+        cleanups.append(oidc.stop)
+        if args.port == 0:
+            args.port = free_port(args.host)
+        oidc_secrets = (secrets.token_urlsafe(32), secrets.token_urlsafe(32))
         session = boto3.Session()
         resources = create_resources(
             session,
@@ -184,7 +226,11 @@ def run(args: argparse.Namespace) -> int:
             payment_provider_endpoint=sandbox.url,
             payment_provider_api_key=sandbox.api_key,
             payment_webhook_secret=sandbox.webhook_secret,
+            oidc_discovery_url=oidc.discovery_url,
+            oidc_client_secrets=oidc_secrets,
+            api_base_url=f"http://{loopback_host(args.host)}:{args.port}",
         )
+        register_oidc_clients(oidc, resources, oidc_secrets)
         os.environ.update(resources.merged_environment())
         os.environ["PAYMENT_RETURN_URL"] = sandbox.return_url
 
@@ -194,6 +240,10 @@ def run(args: argparse.Namespace) -> int:
         from infra.local.server import LocalApp, LocalHttpServer
 
         world = seed_demo()
+        from infra.local.seed import provider_persons
+
+        for person in provider_persons(world):
+            oidc.add_person(person)
         from infra.local.billing_demo import store_invoice_pdfs
 
         store_invoice_pdfs(resources.invoices_bucket, [c.customer_id for c in world.customers])
@@ -246,6 +296,7 @@ def run(args: argparse.Namespace) -> int:
         print_banner(base_url, moto.endpoint_url, world)
         say(f"Provisioning simulator {simulator.url}   (faults: POST /_control/faults; GET /_control/applied)")
         say(f"Payment sandbox        {sandbox.url}   (hosted pages /pay/<reference>; GET /_control/payments)")
+        say(f"OIDC provider          {oidc.url}   (digital identity and staff directory; GET /_control/persons)")
         say()
         if args.print_credentials_json:
             say(CREDENTIALS_PREFIX + json.dumps(credentials_document(world)))

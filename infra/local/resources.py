@@ -22,6 +22,9 @@ LOCAL_SENDER = "no-reply@selfcare.local"
 # Until a provisioning simulator is started (python -m infra.local, the workflow tests), nothing listens here.
 UNREACHABLE_PROVISIONING = "http://127.0.0.1:9"
 LOCAL_ROLE_NAME = "selfcare-local"
+# The OpenID Connect clients the local provider knows Selfcare by (customers, staff).
+LOCAL_DIGITAL_IDENTITY_CLIENT_ID = "selfcare-customers"
+LOCAL_STAFF_DIRECTORY_CLIENT_ID = "selfcare-staff"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,10 @@ class LocalResources:
     payment_provider_endpoint: str = UNREACHABLE_PROVISIONING
     payment_provider_api_key: str = ""
     payment_webhook_secret: str = ""
+    # Digital-identity login and staff sign-in: the OpenID Connect provider (infra/local/oidc_provider.py, served by
+    # `make run`; the tests start their own) and the API's base URL (the callbacks registered with it).
+    oidc_discovery_url: str = f"{UNREACHABLE_PROVISIONING}/.well-known/openid-configuration"
+    api_base_url: str = "http://127.0.0.1:3000"
 
     def environment(self, function: d.Function) -> dict[str, str]:
         return d.environment_for(function, self.table_names, self.grant_values())
@@ -65,6 +72,14 @@ class LocalResources:
             "PAYMENT_WEBHOOK_SECRET_ID": d.PAYMENT_WEBHOOK_SECRET_NAME,
             "BILLING_CURSOR_KEY_SECRET_ID": d.BILLING_CURSOR_KEY_SECRET_NAME,
             "CAPTCHA_KEY_SECRET_ID": d.CAPTCHA_KEY_SECRET_NAME,  # identity (issue 8)
+            "DIGITAL_IDENTITY_DISCOVERY_URL": self.oidc_discovery_url,
+            "DIGITAL_IDENTITY_CLIENT_ID": LOCAL_DIGITAL_IDENTITY_CLIENT_ID,
+            "DIGITAL_IDENTITY_CLIENT_SECRET_ID": d.DIGITAL_IDENTITY_CLIENT_SECRET_NAME,
+            "DIGITAL_IDENTITY_REDIRECT_URI": self.api_base_url + d.DIGITAL_IDENTITY_CALLBACK_PATH,
+            "STAFF_DIRECTORY_DISCOVERY_URL": self.oidc_discovery_url,
+            "STAFF_DIRECTORY_CLIENT_ID": LOCAL_STAFF_DIRECTORY_CLIENT_ID,
+            "STAFF_DIRECTORY_CLIENT_SECRET_ID": d.STAFF_DIRECTORY_CLIENT_SECRET_NAME,
+            "STAFF_DIRECTORY_REDIRECT_URI": self.api_base_url + d.STAFF_DIRECTORY_CALLBACK_PATH,
         } | {machine.env: self.state_machine_arns[machine.name] for machine in d.STATE_MACHINES}
 
     def merged_environment(self) -> dict[str, str]:
@@ -119,6 +134,9 @@ def create_resources(
     payment_provider_endpoint: str = UNREACHABLE_PROVISIONING,
     payment_provider_api_key: str | None = None,
     payment_webhook_secret: str | None = None,
+    oidc_discovery_url: str | None = None,
+    oidc_client_secrets: tuple[str, str] | None = None,
+    api_base_url: str = "http://127.0.0.1:3000",
 ) -> LocalResources:
     """Create every resource on the moto endpoint that `session` (a boto3 Session) points at.
 
@@ -126,7 +144,10 @@ def create_resources(
     (its key goes into the credentials secret; a random one when None). `retry`: the workflows' retry
     policy (the local one waits 1 s between attempts, moto really sleeps). `payment_provider_endpoint`,
     `payment_provider_api_key`, `payment_webhook_secret`: the payment sandbox (infra/local/payment_sandbox.py)
-    and its secrets, stored as the billing secrets (random ones when None)."""
+    and its secrets, stored as the billing secrets (random ones when None). `oidc_discovery_url`,
+    `oidc_client_secrets` (customers', staff's), `api_base_url`: the OpenID Connect provider
+    (infra/local/oidc_provider.py), the client secrets it knows Selfcare by (stored as the data stack's secrets;
+    random when None), and where the API listens (the callbacks registered with the provider)."""
     dynamodb = session.client("dynamodb")
     names: dict[str, str] = {}
     for table in d.TABLES:
@@ -156,6 +177,13 @@ def create_resources(
     billing = create_billing_resources(
         session, prefix, api_key=payment_provider_api_key, webhook_secret=payment_webhook_secret
     )
+    customer_secret, staff_secret = oidc_client_secrets or (secrets.token_urlsafe(32), secrets.token_urlsafe(32))
+    secretsmanager.create_secret(
+        Name=d.DIGITAL_IDENTITY_CLIENT_SECRET_NAME, SecretString=json.dumps({"client_secret": customer_secret})
+    )
+    secretsmanager.create_secret(
+        Name=d.STAFF_DIRECTORY_CLIENT_SECRET_NAME, SecretString=json.dumps({"client_secret": staff_secret})
+    )
     return LocalResources(
         table_names=names,
         signing_key_secret=d.SIGNING_KEY_SECRET_NAME,
@@ -171,6 +199,8 @@ def create_resources(
         payment_provider_endpoint=payment_provider_endpoint,
         payment_provider_api_key=billing.api_key,
         payment_webhook_secret=billing.webhook_secret,
+        oidc_discovery_url=oidc_discovery_url or LocalResources.oidc_discovery_url,
+        api_base_url=api_base_url,
     )
 
 

@@ -49,12 +49,25 @@ class DemoStaff:
     password: str
 
 
+@dataclass(frozen=True)
+class DemoPersonRef:
+    """A person of the local OpenID Connect provider (infra/local/oidc_provider.py): a customer's digital identity
+    or a staff member of the operator's directory."""
+
+    person_id: str  # the provider's subject
+    label: str
+    customer_id: str | None = None  # the demo customer whose digital identity it is
+    linked: bool = False  # already linked to that customer (else its first login asks for the link)
+    role: StaffRole | None = None  # the role the directory's group gives (staff)
+
+
 @dataclass
 class DemoWorld:
     customers: list[DemoCustomer] = field(default_factory=list)
     staff: dict[StaffRole, DemoStaff] = field(default_factory=dict)
     # Identity (issue 8): account numbers of customers known to the CRM who never had a password.
     to_activate: list[str] = field(default_factory=list)
+    persons: list[DemoPersonRef] = field(default_factory=list)
 
 
 def demo_password() -> str:
@@ -130,7 +143,15 @@ TO_ACTIVATE = CustomerProfile(
     service_secret_code="",  # generated at each seed
 )
 TO_ACTIVATE_LINE = Line("C0003", "M-377612349911", LineType.MOBILE, "Forfait 20 Go", "+377612349911")
+# Digital identities already linked to a demo customer (the customer record and the credential name them).
 DIGITAL_IDENTITIES = {"C0001": "MCID-7F3A9C21"}
+# The local identity provider's people: one digital identity per demo customer (given name, family name, birth
+# date), and one directory member per staff role (professional email, group) plus one in no Selfcare group.
+DEMO_IDENTITIES = {
+    "C0001": ("MCID-7F3A9C21", "Jeanne", "Dupont", "1984-03-12"),
+    "C0002": ("MCID-2B5E8D47", "Marco", "Rossi", "1979-11-02"),
+}
+DIRECTORY_OUTSIDER = ("EMP-900", "former.employee@operator.example", "operator-all-staff")
 
 
 def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) -> DemoWorld:
@@ -180,7 +201,7 @@ def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) 
         publish_crm_events(batch, source=d.INVENTORY_EVENT_SOURCE)
         deliver_crm_events()
     for number, role in enumerate(StaffRole, start=1):
-        email = f"{role.value.replace('_', '.')}@operator.example"
+        email = staff_email(role)
         password = demo_password()
         auth.enrolment.enrol(
             Credential(
@@ -194,7 +215,72 @@ def seed_demo(settings: AuthSettings | None = None, *, demo_bills: bool = True) 
             password,
         )
         world.staff[role] = DemoStaff(staff_id=f"S{number:03d}", email=email, role=role, password=password)
+    world.persons = demo_persons()
+    link_demo_identities(settings, profiles)
+    seed_demo_requests(settings.customers_table, profiles)
     return world
+
+
+def demo_request_id(customer_id: str) -> str:
+    """The open request (a ticket taken by phone) of each demo customer: what a customer-service staff grant names."""
+    return f"demo-request-{customer_id.lower()}"
+
+
+def seed_demo_requests(customers_table: str, profiles: list[CustomerProfile]) -> None:
+    from selfcare.account.models import Ticket, TicketCategory, TicketChannel, TicketStatus
+    from selfcare.dal.account import ticket_put_op
+    from selfcare.dal.dynamo import transact
+
+    at = datetime.now(UTC).isoformat()
+    for profile in profiles:
+        ticket = Ticket(
+            customer_id=profile.customer_id,
+            ticket_id=demo_request_id(profile.customer_id),
+            category=TicketCategory.ACCOUNT,
+            subject="Help with my customer space",
+            description="Called customer service: asked for help to find the last invoice.",
+            channel=TicketChannel.ASSISTED,
+            status=TicketStatus.OPEN,
+            created_at=at,
+            created_by="staff#S005",
+        )
+        transact([ticket_put_op(customers_table, ticket)])
+
+
+def demo_persons() -> list[DemoPersonRef]:
+    persons = [
+        DemoPersonRef(
+            person_id=subject,
+            label=f"{given} {family} (digital identity of {customer_id})",
+            customer_id=customer_id,
+            linked=DIGITAL_IDENTITIES.get(customer_id) == subject,
+        )
+        for customer_id, (subject, given, family, _) in DEMO_IDENTITIES.items()
+    ]
+    for number, role in enumerate(StaffRole, start=1):
+        persons.append(DemoPersonRef(f"EMP-{number:03d}", f"{staff_email(role)} (directory, {role.value})", role=role))
+    persons.append(DemoPersonRef(DIRECTORY_OUTSIDER[0], f"{DIRECTORY_OUTSIDER[1]} (directory, no Selfcare group)"))
+    return persons
+
+
+def staff_email(role: StaffRole) -> str:
+    return f"{role.value.replace('_', '.')}@operator.example"
+
+
+def link_demo_identities(settings: AuthSettings, profiles: list[CustomerProfile]) -> None:
+    """The link items of the digital identities already linked (as POST /auth/digital-identity/link writes them)."""
+    from selfcare.dal.digital_identity import DigitalIdentityRepository, IdentityClaims, IdentityLink
+    from selfcare.dal.dynamo import transact
+
+    repository = DigitalIdentityRepository(settings.sessions_table, settings.credentials_table)
+    for profile in profiles:
+        subject = DIGITAL_IDENTITIES.get(profile.customer_id)
+        if subject is None:
+            continue
+        _, given, family, birth_date = DEMO_IDENTITIES[profile.customer_id]
+        claims = IdentityClaims(subject, family, given, birth_date)
+        link = IdentityLink(claims, profile.customer_id, profile.account_number, datetime.now(UTC).isoformat())
+        transact([repository.put_link_op(link)])
 
 
 # The CRM's side: events put on the inbound bus, projected like production's ------------------------------
@@ -377,3 +463,29 @@ def deliver_crm_events() -> int:
     sqs = boto3.client("sqs")
     queue_url = sqs.get_queue_url(QueueName=CRM_DELIVERY_QUEUE_NAME)["QueueUrl"]
     return deliver(sqs, queue_url, _projection_handler.lambda_handler)
+
+
+def provider_persons(world: DemoWorld) -> list[Any]:
+    """The demo people as the local OpenID Connect provider serves them (infra/local/oidc_provider.py DemoPerson):
+    customers' digital identities with their claims, staff with their professional email and directory group."""
+    from selfcare.auth.staff_directory import DEFAULT_GROUP_ROLES
+
+    from infra.local.oidc_provider import DemoPerson
+
+    group_of = {role: group for group, role in DEFAULT_GROUP_ROLES.items()}
+    found: list[Any] = []
+    for person in world.persons:
+        if person.customer_id is not None:
+            _, given, family, birth_date = DEMO_IDENTITIES[person.customer_id]
+            found.append(DemoPerson(person.person_id, person.label, given, family, birth_date))
+        elif person.role is not None:
+            found.append(
+                DemoPerson(
+                    person.person_id, person.label, email=staff_email(person.role), groups=(group_of[person.role],)
+                )
+            )
+        else:
+            found.append(
+                DemoPerson(person.person_id, person.label, email=DIRECTORY_OUTSIDER[1], groups=(DIRECTORY_OUTSIDER[2],))
+            )
+    return found

@@ -101,3 +101,20 @@ STATE_MACHINE_XRAY_ACTIONS: tuple[str, ...] = (
 )
 # Step Functions' own log groups: the /aws/vendedlogs/ prefix keeps CloudWatch's resource policy small.
 STATE_MACHINE_LOG_GROUP_PREFIX = "/aws/vendedlogs/states/"
+
+
+# Digital-identity login (customers) and staff sign-in (the operator's identity provider), OpenID Connect: context
+# keys (cdk.json or `-c`) and their defaults. The client secrets are in the data stack's secrets (operators).
+DIGITAL_IDENTITY_DISCOVERY_URL_CONTEXT = "digital_identity_discovery_url"
+DEFAULT_DIGITAL_IDENTITY_DISCOVERY_URL = "https://identity.gouv.example/.well-known/openid-configuration"
+DIGITAL_IDENTITY_CLIENT_ID_CONTEXT = "digital_identity_client_id"
+DEFAULT_DIGITAL_IDENTITY_CLIENT_ID = "selfcare"
+STAFF_DIRECTORY_DISCOVERY_URL_CONTEXT = "staff_directory_discovery_url"
+DEFAULT_STAFF_DIRECTORY_DISCOVERY_URL = "https://login.operator.example/.well-known/openid-configuration"
+STAFF_DIRECTORY_CLIENT_ID_CONTEXT = "staff_directory_client_id"
+DEFAULT_STAFF_DIRECTORY_CLIENT_ID = "selfcare-staff"
+# The API's public base URL (its custom domain): the callbacks registered with both providers are under it.
+PUBLIC_API_URL_CONTEXT = "public_api_url"
+DEFAULT_PUBLIC_API_URL = "https://api.selfcare.example"
+DIGITAL_IDENTITY_CLIENT_SECRET_LOGICAL_ID = "DigitalIdentityClientSecret"  # noqa: S105 (a logical id)
+STAFF_DIRECTORY_CLIENT_SECRET_LOGICAL_ID = "StaffDirectoryClientSecret"  # noqa: S105 (a logical id)

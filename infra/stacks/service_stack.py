@@ -28,6 +28,7 @@ class ServiceStack(Stack):
         data: Data,
         notification_sender: str,
         provisioning_endpoint: str = names.DEFAULT_PROVISIONING_ENDPOINT,
+        oidc_values: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -53,6 +54,13 @@ class ServiceStack(Stack):
                 payment_webhook_secret_arn=data.payment_webhook_secret.secret_arn,
                 billing_cursor_key_secret_arn=data.billing_cursor_key_secret.secret_arn,
                 captcha_key_secret_arn=data.captcha_key_secret.secret_arn,  # identity (issue 8)
+                digital_identity_client_secret_arn=data.oidc_client_secrets[
+                    names.DIGITAL_IDENTITY_CLIENT_SECRET_LOGICAL_ID
+                ].ref,
+                staff_directory_client_secret_arn=data.oidc_client_secrets[
+                    names.STAFF_DIRECTORY_CLIENT_SECRET_LOGICAL_ID
+                ].ref,
+                oidc_values=oidc_values if oidc_values is not None else oidc_grant_values(),
             ),
             shared_layer=shared_layer.layer,
         )
@@ -70,3 +78,24 @@ class ServiceStack(Stack):
         stage = self.api.api.deployment_stage
         self.waf = Waf(self, "Waf", stage_arn=stage.stage_arn, stage_name=names.STAGE_NAME)
         CfnOutput(self, "ApiUrl", value=self.api.api.url, description="Selfcare API base URL (stage included)")
+
+
+def oidc_grant_values(
+    digital_identity_discovery_url: str = names.DEFAULT_DIGITAL_IDENTITY_DISCOVERY_URL,
+    digital_identity_client_id: str = names.DEFAULT_DIGITAL_IDENTITY_CLIENT_ID,
+    staff_directory_discovery_url: str = names.DEFAULT_STAFF_DIRECTORY_DISCOVERY_URL,
+    staff_directory_client_id: str = names.DEFAULT_STAFF_DIRECTORY_CLIENT_ID,
+    public_api_url: str = names.DEFAULT_PUBLIC_API_URL,
+) -> dict[str, str]:
+    """The variables of the `digital_identity` and `staff_directory` grants (definitions.GRANT_ENV)."""
+    base = public_api_url.rstrip("/")
+    return {
+        "DIGITAL_IDENTITY_DISCOVERY_URL": digital_identity_discovery_url,
+        "DIGITAL_IDENTITY_CLIENT_ID": digital_identity_client_id,
+        "DIGITAL_IDENTITY_CLIENT_SECRET_ID": definitions.DIGITAL_IDENTITY_CLIENT_SECRET_NAME,
+        "DIGITAL_IDENTITY_REDIRECT_URI": base + definitions.DIGITAL_IDENTITY_CALLBACK_PATH,
+        "STAFF_DIRECTORY_DISCOVERY_URL": staff_directory_discovery_url,
+        "STAFF_DIRECTORY_CLIENT_ID": staff_directory_client_id,
+        "STAFF_DIRECTORY_CLIENT_SECRET_ID": definitions.STAFF_DIRECTORY_CLIENT_SECRET_NAME,
+        "STAFF_DIRECTORY_REDIRECT_URI": base + definitions.STAFF_DIRECTORY_CALLBACK_PATH,
+    }

@@ -15,6 +15,7 @@ from moto import mock_aws
 from infra import definitions, layer
 from infra.scripts import rotate_signing_key
 from infra.stacks import names
+from infra.stacks.service_stack import oidc_grant_values
 from tests.infra.conftest import Synth, Template, as_list, get_att, iam_statements, ref, resources_of_type
 
 pytestmark = pytest.mark.infra
@@ -264,6 +265,8 @@ def test_function_environment(
         "PROJECTION_DEAD_LETTER_QUEUE_URL": f"sqs-url:{definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME}",
         "ANONYMISATION_SCHEDULE_GROUP": definitions.ANONYMISATION_SCHEDULE_GROUP,
         "ANONYMISATION_SCHEDULER_ROLE_ARN": f"iam-role:{definitions.ANONYMISATION_SCHEDULER_ROLE_NAME}",
+        # Digital-identity login and staff sign-in: the CDK context's defaults.
+        **oidc_grant_values(),
     } | {machine.env: f"arn:states:{machine.name}" for machine in definitions.STATE_MACHINES}
     expected = definitions.environment_for(spec, table_refs, grant_values) | names.POWERTOOLS_ENV
     actual = {name: imported(value, exports) for name, value in variables.items()}
@@ -376,6 +379,8 @@ def test_role_grants_match_the_functions_grants(
         "vod_key": ref(names.VOD_HASH_KEY_SECRET_LOGICAL_ID),
         "billing_cursor_key": ref(names.BILLING_CURSOR_KEY_SECRET_LOGICAL_ID),
         "captcha_key": ref(names.CAPTCHA_KEY_SECRET_LOGICAL_ID),  # identity (issue 8)
+        "digital_identity": ref(names.DIGITAL_IDENTITY_CLIENT_SECRET_LOGICAL_ID),
+        "staff_directory": ref(names.STAFF_DIRECTORY_CLIENT_SECRET_LOGICAL_ID),
     }
     if "payments" in spec.grants:  # two secrets: the provider's API key and the webhook secret
         read_payment_secrets = [s for s in statements if s.get("Sid") == "ReadPaymentSecrets"]

@@ -21,7 +21,7 @@ from selfcare.ports.notifications import Sms, SnsSmsSender
 
 from infra.local import emulation
 from infra.local.resources import LocalResources
-from tests.factories import DemoWorld
+from tests.factories import DemoWorld, grant_conditions
 from tests.fakes import FixedClock, InMemoryNotifier
 from tests.integration.conftest import Api, HttpResponse, body
 
@@ -335,7 +335,8 @@ def _grant(api: Api, token: str, customer_id: str) -> str:
     response = api.call(
         "POST",
         "/staff/assisted-access",
-        {"customer_id": customer_id, "reason": "Customer called about the account", "duration_minutes": 30},
+        {"customer_id": customer_id, "reason": "Customer called about the account", "duration_minutes": 30}
+        | grant_conditions(customer_id),
         token=token,
     )
     assert response.status == 201, response.body

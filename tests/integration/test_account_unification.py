@@ -23,7 +23,7 @@ from selfcare.dal.dynamo import RawItem
 from selfcare.observability import metrics
 
 from infra.local.resources import LocalResources
-from tests.factories import DemoCustomer, DemoWorld
+from tests.factories import DemoCustomer, DemoWorld, grant_conditions
 from tests.fakes import FixedClock, InMemoryNotifier
 from tests.integration.conftest import Api, HttpResponse, body
 from tests.integration.test_account import InMemorySms, audit_actions, error_code, table, token_of
@@ -362,7 +362,8 @@ def test_staff_never_ask_for_a_code_nor_link_with_one(
     grant = api.call(
         "POST",
         "/staff/assisted-access",
-        {"customer_id": "C0001", "reason": "Customer called about the account", "duration_minutes": 30},
+        {"customer_id": "C0001", "reason": "Customer called about the account", "duration_minutes": 30}
+        | grant_conditions("C0001"),
         token=token,
     )
     marco = world.customers[1]

@@ -26,7 +26,7 @@ from selfcare.dal.invoice_documents import InvoiceDocuments, invoice_key
 from infra.local.gateway import Gateway, HttpResponse
 from infra.local.resources import LocalResources, create_resources
 from tests.conftest import FAST_HASHING
-from tests.factories import DemoWorld, seed_world
+from tests.factories import DemoWorld, grant_conditions, seed_world
 from tests.fakes import FixedClock, InMemoryPaymentProvider
 from tests.integration.conftest import Api, body, check_contract
 
@@ -62,7 +62,8 @@ class Ctx:
             granted = self.api.call(
                 "POST",
                 "/staff/assisted-access",
-                {"customer_id": customer, "reason": "Customer asked about a bill", "duration_minutes": 30},
+                {"customer_id": customer, "reason": "Customer asked about a bill", "duration_minutes": 30}
+                | grant_conditions(customer),
                 token=token,
             )
             assert granted.status == 201, granted.body

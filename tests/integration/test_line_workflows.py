@@ -26,7 +26,7 @@ from infra.local.gateway import Gateway, HttpResponse
 from infra.local.provisioning_simulator import ProvisioningSimulator
 from infra.local.resources import LocalResources, create_resources, local_function_name
 from tests.conftest import FAST_HASHING
-from tests.factories import DemoWorld, seed_world
+from tests.factories import DemoWorld, grant_conditions, seed_world
 from tests.integration.conftest import Api, body
 
 REGION = "eu-west-3"
@@ -633,7 +633,7 @@ def test_staff_role_matrix_for_suspension(stack: Stack, role: str, allowed: bool
         stack.api.call(
             "POST",
             "/staff/assisted-access",
-            {"customer_id": "C0001", "reason": "Customer reported a stolen phone"},
+            {"customer_id": "C0001", "reason": "Customer reported a stolen phone"} | grant_conditions("C0001"),
             token=staff_token,
         )
     )

@@ -17,7 +17,7 @@ from selfcare.dal import dynamo
 from infra.local.gateway import Gateway, HttpResponse
 from infra.local.resources import LocalResources, create_resources
 from tests.conftest import FAST_HASHING
-from tests.factories import DemoWorld, seed_world
+from tests.factories import DemoWorld, grant_conditions, seed_world
 from tests.fakes import InMemoryProvisioning
 from tests.integration.conftest import Api, body
 from tests.integration.lines_routes import CASES, INTERNET, MOBILE, MOBILE_NO_SIM, STRONG, TV, Case
@@ -60,7 +60,8 @@ class Ctx:
             granted = self.api.call(
                 "POST",
                 "/staff/assisted-access",
-                {"customer_id": customer, "reason": "Customer asked for help with a line", "duration_minutes": 30},
+                {"customer_id": customer, "reason": "Customer asked for help with a line", "duration_minutes": 30}
+                | grant_conditions(customer),
                 token=token,
             )
             assert granted.status == 201, granted.body

@@ -7,7 +7,7 @@ import pytest
 from selfcare.auth.policy import StaffRole
 
 from infra.local.resources import LocalResources
-from tests.factories import DemoWorld
+from tests.factories import DemoWorld, grant_conditions
 from tests.integration.conftest import Api, body
 
 GRANT_HEADER = "X-Assisted-Access"
@@ -17,7 +17,8 @@ def _grant(api: Api, token: str, customer_id: str = "C0001") -> str:
     response = api.call(
         "POST",
         "/staff/assisted-access",
-        {"customer_id": customer_id, "reason": "Customer called about a lost phone", "duration_minutes": 30},
+        {"customer_id": customer_id, "reason": "Customer called about a lost phone", "duration_minutes": 30}
+        | grant_conditions(customer_id),
         token=token,
     )
     assert response.status == 201, response.body

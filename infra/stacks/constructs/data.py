@@ -97,6 +97,39 @@ class Data(Construct):
             "write the new key into this secret, and the adapter reads it again when the old one is refused (401).",
         )
 
+        # Digital-identity login and staff sign-in: each OpenID Connect provider's client secret
+        # ({"client_secret": ...}), issued by the provider at registration and written by the operators.
+        self.oidc_client_secrets: dict[str, aws_secretsmanager.CfnSecret] = {}
+        for logical_id, name, provider in (
+            (
+                names.DIGITAL_IDENTITY_CLIENT_SECRET_LOGICAL_ID,
+                definitions.DIGITAL_IDENTITY_CLIENT_SECRET_NAME,
+                "the government digital identity",
+            ),
+            (
+                names.STAFF_DIRECTORY_CLIENT_SECRET_LOGICAL_ID,
+                definitions.STAFF_DIRECTORY_CLIENT_SECRET_NAME,
+                "the operator's identity provider (staff)",
+            ),
+        ):
+            secret = aws_secretsmanager.CfnSecret(
+                self,
+                logical_id,
+                name=name,
+                description=f'OpenID Connect client secret at {provider} ({{"client_secret": ...}}); written by the '
+                "operators",
+                kms_key_id=self.key.key_arn,
+            )
+            secret.apply_removal_policy(RemovalPolicy.RETAIN)
+            secret.override_logical_id(logical_id)
+            acknowledge(
+                secret,
+                "AwsSolutions-SMG4",
+                f"The client secret is issued by {provider} when the client is registered; rotating it is a change "
+                "made in the provider's console, which a rotation Lambda cannot make: the operators write the new one.",
+            )
+            self.oidc_client_secrets[logical_id] = secret
+
         # The HMAC key that anonymises the VOD titles' references: generated once by CloudFormation, never
         # known to anyone, never rotated (a new key would give every title a new pseudonym).
         self.vod_hash_key_secret = aws_secretsmanager.Secret(

@@ -144,6 +144,10 @@ class Grantable:
     billing_cursor_key_secret_arn: str = ""
     # Identity (issue 8).
     captcha_key_secret_arn: str = ""
+    # Digital-identity login and staff sign-in (OpenID Connect): the client secrets, and the providers (context).
+    digital_identity_client_secret_arn: str = ""
+    staff_directory_client_secret_arn: str = ""
+    oidc_values: Mapping[str, str] | None = None  # the grants' variables (DIGITAL_IDENTITY_*, STAFF_DIRECTORY_*)
 
 
 class Functions(Construct):
@@ -204,6 +208,8 @@ class Functions(Construct):
             "PAYMENT_WEBHOOK_SECRET_ID": definitions.PAYMENT_WEBHOOK_SECRET_NAME,
             "BILLING_CURSOR_KEY_SECRET_ID": definitions.BILLING_CURSOR_KEY_SECRET_NAME,
             "CAPTCHA_KEY_SECRET_ID": definitions.CAPTCHA_KEY_SECRET_NAME,  # identity (issue 8)
+            # Digital-identity login and staff sign-in (OpenID Connect): the providers, from the CDK context.
+            **dict(self._grantable.oidc_values or {}),
         } | {machine.env: state_machine_arn(Stack.of(self), machine.name) for machine in definitions.STATE_MACHINES}
 
     def _function(self, spec: definitions.Function) -> aws_lambda.Function:
@@ -394,6 +400,15 @@ class Functions(Construct):
                     resources=[invoice_objects_arn(stack)],
                 )
             )
+        for grant, sid, secret_arn in (
+            ("digital_identity", "ReadDigitalIdentityClientSecret", grantable.digital_identity_client_secret_arn),
+            ("staff_directory", "ReadStaffDirectoryClientSecret", grantable.staff_directory_client_secret_arn),
+        ):
+            if grant in spec.grants:
+                statements.append(
+                    aws_iam.PolicyStatement(sid=sid, actions=["secretsmanager:GetSecretValue"], resources=[secret_arn])
+                )
+                kms_actions.update(KMS_READ_ACTIONS)
         if "events" in spec.grants:
             statements.append(
                 aws_iam.PolicyStatement(

@@ -140,3 +140,33 @@ class ProjectionSettings(_FromEnv):
     anonymisation_scheduler_role_arn: str = Field(alias="ANONYMISATION_SCHEDULER_ROLE_ARN")
     # The HMAC key of the VOD titles' references (hashed when the inventory's VOD views are projected).
     vod_hash_key_secret_id: str = Field(alias="VOD_HASH_KEY_SECRET_ID")
+
+
+# Digital-identity login (OpenID Connect) and staff from the operator's directory ------------------------------
+class DigitalIdentitySettings(JwtSettings):
+    """Function `digital_identity`: the redirect flows of the government digital identity (customers) and of
+    the operator's identity provider (staff), and the customer's view of their link."""
+
+    sessions_table: str = Field(alias="SESSIONS_TABLE")
+    credentials_table: str = Field(alias="CREDENTIALS_TABLE")
+    connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+    signing_key_secret_id: str = Field(alias="SIGNING_KEY_SECRET_ID")
+    access_token_ttl_seconds: int = Field(900, alias="ACCESS_TOKEN_TTL_SECONDS", ge=60, le=3600)
+    # The government provider: discovery URL, client id, the secret holding {"client_secret"}, our callback.
+    digital_identity_discovery_url: str = Field(alias="DIGITAL_IDENTITY_DISCOVERY_URL")
+    digital_identity_client_id: str = Field(alias="DIGITAL_IDENTITY_CLIENT_ID")
+    digital_identity_client_secret_id: str = Field(alias="DIGITAL_IDENTITY_CLIENT_SECRET_ID")
+    digital_identity_redirect_uri: str = Field(alias="DIGITAL_IDENTITY_REDIRECT_URI")
+    # Its assurance levels, lowest first (comma-separated), and the least one accepted.
+    digital_identity_acr_levels: str = Field("eidas1,eidas2,eidas3", alias="DIGITAL_IDENTITY_ACR_LEVELS")
+    digital_identity_minimum_acr: str = Field("eidas2", alias="DIGITAL_IDENTITY_MINIMUM_ACR")
+    # The operator's identity provider (staff), and its groups -> roles (JSON object; default: selfcare-<role>).
+    staff_directory_discovery_url: str = Field(alias="STAFF_DIRECTORY_DISCOVERY_URL")
+    staff_directory_client_id: str = Field(alias="STAFF_DIRECTORY_CLIENT_ID")
+    staff_directory_client_secret_id: str = Field(alias="STAFF_DIRECTORY_CLIENT_SECRET_ID")
+    staff_directory_redirect_uri: str = Field(alias="STAFF_DIRECTORY_REDIRECT_URI")
+    staff_directory_group_roles: str | None = Field(None, alias="STAFF_DIRECTORY_GROUP_ROLES")
+
+    def acr_levels(self) -> tuple[str, ...]:
+        return tuple(level.strip() for level in self.digital_identity_acr_levels.split(",") if level.strip())

@@ -251,3 +251,46 @@ class InvalidActivationCode(DomainError):
 
     code = "invalid_activation_code"
     message = "The activation code is not valid or has expired: ask for a new one."
+
+
+# Digital-identity login (OpenID Connect) and staff from the directory ------------------------------------
+class InvalidAuthorizationState(DomainError):
+    """A callback whose `state` is unknown, already used, expired, or of another flow: start again."""
+
+    code = "invalid_authorization_state"
+    message = "This sign-in attempt is unknown, already used or expired: start again."
+
+
+class DigitalIdentityRefused(Unauthenticated):
+    """The provider refused the code (unknown, replayed, expired, wrong verifier), or its ID token failed a check
+    (signature, issuer, audience, dates, nonce). The reason code goes to the logs, never to the caller."""
+
+    code = "digital_identity_refused"
+    message = "The identity provider's answer could not be verified: start again."
+
+
+class AssuranceLevelTooLow(Unauthenticated):
+    code = "assurance_level_too_low"
+    message = "This sign-in method's level of assurance is too low: use one of a higher level."
+
+
+class IdentityProviderUnavailable(DomainError):
+    code = "identity_provider_unavailable"
+    message = "The identity provider did not answer: try again later."
+
+
+class InvalidLinkTicket(DomainError):
+    code = "invalid_link_ticket"
+    message = "The link ticket is not valid or has expired: sign in with the digital identity again."
+
+
+class DigitalIdentityAlreadyLinked(Conflict):
+    code = "digital_identity_already_linked"
+    message = "This account or this digital identity is already linked."
+
+
+class NotInDirectory(Forbidden):
+    """Signed in at the operator's identity provider, but in no group that maps to a Selfcare role."""
+
+    code = "staff_role_not_granted"
+    message = "Your directory groups give you no role in Selfcare."

@@ -46,6 +46,10 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.PaymentProviderUnavailable: HTTPStatus.GATEWAY_TIMEOUT,
     errors.BadRequest: HTTPStatus.BAD_REQUEST,
     errors.UnsupportedMediaType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    # Digital-identity login (OpenID Connect).
+    errors.InvalidAuthorizationState: HTTPStatus.BAD_REQUEST,
+    errors.InvalidLinkTicket: HTTPStatus.BAD_REQUEST,
+    errors.IdentityProviderUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 
@@ -88,7 +92,7 @@ _DESCRIPTIONS = {
     429: "Too many attempts (see Retry-After)",
     500: "Internal error",
     502: "The network provisioning system refused the change",
-    503: "The network provisioning system is unavailable: try again later",
+    503: "An upstream system (network provisioning, identity provider) is unavailable: try again later",
     504: "The payment provider did not answer in time: try again later",
 }
 COMMON_STATUSES = (413, 422, 500)

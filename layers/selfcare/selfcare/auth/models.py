@@ -71,6 +71,8 @@ class Grant:
     created_at: str
     expires_at: int
     revoked: bool = False
+    # What the role's condition names: "incident:INC-..." (production), "ticket:<id>" (customer-service staff).
+    reference: str | None = None
 
     def is_live(self, now: int) -> bool:
         return not self.revoked and self.expires_at > now
@@ -120,3 +122,4 @@ class AuditEntry:
     at: str
     request_id: str
     grant_id: str | None = None
+    reference: str | None = None  # an assisted-access grant's incident or ticket reference

@@ -69,6 +69,14 @@ class GrantRequest(Request):
     customer_id: CustomerId
     reason: str = Field(min_length=10, max_length=500, description="Why the customer's space is accessed")
     duration_minutes: StrictInt = Field(60, ge=5, le=480)
+    incident_reference: str | None = Field(
+        None,
+        max_length=20,
+        description="The incident the access is for (INC-<digits>): required for the production / test team",
+    )
+    ticket_id: OpaqueId | None = Field(
+        None, description="The customer's open request (a ticket of theirs): required for customer-service staff"
+    )
 
 
 class TokenResponse(Schema):
@@ -106,6 +114,7 @@ class GrantView(Schema):
     reason: str
     created_at: str
     expires_at: datetime
+    reference: str | None = Field(None, description="incident:<reference> or ticket:<id>, as the role requires")
 
 
 class GrantsResponse(Schema):

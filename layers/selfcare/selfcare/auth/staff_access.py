@@ -28,7 +28,13 @@ class StaffAccessService(AuthPart):
 
     # Assisted access ---------------------------------------------------------------------------
     def grant_assisted_access(
-        self, caller: Caller, customer_id: str, reason: str, minutes: int, request: RequestInfo
+        self,
+        caller: Caller,
+        customer_id: str,
+        reason: str,
+        minutes: int,
+        request: RequestInfo,
+        reference: str | None = None,  # the role's condition (selfcare.auth.grant_conditions)
     ) -> Grant:
         role = require_staff(caller)
         if minutes > self.policy.max_grant_minutes:
@@ -52,6 +58,7 @@ class StaffAccessService(AuthPart):
             reason=reason,
             created_at=iso(now),
             expires_at=epoch(now + timedelta(minutes=minutes)),
+            reference=reference,
         )
         entry = AuditEntry(
             actor=caller.actor,
@@ -61,6 +68,7 @@ class StaffAccessService(AuthPart):
             at=grant.created_at,
             request_id=request.request_id,
             grant_id=grant.grant_id,
+            reference=reference,
         )
         transact([self.sessions.put_grant_op(grant), self.logs.audit_op(entry, now)])
         return grant

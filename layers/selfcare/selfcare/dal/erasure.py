@@ -13,7 +13,8 @@ What happens to each item of the customer's partition (`CUSTOMER#<id>`):
 - `LINK#...`: deleted, with the other account's side of the link.
 - anything else (lines and their services, mailboxes, TV logins, invoices, payments, verifications, the
   CRM outbox...): deleted. The CRM is the record; the space shows none of it one month after termination.
-Credentials table: the customer's credential and every login key (email, phone, login id, account number)
+Credentials table: the customer's credential, every login key (email, phone, login id, account number) and the
+link of their digital identity
 are deleted: nobody logs in to an anonymised account, and the identifiers are free for others.
 The usage partitions (per line) expire by TTL after 6 months, long before this runs.
 """
@@ -102,6 +103,18 @@ class CustomerErasure:
                 client().delete_item(
                     TableName=table,
                     Key=item_key,
+                    ConditionExpression="principal_id = :me",
+                    ExpressionAttributeValues=values(me=customer_id),
+                )
+                deleted += 1
+            except ClientError as error:
+                if not is_condition_failure(error):
+                    raise
+        if credential.digital_identity_id:  # the digital identity's link (selfcare.dal.digital_identity)
+            try:
+                client().delete_item(
+                    TableName=self.credentials_table,
+                    Key=key(pk=f"DIGITAL_IDENTITY#{credential.digital_identity_id}"),
                     ConditionExpression="principal_id = :me",
                     ExpressionAttributeValues=values(me=customer_id),
                 )

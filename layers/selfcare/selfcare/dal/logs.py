@@ -71,6 +71,7 @@ class LogsRepository:
             "at": entry.at,
             "request_id": entry.request_id,
             "grant_id": entry.grant_id,
+            "reference": entry.reference,
             "expires_at": expiry_of(collected_at),
         }
 

@@ -92,6 +92,7 @@ def _grant(item: Item) -> Grant:
         created_at=item["created_at"],
         expires_at=int(item["expires_at"]),
         revoked=bool(item.get("revoked", False)),
+        reference=item.get("reference"),
     )
 
 
@@ -264,6 +265,7 @@ class SessionsRepository:
             "created_at": grant.created_at,
             "expires_at": grant.expires_at,
             "revoked": False,
+            "reference": grant.reference,
         }
         return {
             "Put": {
