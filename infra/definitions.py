@@ -69,7 +69,11 @@ SESSIONS = Table(
     logical_id="SessionsTable",
     env="SESSIONS_TABLE",
     partition_key=Key("pk"),
-    indexes=(Index("by_principal", Key("principal"), Key("created_at")),),
+    indexes=(
+        Index("by_principal", Key("principal"), Key("created_at")),
+        # Retention: the assisted-access grants naming a customer (sparse: only grants carry `customer_id`).
+        Index("by_customer", Key("customer_id"), Key("created_at")),
+    ),
     ttl_attribute="expires_at",
 )
 CREDENTIALS = Table(
@@ -103,6 +107,9 @@ CUSTOMERS = Table(
     # The CRM outbox travels on the stream (CRM_OUTBOX_FILTER); expired items (outbox, display-only bills) go by TTL.
     ttl_attribute="expires_at",
     stream="NEW_IMAGE",
+    # Retention: the post-termination steps not yet completed, by due time (sparse: only `RETENTION#<step>`
+    # items carry `retention_queue`); the daily reconciliation's one Query (selfcare.dal.retention).
+    indexes=(Index("by_retention_due", Key("retention_queue"), Key("due_at")),),
 )
 
 # Powertools idempotency records (TV pack subscriptions): key `id`, TTL `expiration`, as Powertools expects.
@@ -242,8 +249,12 @@ PROJECTION = Function(
         IDEMPOTENCY.logical_id: Access.READ_WRITE,
         # Anonymisation deletes the customer's credential and login keys (selfcare.dal.erasure).
         CREDENTIALS.logical_id: Access.READ_WRITE,
+        # Retention: the hide step revokes and flags the sessions and grants, the anonymisation deletes them.
+        SESSIONS.logical_id: Access.READ_WRITE,
+        # Retention: the anonymisation removes the direct identifiers of the customer's connection-log entries.
+        CONNECTION_LOG.logical_id: Access.READ_WRITE,
     },
-    grants=("dead_letters", "anonymisation_schedules"),
+    grants=("dead_letters", "anonymisation_schedules", "invoices_erase"),
     timeout_seconds=30,
     description="CRM events -> the read model (EventBridge rule of the CRM bus; no route); anonymisation",
 )
@@ -423,7 +434,8 @@ GRANT_ENV: dict[str, tuple[str, ...]] = {
     "crm_outbox_stream": (),
     # sqs:SendMessage to the projection's dead-letter queue.
     "dead_letters": ("PROJECTION_DEAD_LETTER_QUEUE_URL",),
-    # scheduler:CreateSchedule/UpdateSchedule in the anonymisation group, iam:PassRole of its role.
+    # scheduler:CreateSchedule/UpdateSchedule/DeleteSchedule in the retention (anonymisation) group, iam:PassRole
+    # of its role: the hide and anonymise steps' one-time schedules, deleted by a reinstatement.
     "anonymisation_schedules": ("ANONYMISATION_SCHEDULE_GROUP", "ANONYMISATION_SCHEDULER_ROLE_ARN"),
     # events:PutEvents on the incident bus only.
     "events": ("INCIDENT_BUS_NAME",),
@@ -437,6 +449,8 @@ GRANT_ENV: dict[str, tuple[str, ...]] = {
     "billing_cursor_key": ("BILLING_CURSOR_KEY_SECRET_ID",),
     # s3:GetObject on the invoices bucket's objects (presigned download URLs signed by the function).
     "invoices_bucket": ("INVOICES_BUCKET_NAME",),
+    # Retention: s3:ListBucket (prefix invoices/) and s3:DeleteObject on the invoices bucket (the anonymisation).
+    "invoices_erase": ("INVOICES_BUCKET_NAME",),
 }
 
 
@@ -566,6 +580,8 @@ CRM_EVENT_TYPES: tuple[str, ...] = (
     "InvoiceIssued",
     "PaymentReceived",
     "UsageRecordsBatch",
+    # Retention (issue 9): a termination withdrawn cancels the pending steps.
+    "CustomerReinstated",
 )
 # The rule's event pattern (CDK and the local stack).
 CRM_EVENT_PATTERN: dict[str, list[str]] = {"source": [CRM_EVENT_SOURCE], "detail-type": list(CRM_EVENT_TYPES)}
@@ -596,3 +612,10 @@ PROJECTION_DELIVERY_RETRIES = 185
 # One-time schedules anonymising a terminated customer 5 years after the end of the contract.
 ANONYMISATION_SCHEDULE_GROUP = f"{SERVICE}-anonymisation"
 ANONYMISATION_SCHEDULER_ROLE_NAME = f"{SERVICE}-anonymisation-scheduler"
+
+# --- Retention (issue 9): the daily reconciliation of the post-termination steps ------------------------
+# A recurring EventBridge Scheduler schedule (CDK, infra/stacks/constructs/projection.py) invokes the projection
+# function with {"command": "Reconcile"} every day; the local stack and the tests call the same command.
+RECONCILIATION_SCHEDULE_NAME = f"{SERVICE}-retention-reconciliation"
+RECONCILIATION_SCHEDULE_EXPRESSION = "cron(30 3 * * ? *)"  # 03:30 UTC daily
+RECONCILIATION_COMMAND = {"command": "Reconcile"}

@@ -1,5 +1,6 @@
 """Function `projection` (no route): the operator's CRM events, delivered by the EventBridge rule of the
-CRM bus, written into the read model; and the anonymisation commands of the per-customer schedules.
+CRM bus, written into the read model; the retention steps' commands of the per-customer schedules (Hide,
+Anonymise) and of the daily reconciliation schedule (Reconcile).
 
 A refused event goes to the dead-letter queue with its reason and the invocation succeeds; an
 infrastructure failure raises, so Lambda retries it and then hands it to the on-failure destination.

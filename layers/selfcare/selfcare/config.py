@@ -135,3 +135,7 @@ class ProjectionSettings(_FromEnv):
     dead_letter_queue_url: str = Field(alias="PROJECTION_DEAD_LETTER_QUEUE_URL")
     anonymisation_schedule_group: str = Field(alias="ANONYMISATION_SCHEDULE_GROUP")
     anonymisation_scheduler_role_arn: str = Field(alias="ANONYMISATION_SCHEDULER_ROLE_ARN")
+    # Retention (issue 9): the hide step flags sessions and grants; the anonymisation erases every store.
+    sessions_table: str = Field(alias="SESSIONS_TABLE")
+    connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
+    invoices_bucket: str = Field(alias="INVOICES_BUCKET_NAME")

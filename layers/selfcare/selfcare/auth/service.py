@@ -44,6 +44,7 @@ from selfcare.dal.dynamo import ConditionFailed, RawItem, transact
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.sessions import SessionsRepository
 from selfcare.errors import (
+    AccountClosed,
     FieldProblem,
     IdentifierTaken,
     InvalidCredentials,
@@ -147,6 +148,14 @@ class AuthService:
             # Write: one transaction (log entry, account counter, address counter).
             self._record_failure(principal_type, credential, login_used, lookup.address, request, now)
             raise InvalidCredentials()
+        if credential.account_closed:
+            # Retention: the right password of a closed space (hide step) is told so; no session. A wrong one
+            # answered above like any wrong password. Logged as a failed attempt (no session opened).
+            transact(
+                [self.logs.connection_op(self._connection(principal_type, login_used, credential, False, now), now)]
+            )
+            count("LoginRefusedAccountClosed")
+            raise AccountClosed()
         session, refresh = self._new_session(credential, request, t)
         new_hash = self.passwords.hash(password) if self.passwords.needs_rehash(credential.password_hash) else None
         # Write: one transaction (session, log entry, counters reset).
@@ -670,8 +679,11 @@ class AuthService:
                     )
                 ]
             )
-        if self.customers.get_profile(customer_id) is None:
+        profile = self.customers.get_profile(customer_id)
+        if profile is None:
             raise NotFound("No such customer.")
+        if profile.hidden_at is not None:  # retention: no new assisted access to a closed space
+            raise AccountClosed()
         now = self.clock.now()
         grant = Grant(
             grant_id=new_id(),

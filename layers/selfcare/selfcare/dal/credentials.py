@@ -72,6 +72,7 @@ def _credential(item: Item) -> Credential:
         digital_identity_id=item.get("digital_identity_id"),
         professional_email=item.get("professional_email"),
         role=StaffRole(item["role"]) if item.get("role") else None,
+        account_closed=bool(item.get("account_closed", False)),
     )
 
 

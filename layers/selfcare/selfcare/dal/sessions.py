@@ -75,6 +75,7 @@ def _session(item: Item) -> Session:
         device=item.get("device"),
         role=StaffRole(item["role"]) if item.get("role") else None,
         password_expired=bool(item.get("password_expired", False)),
+        account_closed=bool(item.get("account_closed", False)),
     )
 
 
@@ -88,6 +89,7 @@ def _grant(item: Item) -> Grant:
         created_at=item["created_at"],
         expires_at=int(item["expires_at"]),
         revoked=bool(item.get("revoked", False)),
+        account_closed=bool(item.get("account_closed", False)),
     )
 
 
