@@ -245,8 +245,8 @@ class Functions(Construct):
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::{_nag_tokens(_nag_form(invoice_objects_arn(Stack.of(self))))}]",
-                "GetObject (billing) or DeleteObject (the anonymisation) on the invoice PDFs only (the invoices/ prefix "
-                "of the invoices bucket): their keys name the customer and the invoice, known at run time only.",
+                "GetObject (billing) or DeleteObject (the anonymisation) on the invoice PDFs only (the invoices/ "
+                "prefix of the invoices bucket): their keys name the customer and the invoice, known at run time only.",
             )
         if "anonymisation_schedules" in spec.grants:
             acknowledge(
