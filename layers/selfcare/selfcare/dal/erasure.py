@@ -119,8 +119,9 @@ class CustomerErasure:
                 continue
             if store.sk_prefix == "LINE#":
                 line_ids.add(str(item.get("line_id") or sk.split("#")[1]))
-                if item.get("iccid"):
-                    doomed.extend(self._claim(customer_id, str(item["iccid"])))
+                iccid = item.get("iccid") or (item.get("details") or {}).get("iccid")
+                if iccid:
+                    doomed.extend(self._claim(customer_id, str(iccid)))
             if sk == USAGE_LINES:
                 line_ids |= set(item.get("line_ids") or ())
             if item.get("pdf_key"):
