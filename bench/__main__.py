@@ -374,6 +374,10 @@ def main() -> None:
     for label, calls, note in run.tasks:
         emit(f"| {label} | {calls} | {note} |")
 
+    from bench import retention
+
+    retention.emit_rows(emit)
+
     total, parts = layer_size()
     emit(f"\n### Shared layer, unzipped (target <= {TARGET_LAYER_MB:.0f} MB beyond the Powertools managed layer)\n")
     emit(f"Total: **{total:.2f} MB**. Largest parts: " + ", ".join(f"{n} {s:.2f} MB" for n, s in parts))

@@ -69,7 +69,11 @@ SESSIONS = Table(
     logical_id="SessionsTable",
     env="SESSIONS_TABLE",
     partition_key=Key("pk"),
-    indexes=(Index("by_principal", Key("principal"), Key("created_at")),),
+    indexes=(
+        Index("by_principal", Key("principal"), Key("created_at")),
+        # Retention: the assisted-access grants naming a customer (sparse: only grants carry `customer_id`).
+        Index("by_customer", Key("customer_id"), Key("created_at")),
+    ),
     ttl_attribute="expires_at",
 )
 CREDENTIALS = Table(
@@ -104,9 +108,12 @@ CUSTOMERS = Table(
     ttl_attribute="expires_at",
     stream="NEW_IMAGE",
     # Identity (issue 8): activation finds a record by its account number or a line number (sparse indexes).
+    # Retention: the post-termination steps not yet completed, by due time (sparse: only `RETENTION#<step>`
+    # items carry `retention_queue`); the daily reconciliation's one Query (selfcare.dal.retention).
     indexes=(
         Index("by_account_number", Key("account_number")),
         Index("by_line_number", Key("number")),
+        Index("by_retention_due", Key("retention_queue"), Key("due_at")),
     ),
 )
 
@@ -247,9 +254,13 @@ PROJECTION = Function(
         IDEMPOTENCY.logical_id: Access.READ_WRITE,
         # Anonymisation deletes the customer's credential and login keys (selfcare.dal.erasure).
         CREDENTIALS.logical_id: Access.READ_WRITE,
+        # Retention: the hide step revokes and flags the sessions and grants, the anonymisation deletes them.
+        SESSIONS.logical_id: Access.READ_WRITE,
+        # Retention: the anonymisation removes the direct identifiers of the customer's connection-log entries.
+        CONNECTION_LOG.logical_id: Access.READ_WRITE,
     },
     # vod_key: the inventory's VOD views are stored with their title references hashed (selfcare.tv.vod).
-    grants=("dead_letters", "anonymisation_schedules", "vod_key"),
+    grants=("dead_letters", "anonymisation_schedules", "vod_key", "invoices_erase"),
     timeout_seconds=30,
     description="CRM and inventory events -> the read model (rule of the inbound bus; no route); anonymisation",
 )
@@ -460,7 +471,8 @@ GRANT_ENV: dict[str, tuple[str, ...]] = {
     "crm_outbox_stream": (),
     # sqs:SendMessage to the projection's dead-letter queue.
     "dead_letters": ("PROJECTION_DEAD_LETTER_QUEUE_URL",),
-    # scheduler:CreateSchedule/UpdateSchedule in the anonymisation group, iam:PassRole of its role.
+    # scheduler:CreateSchedule/UpdateSchedule/DeleteSchedule in the retention (anonymisation) group, iam:PassRole
+    # of its role: the hide and anonymise steps' one-time schedules, deleted by a reinstatement.
     "anonymisation_schedules": ("ANONYMISATION_SCHEDULE_GROUP", "ANONYMISATION_SCHEDULER_ROLE_ARN"),
     # events:PutEvents on the incident bus only.
     "events": ("INCIDENT_BUS_NAME",),
@@ -491,6 +503,8 @@ GRANT_ENV: dict[str, tuple[str, ...]] = {
         "STAFF_DIRECTORY_CLIENT_SECRET_ID",
         "STAFF_DIRECTORY_REDIRECT_URI",
     ),
+    # Retention: s3:ListBucket (prefix invoices/) and s3:DeleteObject on the invoices bucket (the anonymisation).
+    "invoices_erase": ("INVOICES_BUCKET_NAME",),
 }
 
 
@@ -622,6 +636,8 @@ CRM_EVENT_TYPES: tuple[str, ...] = (
     "InvoiceIssued",
     "PaymentReceived",
     "UsageRecordsBatch",
+    # Retention (issue 9): a termination withdrawn cancels the pending steps.
+    "CustomerReinstated",
 )
 # Lines and services: the product inventory's events (TMF637), on the same inbound bus, to the same projection
 # (selfcare.projection.inventory_events; tests/unit/test_inventory_events.py checks the two lists agree).
@@ -681,3 +697,9 @@ STAFF_DIRECTORY_CLIENT_SECRET_NAME = f"{SERVICE}/staff-directory-client-secret"
 # The callback paths the providers redirect to (the redirect URIs registered with them end with these).
 DIGITAL_IDENTITY_CALLBACK_PATH = "/auth/digital-identity/callback"
 STAFF_DIRECTORY_CALLBACK_PATH = "/staff/auth/directory/callback"
+# --- Retention (issue 9): the daily reconciliation of the post-termination steps ------------------------
+# A recurring EventBridge Scheduler schedule (CDK, infra/stacks/constructs/projection.py) invokes the projection
+# function with {"command": "Reconcile"} every day; the local stack and the tests call the same command.
+RECONCILIATION_SCHEDULE_NAME = f"{SERVICE}-retention-reconciliation"
+RECONCILIATION_SCHEDULE_EXPRESSION = "cron(30 3 * * ? *)"  # 03:30 UTC daily
+RECONCILIATION_COMMAND = {"command": "Reconcile"}

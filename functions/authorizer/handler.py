@@ -1,7 +1,9 @@
 """API Gateway REQUEST authorizer: Bearer JWT, live session, and for staff a live grant.
 
 401 (raise "Unauthorized") for a missing, invalid, expired or revoked credential; 403 (Deny) for a
-valid staff member naming a grant that is not theirs or not live.
+valid staff member naming a grant that is not theirs or not live. A session or grant of a closed customer space
+(retention's hide step) is allowed with the context `{"account_closed": true}` alone: the shared resolver
+(selfcare.api.resolver) answers every route 410 `account_closed` in the one error shape, before any route runs.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from selfcare.auth.authorizer import RequestAuthorizer, authorizer_context
+from selfcare.auth.context import closed_context
 from selfcare.config import AuthorizerSettings
-from selfcare.errors import Forbidden, Unauthenticated
+from selfcare.errors import AccountClosed, Forbidden, Unauthenticated
 from selfcare.observability import logger
 
 if TYPE_CHECKING:
@@ -57,5 +60,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except Forbidden:
         logger.info("request refused: forbidden")
         return _policy("denied", "Deny", method_arn)
+    except AccountClosed:
+        logger.info("request refused: account closed")
+        return _policy("closed", "Allow", method_arn, closed_context())
     logger.append_keys(session_id=caller.session_id, principal_type=caller.principal_type.value)
     return _policy(caller.actor, "Allow", method_arn, authorizer_context(caller))

@@ -1,6 +1,7 @@
 """Function `projection` (no route): the operator's CRM events and its product inventory's events (lines and
-services), delivered by the EventBridge rule of the inbound bus, written into the read model; and the
-anonymisation commands of the per-customer schedules.
+services), delivered by the EventBridge rule of the inbound bus, written into the read model; the retention
+steps' commands of the per-customer schedules (Hide, Anonymise) and of the daily reconciliation schedule
+(Reconcile).
 
 A refused event goes to the dead-letter queue with its reason and the invocation succeeds; an
 infrastructure failure raises, so Lambda retries it and then hands it to the on-failure destination. So does

@@ -108,8 +108,8 @@ def test_the_projection_grants_are_scoped(synth: Synth, service_template: Templa
     assert send["Action"] == "sqs:SendMessage"
     assert json.dumps(send["Resource"]).endswith(f':{d.PROJECTION_DEAD_LETTER_QUEUE_NAME}"]]}}')
     schedules = statements["AnonymisationSchedules"]
-    assert schedules["Action"] == ["scheduler:CreateSchedule", "scheduler:UpdateSchedule"]
-    assert json.dumps(schedules["Resource"]).endswith(f':schedule/{d.ANONYMISATION_SCHEDULE_GROUP}/anonymise-*"]]}}')
+    assert schedules["Action"] == ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"]
+    assert json.dumps(schedules["Resource"]).endswith(f':schedule/{d.ANONYMISATION_SCHEDULE_GROUP}/*"]]}}')
     passrole = statements["PassSchedulerRole"]
     assert passrole["Action"] == "iam:PassRole"
     assert passrole["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
@@ -151,3 +151,29 @@ def test_functions_publishing_crm_events_may_put_on_the_outbound_bus_only(
             assert json.dumps(put["Resource"]).endswith(f':event-bus/{d.CRM_OUTBOUND_BUS_NAME}"]]}}')
         else:
             assert "PutCrmEvents" not in statements, spec.name
+
+
+# Retention (issue 9) ----------------------------------------------------------------------------------------
+def test_the_daily_reconciliation_schedule_invokes_the_projection_with_its_command(
+    synth: Synth, service_template: Template
+) -> None:
+    _, schedule = one(service_template, "AWS::Scheduler::Schedule", Name=d.RECONCILIATION_SCHEDULE_NAME)
+    assert schedule["ScheduleExpression"] == d.RECONCILIATION_SCHEDULE_EXPRESSION
+    assert schedule["ScheduleExpressionTimezone"] == "UTC"
+    assert "GroupName" not in schedule  # the default group: out of the projection's reach (it may delete its own)
+    target = schedule["Target"]
+    assert target["Arn"] == get_att(projection_function_id(synth), "Arn")
+    assert json.loads(target["Input"]) == d.RECONCILIATION_COMMAND
+    role_id, _ = one(service_template, "AWS::IAM::Role", RoleName=d.ANONYMISATION_SCHEDULER_ROLE_NAME)
+    assert target["RoleArn"] == get_att(role_id, "Arn")
+
+
+def test_the_anonymisation_may_list_and_delete_invoice_pdfs_only(synth: Synth, service_template: Template) -> None:
+    statements = statements_of_function(synth, service_template, d.PROJECTION.name)
+    delete = statements["DeleteInvoicePdfs"]
+    assert delete["Action"] == "s3:DeleteObject"
+    assert json.dumps(delete["Resource"]).endswith('/invoices/*"]]}')
+    listing = statements["ListInvoicePdfs"]
+    assert listing["Action"] == "s3:ListBucket"
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["invoices/*"]}}
+    assert "ReadInvoicePdfs" not in statements  # the projection never reads a PDF

@@ -14,14 +14,14 @@ import pytest
 from selfcare.auth.models import Credential
 from selfcare.auth.policy import PrincipalType
 from selfcare.clock import SystemClock
+from selfcare.config import ProjectionSettings
 from selfcare.dal.billing import BillingRepository
 from selfcare.dal.credentials import CredentialsRepository
-from selfcare.dal.customers import CustomerProjection, CustomersRepository
-from selfcare.dal.erasure import CustomerErasure
-from selfcare.ports.dead_letters import SqsDeadLetters
-from selfcare.ports.schedules import SchedulerAnonymisationSchedules, schedule_name
+from selfcare.dal.customers import CustomersRepository
+from selfcare.ports.schedules import schedule_name
 from selfcare.projection.models import Outcome
 from selfcare.projection.service import ProjectionService
+from selfcare.projection.wiring import build_projection
 
 from infra import definitions as d
 from infra.local import emulation
@@ -160,17 +160,8 @@ def test_events_the_rule_does_not_match_never_reach_the_projection(aws: LocalRes
 
 
 def projection_at(aws: LocalResources, now: datetime) -> ProjectionService:
-    clock = FixedClock(now)
-    return ProjectionService(
-        customers=CustomerProjection(
-            aws.table_names[d.CUSTOMERS.logical_id], aws.table_names[d.IDEMPOTENCY.logical_id], clock
-        ),
-        billing=None,
-        erasure=CustomerErasure(aws.table_names[d.CUSTOMERS.logical_id], aws.table_names[d.CREDENTIALS.logical_id]),
-        dead_letters=SqsDeadLetters(aws.dead_letter_queue_url),
-        schedules=SchedulerAnonymisationSchedules(d.ANONYMISATION_SCHEDULE_GROUP, aws.anonymisation_scheduler_role_arn),
-        clock=clock,
-    )
+    """The projection as the function builds it (selfcare.projection.wiring), with a fixed clock."""
+    return build_projection(ProjectionSettings.from_env(), FixedClock(now))
 
 
 def test_termination_schedules_the_anonymisation_which_overwrites_the_identification_data(
@@ -189,9 +180,13 @@ def test_termination_schedules_the_anonymisation_which_overwrites_the_identifica
         service = projection_at(aws, now)
         return lambda event, context: service.handle(event, context.invoked_function_arn)
 
-    # Not yet due: the schedule stays, nothing changes.
+    # Not yet due: only the hide step (due a month after the termination) runs; the anonymisation's schedule stays.
     early = datetime(2031, 11, 19, 23, 59, tzinfo=UTC)
-    assert emulation.fire_due_schedules(scheduler, d.ANONYMISATION_SCHEDULE_GROUP, handler_at(early), early) == []
+    fired_early = emulation.fire_due_schedules(scheduler, d.ANONYMISATION_SCHEDULE_GROUP, handler_at(early), early)
+    assert fired_early == [Outcome.APPLIED]
+    assert [s["Name"] for s in scheduler.list_schedules(GroupName=d.ANONYMISATION_SCHEDULE_GROUP)["Schedules"]] == [
+        schedule_name("C0042")
+    ]
     # Due: the projection anonymises, the schedule is deleted.
     due = datetime(2031, 11, 20, 0, 0, 1, tzinfo=UTC)
     fired = emulation.fire_due_schedules(scheduler, d.ANONYMISATION_SCHEDULE_GROUP, handler_at(due), due)

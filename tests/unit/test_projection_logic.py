@@ -14,9 +14,12 @@ from typing import Any
 import pytest
 from selfcare.account.models import CustomerProfile
 from selfcare.billing import models as billing
+from selfcare.dal.retention import PendingStep
 from selfcare.projection import events
 from selfcare.projection.models import DeadLetter, Outcome, RejectReason, WriteResult
 from selfcare.projection.service import ProjectionService
+from selfcare.retention.rules import Step
+from selfcare.retention.service import RetentionService
 
 from infra.definitions import ROOT
 from tests.fakes import FixedClock
@@ -64,10 +67,24 @@ class MemoryCustomers:
             )
         return result
 
-    def terminate(self, customer_id: str, terminated_at: str, version: int, event_id: str) -> WriteResult:
+    def terminate(
+        self, customer_id: str, terminated_at: str, version: int, event_id: str, also: Sequence[dict[str, Any]] = ()
+    ) -> WriteResult:
         result = self._write(customer_id, version, event_id, must_exist=True)
         if result is WriteResult.APPLIED:
+            for write in also:
+                write["apply"]()
             self.profiles[customer_id] = replace(self.profiles[customer_id], terminated_at=terminated_at)
+        return result
+
+    def reinstate(
+        self, customer_id: str, version: int, event_id: str, also: Sequence[dict[str, Any]] = ()
+    ) -> WriteResult:
+        result = self._write(customer_id, version, event_id, must_exist=True)
+        if result is WriteResult.APPLIED:
+            for write in also:
+                write["apply"]()
+            self.profiles[customer_id] = replace(self.profiles[customer_id], terminated_at=None, hidden_at=None)
         return result
 
     def get_profile(self, customer_id: str) -> CustomerProfile | None:
@@ -92,10 +109,54 @@ class MemoryDeadLetters:
 
 class MemorySchedules:
     def __init__(self) -> None:
-        self.scheduled: dict[str, tuple[datetime, str]] = {}
+        self.scheduled: dict[tuple[str, Step], tuple[datetime, str]] = {}
 
-    def schedule(self, customer_id: str, at: datetime, target_arn: str) -> None:
-        self.scheduled[customer_id] = (at, target_arn)
+    def schedule(self, customer_id: str, step: Step, at: datetime, target_arn: str) -> None:
+        self.scheduled[(customer_id, step)] = (at, target_arn)
+
+    def cancel(self, customer_id: str, step: Step) -> None:
+        self.scheduled.pop((customer_id, step), None)
+
+
+class MemorySteps:
+    """The pending steps and the hide step's marks (selfcare.dal.retention), in memory."""
+
+    def __init__(self, customers: MemoryCustomers) -> None:
+        self.customers = customers
+        self.items: dict[tuple[str, Step], PendingStep] = {}
+        self.closed: set[str] = set()
+
+    def pending_ops(self, customer_id: str, terminated_at: str, due: dict[Step, str]) -> list[dict[str, Any]]:
+        def apply() -> None:
+            for step, at in due.items():
+                self.items[(customer_id, step)] = PendingStep(customer_id, step, at, terminated_at)
+
+        return [{"apply": apply}]
+
+    def cancel_ops(self, customer_id: str) -> list[dict[str, Any]]:
+        return [{"apply": lambda: [self.items.pop((customer_id, step), None) for step in Step]}]
+
+    def pending(self, customer_id: str, step: Step) -> PendingStep | None:
+        return self.items.get((customer_id, step))
+
+    def complete(self, customer_id: str, step: Step) -> None:
+        self.items.pop((customer_id, step), None)
+
+    def overdue(self, before: str) -> list[PendingStep]:
+        return sorted((p for p in self.items.values() if p.due_at <= before), key=lambda p: p.due_at)
+
+    def hide_profile(self, customer_id: str, terminated_at: str, at: str) -> bool:
+        profile = self.customers.profiles[customer_id]
+        if profile.terminated_at != terminated_at:
+            return False
+        self.customers.profiles[customer_id] = replace(profile, hidden_at=profile.hidden_at or at)
+        return True
+
+    def close_credential(self, customer_id: str, closed: bool) -> None:
+        (self.closed.add if closed else self.closed.discard)(customer_id)
+
+    def close_sessions(self, customer_id: str, at: str) -> int:
+        return 0
 
 
 class MemoryBilling:
@@ -161,13 +222,20 @@ class World:
         self.billing = MemoryBilling()
         self.dead_letters = MemoryDeadLetters()
         self.schedules = MemorySchedules()
+        self.steps = MemorySteps(self.customers)
         self.clock = FixedClock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+        self.retention = RetentionService(
+            customers=self.customers,
+            steps=self.steps,
+            erasure=self.erasure,
+            schedules=self.schedules,
+            clock=self.clock,
+        )
         self.service = ProjectionService(
             customers=self.customers,
             billing=self.billing,
-            erasure=self.erasure,
             dead_letters=self.dead_letters,
-            schedules=self.schedules,
+            retention=self.retention,
             clock=self.clock,
         )
 
@@ -260,7 +328,9 @@ def test_termination_keeps_the_record_and_schedules_anonymisation_five_years_lat
     profile = world.customers.profiles["C0042"]
     assert profile.terminated_at == "2026-11-20T00:00:00.000Z"
     assert profile.last_name == "Martin"
-    assert world.schedules.scheduled["C0042"] == (datetime(2031, 11, 20, tzinfo=UTC), TARGET)
+    assert world.schedules.scheduled[("C0042", Step.ANONYMISE)] == (datetime(2031, 11, 20, tzinfo=UTC), TARGET)
+    assert world.schedules.scheduled[("C0042", Step.HIDE)] == (datetime(2026, 12, 20, tzinfo=UTC), TARGET)
+    assert set(world.steps.items) == {("C0042", Step.HIDE), ("C0042", Step.ANONYMISE)}
 
 
 def test_a_replayed_termination_ensures_the_schedule(world: World) -> None:
@@ -268,7 +338,7 @@ def test_a_replayed_termination_ensures_the_schedule(world: World) -> None:
     world.send(sample("CustomerTerminated"))
     world.schedules.scheduled.clear()  # as if creating the schedule had failed the first time
     assert world.send(sample("CustomerTerminated")) is Outcome.DUPLICATE
-    assert "C0042" in world.schedules.scheduled
+    assert set(world.schedules.scheduled) == {("C0042", Step.HIDE), ("C0042", Step.ANONYMISE)}
 
 
 def test_anonymisation_waits_for_five_years(world: World) -> None:
@@ -319,6 +389,7 @@ def test_every_event_type_has_a_model() -> None:
         "InvoiceIssued",
         "PaymentReceived",
         "UsageRecordsBatch",
+        "CustomerReinstated",
     }
 
 
@@ -386,3 +457,70 @@ def test_billing_events_of_an_unknown_customer_are_rejected(world: World) -> Non
         assert world.send(sample(name)) is Outcome.REJECTED
     assert world.reasons == [RejectReason.UNKNOWN_CUSTOMER] * 3
     assert world.billing.invoices == {}
+
+
+# Retention steps (selfcare.retention.service) ----------------------------------------------------------------
+def terminated(world: World) -> None:
+    world.send(sample("CustomerCreated"))
+    world.send(sample("CustomerTerminated"))  # terminated_at 2026-11-20T00:00:00Z
+
+
+def test_hide_falls_due_one_calendar_month_after_termination_and_closes_the_space(world: World) -> None:
+    terminated(world)
+    command = {"command": "Hide", "customer_id": "C0042"}
+    world.clock.moment = datetime(2026, 12, 19, 23, 59, tzinfo=UTC)
+    assert world.send(command) is Outcome.NOT_DUE
+    assert world.customers.profiles["C0042"].hidden_at is None
+    world.clock.moment = datetime(2026, 12, 20, 0, 0, tzinfo=UTC)
+    assert world.send(command) is Outcome.APPLIED
+    assert world.customers.profiles["C0042"].hidden_at == "2026-12-20T00:00:00.000Z"
+    assert world.steps.closed == {"C0042"}
+    assert ("C0042", Step.HIDE) not in world.steps.items
+    # Idempotent: a second run changes nothing (the first time stays).
+    world.clock.moment = datetime(2026, 12, 21, tzinfo=UTC)
+    assert world.send(command) is Outcome.APPLIED
+    assert world.customers.profiles["C0042"].hidden_at == "2026-12-20T00:00:00.000Z"
+
+
+def test_a_reinstatement_before_a_step_cancels_it(world: World) -> None:
+    terminated(world)
+    assert world.send(sample("CustomerReinstated")) is Outcome.APPLIED
+    assert world.schedules.scheduled == {} and world.steps.items == {}
+    assert world.customers.profiles["C0042"].terminated_at is None
+    world.clock.moment = datetime(2032, 1, 1, tzinfo=UTC)
+    assert world.send({"command": "Hide", "customer_id": "C0042"}) is Outcome.NOT_DUE
+    assert world.send({"command": "Anonymise", "customer_id": "C0042"}) is Outcome.NOT_DUE
+    assert world.customers.anonymised == set() and world.erasure.erased == []
+
+
+def test_a_reinstatement_after_the_hide_step_reopens_the_space_and_cancels_the_anonymisation(world: World) -> None:
+    terminated(world)
+    world.clock.moment = datetime(2026, 12, 20, tzinfo=UTC)
+    world.send({"command": "Hide", "customer_id": "C0042"})
+    assert world.send(sample("CustomerReinstated")) is Outcome.APPLIED
+    assert world.customers.profiles["C0042"].hidden_at is None and world.steps.closed == set()
+    assert ("C0042", Step.ANONYMISE) not in world.schedules.scheduled
+
+
+def test_the_reconciliation_runs_only_the_steps_overdue_past_the_schedules_retry_window(world: World) -> None:
+    terminated(world)
+    world.clock.moment = datetime(2026, 12, 20, 23, 0, tzinfo=UTC)  # hide due 23 hours ago: the schedule's turn
+    assert world.send({"command": "Reconcile"}) is Outcome.APPLIED
+    assert world.customers.profiles["C0042"].hidden_at is None
+    world.clock.moment = datetime(2026, 12, 21, 0, 1, tzinfo=UTC)  # 24 hours and a minute: caught
+    assert world.send({"command": "Reconcile"}) is Outcome.APPLIED
+    assert world.customers.profiles["C0042"].hidden_at is not None
+    assert ("C0042", Step.HIDE) not in world.steps.items
+
+
+def test_a_failed_anonymisation_stays_pending_and_the_reconciliation_completes_it(world: World) -> None:
+    terminated(world)
+    world.clock.moment = datetime(2031, 11, 20, 0, 0, tzinfo=UTC)
+    world.erasure.fail_next = True
+    with pytest.raises(RuntimeError):
+        world.send({"command": "Anonymise", "customer_id": "C0042"})
+    assert ("C0042", Step.ANONYMISE) in world.steps.items  # not completed
+    world.clock.moment = datetime(2031, 11, 21, 3, 30, tzinfo=UTC)
+    report = world.retention.reconcile()
+    assert report.caught == {Step.HIDE: 0, Step.ANONYMISE: 1} and report.failed == 0  # hidden by the first try
+    assert world.customers.anonymised == {"C0042"} and world.steps.items == {}

@@ -97,11 +97,12 @@ def scheduler_role_arn(stack: Stack) -> str:
 
 
 def anonymisation_schedule_arns(stack: Stack) -> str:
-    """Every anonymisation schedule of the group (one per terminated customer, named at run time)."""
+    """Every schedule of the retention group (hide-<id> and anonymise-<id>, per terminated customer, named at run
+    time; the daily reconciliation's schedule is in the default group, out of reach)."""
     return stack.format_arn(
         service="scheduler",
         resource="schedule",
-        resource_name=f"{definitions.ANONYMISATION_SCHEDULE_GROUP}/anonymise-*",
+        resource_name=f"{definitions.ANONYMISATION_SCHEDULE_GROUP}/*",
         arn_format=ArnFormat.SLASH_RESOURCE_NAME,
     )
 
@@ -249,19 +250,20 @@ class Functions(Construct):
                     f"DescribeExecution on the executions of {machine.name} only: their names are the workflows' "
                     "handles, made at request time, so no narrower ARN can be written in advance.",
                 )
-        if "invoices_bucket" in spec.grants:
+        if "invoices_bucket" in spec.grants or "invoices_erase" in spec.grants:
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::{_nag_tokens(_nag_form(invoice_objects_arn(Stack.of(self))))}]",
-                "GetObject on the invoice PDFs only (the invoices/ prefix of the invoices bucket): their keys name the "
-                "customer and the invoice, known at request time only; the presigned URLs are signed with this role.",
+                "GetObject (billing) or DeleteObject (the anonymisation) on the invoice PDFs only (the invoices/ "
+                "prefix of the invoices bucket): their keys name the customer and the invoice, known at run time only.",
             )
         if "anonymisation_schedules" in spec.grants:
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::{_nag_form(anonymisation_schedule_arns(Stack.of(self)))}]",
-                "Create/update the anonymisation schedules of the anonymisation group only: one per terminated "
-                "customer, named anonymise-<customer id> at run time, so no narrower ARN exists in advance.",
+                "Create/update/delete the retention schedules of the retention group only: two per terminated "
+                "customer, named hide-<customer id> and anonymise-<customer id> at run time, so no narrower ARN "
+                "exists in advance.",
             )
         environment = definitions.environment_for(
             spec,
@@ -409,6 +411,22 @@ class Functions(Construct):
                     aws_iam.PolicyStatement(sid=sid, actions=["secretsmanager:GetSecretValue"], resources=[secret_arn])
                 )
                 kms_actions.update(KMS_READ_ACTIONS)
+        if "invoices_erase" in spec.grants:
+            # Retention: the anonymisation lists a customer's PDFs (invoices/<id>/) and deletes them.
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="DeleteInvoicePdfs", actions=["s3:DeleteObject"], resources=[invoice_objects_arn(stack)]
+                )
+            )
+            bucket = definitions.invoices_bucket_name(stack.account, stack.region)
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ListInvoicePdfs",
+                    actions=["s3:ListBucket"],
+                    resources=[f"arn:{stack.partition}:s3:::{bucket}"],
+                    conditions={"StringLike": {"s3:prefix": ["invoices/*"]}},
+                )
+            )
         if "events" in spec.grants:
             statements.append(
                 aws_iam.PolicyStatement(
@@ -460,7 +478,7 @@ class Functions(Construct):
             statements.append(
                 aws_iam.PolicyStatement(
                     sid="AnonymisationSchedules",
-                    actions=["scheduler:CreateSchedule", "scheduler:UpdateSchedule"],
+                    actions=["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"],
                     resources=[anonymisation_schedule_arns(stack)],
                 )
             )

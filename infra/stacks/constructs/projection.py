@@ -9,13 +9,16 @@ dead-letter queue, and the anonymisation schedules' group and role.
 - Dead-letter queue: SQS-managed encryption (EventBridge delivers to it without a key policy), TLS only,
   14 days' retention.
 - Outbound bus: changes made in the customer space, for the CRM (selfcare.ports.crm_events).
-- Scheduler: the group holding one one-time schedule per terminated customer, and the role the schedules
-  assume to invoke the projection function (and nothing else).
+- Scheduler: the group holding the one-time schedules of the terminated customers' retention steps (hide,
+  anonymise), and the role the schedules assume to invoke the projection function (and nothing else); the
+  daily reconciliation's recurring schedule (default group, `definitions.RECONCILIATION_*`).
 The functions' own permissions (PutEvents on the outbound bus, SendMessage to the queue, CreateSchedule in
 the group, PassRole of the scheduler role) are their grants (infra/stacks/constructs/functions.py).
 """
 
 from __future__ import annotations
+
+import json
 
 from aws_cdk import (
     Duration,
@@ -108,4 +111,22 @@ class Projection(Construct):
                     ]
                 )
             },
+        )
+        # Retention (issue 9): the daily reconciliation of the post-termination steps (selfcare.retention.service).
+        self.reconciliation_schedule = aws_scheduler.CfnSchedule(
+            self,
+            "RetentionReconciliationSchedule",
+            name=definitions.RECONCILIATION_SCHEDULE_NAME,
+            description="Run the retention steps whose schedule was lost or whose runs failed past their retries",
+            schedule_expression=definitions.RECONCILIATION_SCHEDULE_EXPRESSION,
+            schedule_expression_timezone="UTC",
+            flexible_time_window=aws_scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            target=aws_scheduler.CfnSchedule.TargetProperty(
+                arn=function.function_arn,
+                role_arn=self.scheduler_role.role_arn,
+                input=json.dumps(definitions.RECONCILIATION_COMMAND),
+                retry_policy=aws_scheduler.CfnSchedule.RetryPolicyProperty(
+                    maximum_event_age_in_seconds=6 * 3600, maximum_retry_attempts=10
+                ),
+            ),
         )

@@ -140,6 +140,10 @@ class ProjectionSettings(_FromEnv):
     anonymisation_scheduler_role_arn: str = Field(alias="ANONYMISATION_SCHEDULER_ROLE_ARN")
     # The HMAC key of the VOD titles' references (hashed when the inventory's VOD views are projected).
     vod_hash_key_secret_id: str = Field(alias="VOD_HASH_KEY_SECRET_ID")
+    # Retention (issue 9): the hide step flags sessions and grants; the anonymisation erases every store.
+    sessions_table: str = Field(alias="SESSIONS_TABLE")
+    connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
+    invoices_bucket: str = Field(alias="INVOICES_BUCKET_NAME")
 
 
 # Digital-identity login (OpenID Connect) and staff from the operator's directory ------------------------------

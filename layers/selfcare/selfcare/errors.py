@@ -66,6 +66,13 @@ class PasswordChangeRequired(Forbidden):
     message = "Your password has expired: change it before anything else."
 
 
+class AccountClosed(DomainError):
+    """Retention: the customer's space is closed (1 month after the end of the contract), for everyone."""
+
+    code = "account_closed"
+    message = "This customer space is closed: the contract ended more than a month ago."
+
+
 class Conflict(DomainError):
     code = "conflict"
     message = "The request conflicts with the current state."

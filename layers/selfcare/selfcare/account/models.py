@@ -51,6 +51,7 @@ class CustomerProfile:
     trade_name: str | None = None
     sales_representative: SalesRepresentative | None = None
     terminated_at: str | None = None  # ISO time of contract termination
+    hidden_at: str | None = None  # ISO time of the retention's hide step (1 month after termination)
 
 
 @dataclass(frozen=True)

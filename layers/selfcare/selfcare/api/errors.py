@@ -38,6 +38,7 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.Forbidden: HTTPStatus.FORBIDDEN,
     errors.NotFound: HTTPStatus.NOT_FOUND,
     errors.Conflict: HTTPStatus.CONFLICT,
+    errors.AccountClosed: HTTPStatus.GONE,
     errors.TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
     errors.PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     errors.ProvisioningRefused: HTTPStatus.BAD_GATEWAY,
@@ -86,6 +87,7 @@ _DESCRIPTIONS = {
     403: "Forbidden by the access policy",
     404: "Not found (also: not yours)",
     409: "Conflict with the current state",
+    410: "account_closed: the customer's space is closed (1 month after the end of the contract), for everyone",
     413: "Request body too large",
     415: "The body is not sent as application/json",
     422: "Invalid input, with the location of each problem",
@@ -95,7 +97,8 @@ _DESCRIPTIONS = {
     503: "An upstream system (network provisioning, identity provider) is unavailable: try again later",
     504: "The payment provider did not answer in time: try again later",
 }
-COMMON_STATUSES = (413, 422, 500)
+# 410: every route of a closed account answers it (decided once, by the authorizer: selfcare.api.resolver).
+COMMON_STATUSES = (410, 413, 422, 500)
 
 
 def responses(*statuses: int, success: dict[int, Any] | None = None) -> dict[int, Any]:

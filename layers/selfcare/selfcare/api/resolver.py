@@ -1,4 +1,4 @@
-"""The resolver every capability's handler uses: validation, error shape, body size limit."""
+"""The resolver every capability's handler uses: validation, error shape, body size limit, closed spaces."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from selfcare import errors as domain
 from selfcare.api import errors
+from selfcare.auth.context import is_account_closed
+from selfcare.errors import AccountClosed
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -90,7 +92,8 @@ class Resolver(APIGatewayRestResolver):
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         body = event.get("body")
-        request_id = (event.get("requestContext") or {}).get("requestId")
+        request_context = event.get("requestContext") or {}
+        request_id = request_context.get("requestId")
         if body is not None and len(body.encode() if isinstance(body, str) else body) > MAX_BODY_BYTES:
             return _refusal(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
@@ -102,6 +105,11 @@ class Resolver(APIGatewayRestResolver):
             # Powertools would parse a form body, and answer 500 for any other type: the API speaks JSON only.
             refused = domain.UnsupportedMediaType()
             return _refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, refused.code, refused.message, request_id)
+        if is_account_closed(request_context.get("authorizer")):
+            # Retention: the authorizer found the session or grant of a closed space (the one place that decides
+            # it); every route of every function answers this, before routing.
+            closed = AccountClosed()
+            return _refusal(errors.status_of(closed), closed.code, closed.message, request_id)
         return dict(super().resolve(event, context))
 
     def _takes_body(self, event: Mapping[str, Any]) -> bool:

@@ -15,7 +15,7 @@ from selfcare.auth.tokens import TokenVerifier
 from selfcare.clock import Clock, SystemClock, epoch
 from selfcare.config import AuthorizerSettings
 from selfcare.dal.sessions import SessionsRepository
-from selfcare.errors import Forbidden, Unauthenticated
+from selfcare.errors import AccountClosed, Forbidden, Unauthenticated
 from selfcare.ports.keys import SsmPublicKeys
 
 
@@ -44,11 +44,19 @@ class RequestAuthorizer:
             raise Forbidden("Assisted access is for staff.")
         now = epoch(self.clock.now())
         session, grant = self.sessions.session_and_grant(claims.session_id, grant_id, now)
-        if session is None or not session.is_live(now) or session.principal_key != caller.actor:
+        if session is None or session.principal_key != caller.actor:
+            raise Unauthenticated()
+        if session.account_closed:  # retention: revoked by the hide step, answered as closed
+            raise AccountClosed()
+        if not session.is_live(now):
             raise Unauthenticated()
         if grant_id is None:
             return caller
-        if grant is None or not grant.is_live(now) or grant.staff_id != caller.principal_id:
+        if grant is None or grant.staff_id != caller.principal_id:
+            raise Forbidden("No live assisted-access grant of yours has this id.")
+        if grant.account_closed:  # retention: the customer's space was hidden while the grant was live
+            raise AccountClosed()
+        if not grant.is_live(now):
             raise Forbidden("No live assisted-access grant of yours has this id.")
         return replace(caller, customer_id=grant.customer_id, grant_id=grant.grant_id)
 

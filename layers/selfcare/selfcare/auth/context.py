@@ -8,7 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from selfcare.auth.policy import Caller, PrincipalType, StaffRole
-from selfcare.errors import Unauthenticated
+from selfcare.errors import AccountClosed, Unauthenticated
+
+# Retention: what the authorizer hands on (alone) for a session or grant of a closed space.
+ACCOUNT_CLOSED = "account_closed"
+
+
+def is_account_closed(raw: dict[str, Any] | None) -> bool:
+    return str((raw or {}).get(ACCOUNT_CLOSED, "false")).lower() == "true"
+
+
+def closed_context() -> dict[str, str | int | bool]:
+    return {ACCOUNT_CLOSED: True}
 
 
 def authorizer_context(caller: Caller) -> dict[str, str | int | bool]:
@@ -31,6 +42,8 @@ def authorizer_context(caller: Caller) -> dict[str, str | int | bool]:
 
 def caller_from_context(raw: dict[str, Any]) -> Caller:
     """The inverse of authorizer_context, from what API Gateway passes on (every value a string)."""
+    if is_account_closed(raw):
+        raise AccountClosed()
     try:
         return Caller(
             principal_type=PrincipalType(raw["principal_type"]),

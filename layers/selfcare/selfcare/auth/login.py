@@ -15,6 +15,7 @@ from selfcare.clock import epoch
 from selfcare.dal.credentials import AddressThrottle, login_key
 from selfcare.dal.dynamo import ConditionFailed, RawItem, transact
 from selfcare.errors import (
+    AccountClosed,
     InvalidCredentials,
     TooManyRequests,
 )
@@ -61,6 +62,14 @@ class LoginService(AuthPart):
             # Write: one transaction (log entry, account counter, address counter).
             self._record_failure(principal_type, credential, login_used, lookup.address, request, now)
             raise InvalidCredentials()
+        if credential.account_closed:
+            # Retention: the right password of a closed space (hide step) is told so; no session. A wrong one
+            # answered above like any wrong password. Logged as a failed attempt (no session opened).
+            transact(
+                [self.logs.connection_op(self._connection(principal_type, login_used, credential, False, now), now)]
+            )
+            count("LoginRefusedAccountClosed")
+            raise AccountClosed()
         session, refresh = self._new_session(credential, request, t)
         new_hash = self.passwords.hash(password) if self.passwords.needs_rehash(credential.password_hash) else None
         # Write: one transaction (session, log entry, counters reset).

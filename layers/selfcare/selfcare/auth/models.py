@@ -29,6 +29,8 @@ class Credential:
     # Staff
     professional_email: str | None = None
     role: StaffRole | None = None
+    # Retention: set by the hide step (1 month after the end of the contract): the login says the space is closed.
+    account_closed: bool = False
 
     @property
     def principal_key(self) -> str:
@@ -50,6 +52,8 @@ class Session:
     device: str | None = None
     role: StaffRole | None = None
     password_expired: bool = False
+    # Retention: set (with `revoked`) by the hide step, 1 month after the end of the customer's contract.
+    account_closed: bool = False
 
     @property
     def principal_key(self) -> str:
@@ -73,6 +77,8 @@ class Grant:
     revoked: bool = False
     # What the role's condition names: "incident:INC-..." (production), "ticket:<id>" (customer-service staff).
     reference: str | None = None
+    # Retention: set by the hide step on every grant naming the customer.
+    account_closed: bool = False
 
     def is_live(self, now: int) -> bool:
         return not self.revoked and self.expires_at > now

@@ -17,6 +17,7 @@ from selfcare.auth.tokens import (
 from selfcare.clock import epoch, iso
 from selfcare.dal.dynamo import ConditionFailed, transact
 from selfcare.errors import (
+    AccountClosed,
     FieldProblem,
     InvalidInput,
     NotFound,
@@ -47,8 +48,11 @@ class StaffAccessService(AuthPart):
                     )
                 ]
             )
-        if self.customers.get_profile(customer_id) is None:
+        profile = self.customers.get_profile(customer_id)
+        if profile is None:
             raise NotFound("No such customer.")
+        if profile.hidden_at is not None:  # retention: no new assisted access to a closed space
+            raise AccountClosed()
         now = self.clock.now()
         grant = Grant(
             grant_id=new_id(),

@@ -476,8 +476,10 @@ class BillingRepository:
             pending_payment=pending,
             version=summary.version + 1,
         )
-        ref = {"pk": _payref(payment.payment_id), "sk": _payref(payment.payment_id)}
+        ref: Item = {"pk": _payref(payment.payment_id), "sk": _payref(payment.payment_id)}
         ref |= {"customer_id": payment.customer_id, "payment_sk": sk}
+        # Retention: the reference goes with its payment (TTL), never outliving it (selfcare.privacy.registry).
+        ref |= {"expires_at": epoch(add_months(_parse(payment.at), PAYMENT_MONTHS))}
         return [
             {
                 "Put": {

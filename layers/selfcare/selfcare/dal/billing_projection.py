@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from selfcare.billing.models import BillingSettings, Invoice, Payment, UsageRecord
 from selfcare.clock import Clock
 from selfcare.dal.billing import BillingRepository
+from selfcare.dal.customers import customer_pk
 from selfcare.dal.dynamo import RawItem, client, is_condition_failure, key
 from selfcare.dal.receipts import RECEIPT_PREFIX, receipt_put
 from selfcare.projection.models import WriteResult
@@ -66,5 +67,20 @@ class BillingProjection:
         if self._seen(event_id):
             return WriteResult.DUPLICATE
         self.billing.put_usage_records(records)
+        self._usage_lines(records)
         self._receipt(event_id)
         return WriteResult.APPLIED
+
+    def _usage_lines(self, records: list[UsageRecord]) -> None:
+        """Retention: note which lines have usage partitions (`CUSTOMER#<id>` / `USAGE_LINES`), so that the
+        anonymisation (selfcare.dal.erasure) finds them without a scan. One UpdateItem per customer and batch."""
+        by_customer: dict[str, set[str]] = {}
+        for record in records:
+            by_customer.setdefault(record.customer_id, set()).add(record.line_id)
+        for customer_id, line_ids in by_customer.items():
+            client().update_item(
+                TableName=self.billing.table,
+                Key=key(pk=customer_pk(customer_id), sk="USAGE_LINES"),
+                UpdateExpression="ADD line_ids :ids",
+                ExpressionAttributeValues={":ids": {"SS": sorted(line_ids)}},
+            )

@@ -90,6 +90,7 @@ def _credential(item: Item) -> Credential:
         line_numbers=tuple(item.get("line_numbers") or ()),
         professional_email=item.get("professional_email"),
         role=StaffRole(item["role"]) if item.get("role") else None,
+        account_closed=bool(item.get("account_closed", False)),
     )
 
 

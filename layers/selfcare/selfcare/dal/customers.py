@@ -56,6 +56,7 @@ def _profile(item: Item) -> CustomerProfile:
         contact_landline=item.get("contact_landline"),
         service_secret_code=item["service_secret_code"],
         terminated_at=item.get("terminated_at"),
+        hidden_at=item.get("hidden_at"),
     )
 
 
@@ -79,6 +80,7 @@ def _profile_item(profile: CustomerProfile) -> Item:
         "contact_landline": profile.contact_landline,
         "service_secret_code": profile.service_secret_code,
         "terminated_at": profile.terminated_at,
+        "hidden_at": profile.hidden_at,
     }
 
 
@@ -235,7 +237,10 @@ class CustomerProjection:
         outcome = write_with_receipt([update, *also], self.receipts_table, event_id, self._now())
         return self._result(outcome, profile.customer_id)
 
-    def terminate(self, customer_id: str, terminated_at: str, version: int, event_id: str) -> WriteResult:
+    def terminate(
+        self, customer_id: str, terminated_at: str, version: int, event_id: str, also: Sequence[RawItem] = ()
+    ) -> WriteResult:
+        """`also`: the retention's pending steps (selfcare.retention), in the same transaction."""
         update = {
             "Update": {
                 "TableName": self.table,
@@ -245,7 +250,22 @@ class CustomerProjection:
                 "ExpressionAttributeValues": values(terminated_at=terminated_at, version=version, event_id=event_id),
             }
         }
-        outcome = write_with_receipt([update], self.receipts_table, event_id, self._now())
+        outcome = write_with_receipt([update, *also], self.receipts_table, event_id, self._now())
+        return self._result(outcome, customer_id)
+
+    def reinstate(self, customer_id: str, version: int, event_id: str, also: Sequence[RawItem] = ()) -> WriteResult:
+        """The termination withdrawn: no longer terminated nor hidden (never after the anonymisation: the version
+        condition refuses it). `also`: the retention's pending steps deleted, in the same transaction."""
+        update = {
+            "Update": {
+                "TableName": self.table,
+                "Key": self._key(customer_id),
+                "UpdateExpression": "SET version = :version, last_event_id = :event_id REMOVE terminated_at, hidden_at",
+                "ConditionExpression": f"attribute_exists(pk) AND {_NEWER_VERSION}",
+                "ExpressionAttributeValues": values(version=version, event_id=event_id),
+            }
+        }
+        outcome = write_with_receipt([update, *also], self.receipts_table, event_id, self._now())
         return self._result(outcome, customer_id)
 
     def anonymise(self, customer_id: str, terminated_at: str, at: str) -> WriteResult:

@@ -79,6 +79,7 @@ def _session(item: Item) -> Session:
         device=item.get("device"),
         role=StaffRole(item["role"]) if item.get("role") else None,
         password_expired=bool(item.get("password_expired", False)),
+        account_closed=bool(item.get("account_closed", False)),
     )
 
 
@@ -93,6 +94,7 @@ def _grant(item: Item) -> Grant:
         expires_at=int(item["expires_at"]),
         revoked=bool(item.get("revoked", False)),
         reference=item.get("reference"),
+        account_closed=bool(item.get("account_closed", False)),
     )
 
 

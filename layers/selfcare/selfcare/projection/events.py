@@ -136,6 +136,14 @@ class CustomerTerminated(EventDetail):
     terminated_at: AwareDatetime
 
 
+class CustomerReinstated(EventDetail):
+    """The termination is withdrawn (retention: the pending hide and anonymise steps are cancelled, a hidden space
+    reopens). After the anonymisation it is refused (out_of_order): identification data does not come back."""
+
+    customer_id: CustomerId
+    reinstated_at: AwareDatetime
+
+
 class InvoiceStatus(StrEnum):
     ISSUED = "issued"
     PAID = "paid"
@@ -215,6 +223,8 @@ DETAIL_MODELS: dict[str, type[EventDetail]] = {
     "InvoiceIssued": InvoiceIssued,
     "PaymentReceived": PaymentReceived,
     "UsageRecordsBatch": UsageRecordsBatch,
+    # Retention (issue 9)
+    "CustomerReinstated": CustomerReinstated,
 }
 EVENT_TYPES: tuple[str, ...] = tuple(DETAIL_MODELS)
 

@@ -21,7 +21,7 @@ class Outcome(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"  # sent to the dead-letter queue with its reason
-    NOT_DUE = "not_due"  # an anonymisation command before its time, or for a customer not terminated
+    NOT_DUE = "not_due"  # a retention step before its time, or for a customer not terminated (reinstated)
     ALREADY_DONE = "already_done"
 
 
@@ -59,13 +59,3 @@ class DeadLetter:
             "detail_type": self.detail_type,
             "event": self.event,
         }
-
-
-@dataclass(frozen=True)
-class AnonymiseCommand:
-    """Sent by the per-customer EventBridge Scheduler schedule, 5 years after the end of the contract."""
-
-    customer_id: str
-
-
-ANONYMISE_COMMAND = "Anonymise"

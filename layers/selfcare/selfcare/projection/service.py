@@ -8,10 +8,12 @@ Decisions, in order, for an EventBridge event:
    applied is a duplicate (nothing written, no dead letter: replays are harmless); an entity the read model
    holds in this version or a newer one is `out_of_order` (nothing written; the newer state stays); a
    change to a customer the read model does not hold is `unknown_customer`.
-3. A termination keeps the record (terminated_at set; the account view hides it one month later) and
-   creates the one-time schedule that anonymises it 5 years after the end of the contract (SPEC.md,
-   Retention). Schedules are (re)created on a duplicate termination too, so a retry after a failed
-   schedule creation completes the work.
+3. A termination keeps the record (terminated_at set) and, in its transaction, the pending retention steps;
+   then the one-time schedules of the steps (selfcare.retention.service: hide 1 month later, anonymise 5 years
+   later). Schedules are (re)created on a duplicate termination too, so a retry after a failed schedule
+   creation completes the work. A reinstatement (CustomerReinstated) cancels the steps not yet run.
+4. Commands (no EventBridge envelope): the steps' schedules send `Hide` / `Anonymise` with a customer id, the
+   daily schedule `Reconcile`; all run by selfcare.retention.service.
 Infrastructure failures (DynamoDB, SQS) raise: Lambda retries the event, then the function's
 on-failure destination keeps it. Nothing here logs personal data: event ids, types, customer ids.
 """
@@ -26,23 +28,15 @@ from pydantic import ValidationError
 
 from selfcare.account.models import Address, CustomerProfile, CustomerType, SalesRepresentative
 from selfcare.billing import models as billing
-from selfcare.clock import Clock, add_months, iso
+from selfcare.clock import Clock, iso
 from selfcare.dal.login_keys import CustomerLoginKeys, KeyMove
 from selfcare.identifiers import IdentifierKind, normalize_email, normalize_phone
 from selfcare.observability import count, logger
 from selfcare.projection import events
 from selfcare.projection.inventory import InventoryProjector
 from selfcare.projection.inventory_events import INVENTORY_SOURCE
-from selfcare.projection.models import (
-    ANONYMISE_COMMAND,
-    AnonymiseCommand,
-    DeadLetter,
-    Outcome,
-    RejectReason,
-    WriteResult,
-)
-
-ANONYMISE_AFTER_MONTHS = 5 * 12  # identification data: 5 years after the end of the contract
+from selfcare.projection.models import DeadLetter, Outcome, RejectReason, WriteResult
+from selfcare.retention.rules import RECONCILE_COMMAND, Step
 
 
 class CustomerStore(Protocol):
@@ -55,7 +49,13 @@ class CustomerStore(Protocol):
         also: Sequence[dict[str, Any]] = (),
     ) -> WriteResult: ...
 
-    def terminate(self, customer_id: str, terminated_at: str, version: int, event_id: str) -> WriteResult: ...
+    def terminate(
+        self, customer_id: str, terminated_at: str, version: int, event_id: str, also: Sequence[dict[str, Any]] = ()
+    ) -> WriteResult: ...
+
+    def reinstate(
+        self, customer_id: str, version: int, event_id: str, also: Sequence[dict[str, Any]] = ()
+    ) -> WriteResult: ...
 
     def get_profile(self, customer_id: str) -> CustomerProfile | None: ...
 
@@ -79,21 +79,24 @@ class BillingStore(Protocol):
     def project_usage(self, records: list[billing.UsageRecord], event_id: str) -> WriteResult: ...
 
 
-class Erasure(Protocol):
-    """Everything of the customer beyond the profile (selfcare.dal.erasure): idempotent, done before the
-    profile's anonymisation, which marks the whole as done."""
-
-    def erase(self, customer_id: str) -> Any: ...
-
-
 class DeadLetters(Protocol):
     def send(self, letter: DeadLetter) -> None: ...
 
 
-class AnonymisationSchedules(Protocol):
-    def schedule(self, customer_id: str, at: datetime, target_arn: str) -> None:
-        """Create (or move) the one-time schedule that sends AnonymiseCommand for this customer at `at`."""
-        ...
+class Retention(Protocol):
+    """The post-termination steps (selfcare.retention.service.RetentionService)."""
+
+    def termination_ops(self, customer_id: str, terminated_at: datetime) -> list[dict[str, Any]]: ...
+
+    def schedule_steps(self, customer_id: str, terminated_at: datetime, target_arn: str) -> None: ...
+
+    def cancel_ops(self, customer_id: str) -> list[dict[str, Any]]: ...
+
+    def after_reinstatement(self, customer_id: str) -> None: ...
+
+    def run(self, step: Step, customer_id: str) -> Outcome | None: ...
+
+    def reconcile(self) -> Any: ...
 
 
 def _explain(error: ValidationError) -> str:
@@ -195,9 +198,8 @@ class ProjectionService:
         *,
         customers: CustomerStore,
         billing: BillingStore | None,
-        erasure: Erasure,
         dead_letters: DeadLetters,
-        schedules: AnonymisationSchedules,
+        retention: Retention,
         clock: Clock,
         inventory: InventoryProjector | None = None,
         login_keys: CustomerLoginKeys | None = None,
@@ -206,9 +208,8 @@ class ProjectionService:
         self.login_keys = login_keys  # identity (issue 8): a customer's login keys follow its contacts
         self.customers = customers
         self.billing = billing
-        self.erasure = erasure
         self.dead_letters = dead_letters
-        self.schedules = schedules
+        self.retention = retention
         self.clock = clock
 
     # Entry point -------------------------------------------------------------------------------------
@@ -277,12 +278,18 @@ class ProjectionService:
                 return WriteResult.LOGIN_KEY_TAKEN, record.customer_id
             return result, record.customer_id
         if isinstance(detail, events.CustomerTerminated):
+            steps = self.retention.termination_ops(detail.customer_id, detail.terminated_at)
             result = self.customers.terminate(
-                detail.customer_id, iso(detail.terminated_at), detail.entity_version, detail.event_id
+                detail.customer_id, iso(detail.terminated_at), detail.entity_version, detail.event_id, steps
             )
             if result in (WriteResult.APPLIED, WriteResult.DUPLICATE):
-                at = add_months(detail.terminated_at, ANONYMISE_AFTER_MONTHS)
-                self.schedules.schedule(detail.customer_id, at, target_arn)
+                self.retention.schedule_steps(detail.customer_id, detail.terminated_at, target_arn)
+            return result, detail.customer_id
+        if isinstance(detail, events.CustomerReinstated):
+            cancel = self.retention.cancel_ops(detail.customer_id)
+            result = self.customers.reinstate(detail.customer_id, detail.entity_version, detail.event_id, cancel)
+            if result in (WriteResult.APPLIED, WriteResult.DUPLICATE):
+                self.retention.after_reinstatement(detail.customer_id)
             return result, detail.customer_id
         return self._apply_billing(detail)
 
@@ -374,34 +381,24 @@ class ProjectionService:
         count(f"CrmEventRejected_{reason.value}")
         return Outcome.REJECTED
 
-    # Anonymisation ---------------------------------------------------------------------------------------
+    # Retention commands (selfcare.retention.service) -----------------------------------------------------------
     def command(self, raw: Mapping[str, Any]) -> Outcome:
-        customer_id = raw.get("customer_id")
-        if raw.get("command") != ANONYMISE_COMMAND or not isinstance(customer_id, str):
-            return self._reject(RejectReason.UNKNOWN_COMMAND, "expected {command: Anonymise, customer_id}", raw)
-        return self.anonymise(AnonymiseCommand(customer_id=customer_id))
+        name, customer_id = raw.get("command"), raw.get("customer_id")
+        if name == RECONCILE_COMMAND:
+            self.retention.reconcile()
+            return Outcome.APPLIED
+        if name not in {step.value for step in Step} or not isinstance(customer_id, str):
+            return self._reject(
+                RejectReason.UNKNOWN_COMMAND, "expected {command: Hide|Anonymise, customer_id} or Reconcile", raw
+            )
+        return self.step(Step(name), customer_id)
+
+    def step(self, step: Step, customer_id: str) -> Outcome:
+        outcome = self.retention.run(step, customer_id)
+        if outcome is None:
+            raw = {"command": step.value, "customer_id": customer_id}
+            return self._reject(RejectReason.UNKNOWN_CUSTOMER, f"customer {customer_id} is not in the read model", raw)
+        return outcome
 
     def anonymise_command(self, customer_id: str) -> Outcome:
-        return self.anonymise(AnonymiseCommand(customer_id=customer_id))
-
-    def anonymise(self, command: AnonymiseCommand) -> Outcome:
-        """Erase and anonymise a customer whose contract ended 5 years ago or more: everything beyond the
-        profile first (selfcare.dal.erasure), then the profile's identification data, which marks it done."""
-        profile = self.customers.get_profile(command.customer_id)
-        if profile is None:
-            raw = {"command": ANONYMISE_COMMAND, "customer_id": command.customer_id}
-            explanation = f"customer {command.customer_id} is not in the read model"
-            return self._reject(RejectReason.UNKNOWN_CUSTOMER, explanation, raw)
-        if self.customers.is_anonymised(command.customer_id):
-            return Outcome.ALREADY_DONE
-        if profile.terminated_at is None:
-            return Outcome.NOT_DUE  # reinstated since: nothing to anonymise
-        due = add_months(datetime.fromisoformat(profile.terminated_at), ANONYMISE_AFTER_MONTHS)
-        now = self.clock.now()
-        if now < due:
-            return Outcome.NOT_DUE
-        # Credentials, billing settings, tickets, links, lines...: first, and again on a retried command.
-        report = self.erasure.erase(command.customer_id)
-        logger.info("customer data erased", extra={"customer_id": command.customer_id, "report": repr(report)})
-        result = self.customers.anonymise(command.customer_id, profile.terminated_at, iso(now))
-        return Outcome.APPLIED if result is WriteResult.APPLIED else Outcome.ALREADY_DONE
+        return self.step(Step.ANONYMISE, customer_id)

@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
-from selfcare.clock import SystemClock
+from selfcare.clock import Clock, SystemClock
 from selfcare.config import ProjectionSettings
 from selfcare.dal.billing_projection import BillingProjection
 from selfcare.dal.customers import CustomerProjection
 from selfcare.dal.erasure import CustomerErasure
 from selfcare.dal.inventory_projection import InventoryProjection
 from selfcare.dal.login_keys import CustomerLoginKeys
+from selfcare.dal.retention import RetentionRepository
 from selfcare.ports.dead_letters import SqsDeadLetters
 from selfcare.ports.hash_key import SecretsManagerHashKey
-from selfcare.ports.schedules import SchedulerAnonymisationSchedules
+from selfcare.ports.schedules import SchedulerRetentionSchedules
 from selfcare.projection.inventory import InventoryProjector
 from selfcare.projection.service import ProjectionService
+from selfcare.retention.service import RetentionService
 
 
-def build_projection(settings: ProjectionSettings) -> ProjectionService:
-    clock = SystemClock()
+def build_retention(settings: ProjectionSettings, customers: CustomerProjection, clock: Clock) -> RetentionService:
+    return RetentionService(
+        customers=customers,
+        steps=RetentionRepository(settings.customers_table, settings.credentials_table, settings.sessions_table),
+        erasure=CustomerErasure(
+            settings.customers_table,
+            settings.credentials_table,
+            sessions_table=settings.sessions_table,
+            connection_log_table=settings.connection_log_table,
+            invoices_bucket=settings.invoices_bucket,
+        ),
+        schedules=SchedulerRetentionSchedules(
+            settings.anonymisation_schedule_group, settings.anonymisation_scheduler_role_arn
+        ),
+        clock=clock,
+    )
+
+
+def build_projection(settings: ProjectionSettings, clock: Clock | None = None) -> ProjectionService:
+    """`clock`: the system's; tests pass a fixed one."""
+    clock = clock or SystemClock()
     customers = CustomerProjection(settings.customers_table, settings.idempotency_table, clock)
     # Lines and services from the product inventory; VOD title references hashed with the VOD key.
     inventory = InventoryProjector(
@@ -28,11 +49,8 @@ def build_projection(settings: ProjectionSettings) -> ProjectionService:
     return ProjectionService(
         customers=customers,
         billing=BillingProjection(settings.customers_table, settings.idempotency_table, clock),
-        erasure=CustomerErasure(settings.customers_table, settings.credentials_table),
         dead_letters=SqsDeadLetters(settings.dead_letter_queue_url),
-        schedules=SchedulerAnonymisationSchedules(
-            settings.anonymisation_schedule_group, settings.anonymisation_scheduler_role_arn
-        ),
+        retention=build_retention(settings, customers, clock),
         clock=clock,
         inventory=inventory,
         login_keys=CustomerLoginKeys(settings.customers_table),  # identity (issue 8)

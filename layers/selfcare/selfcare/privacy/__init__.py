@@ -1,0 +1,1 @@
+"""Personal data: the registry of every store (registry.py)."""

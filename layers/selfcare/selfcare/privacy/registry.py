@@ -1,0 +1,540 @@
+"""The personal-data registry: every place Selfcare keeps data about a person, in one list (SPEC.md, Personal-data
+registry; STYLE.md 10c).
+
+Pure data (and two lookups). Each `Store` names where the data is (a table by its logical id in
+infra/definitions.py and the key prefixes of its items, or the invoices bucket), what it holds (`fields`), its
+`category`, its `purpose`, its `retention` (from the constants the code enforces) and what the anonymisation does
+to it (`anonymisation`), and how the anonymisation finds a customer's items (`locator`). Readers:
+- the anonymisation (selfcare.dal.erasure): dispatches every item it finds on this list, and has one routine per
+  `Locator`;
+- the right-of-access export and the information notice (later issues): fields, category, purpose, retention;
+- tests/unit/test_privacy_registry.py and tests/integration/test_pii_sweep.py: every table of definitions.TABLES
+  and every key prefix the code writes after a full seed has an entry here; a new store without one fails them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from selfcare.billing.models import INVOICE_MONTHS, PAYMENT_MONTHS, USAGE_MONTHS
+from selfcare.retention.rules import ANONYMISE_AFTER_MONTHS, HIDE_AFTER_MONTHS
+
+# Table logical ids (infra/definitions.py; a test keeps them equal) and the bucket.
+CUSTOMERS = "CustomersTable"
+SESSIONS = "SessionsTable"
+CREDENTIALS = "CredentialsTable"
+CONNECTION_LOG = "ConnectionLogTable"
+AUDIT_LOG = "AuditLogTable"
+IDEMPOTENCY = "IdempotencyTable"
+INVOICES_BUCKET = "bucket:invoices"
+
+LOG_MONTHS = 12  # connection log and audit trail (selfcare.dal.logs.RETENTION_MONTHS; a test keeps them equal)
+ERASED = "ANONYMISED"  # what an overwritten free text reads
+
+
+class Category(StrEnum):
+    IDENTIFICATION = "identification"  # name, address, date of birth, digital-identity id, secret code
+    CONTACT = "contact"  # email, phone numbers
+    CONTRACT = "contract"  # lines, offers, options, equipment, SIMs
+    BILLING = "billing"  # invoices, payments, billing address
+    BANKING = "banking"  # payment method (masked), holder
+    TRAFFIC = "traffic"  # usage records, called numbers, VOD views
+    CONNECTION = "connection"  # login attempts
+    AUTHENTICATION = "authentication"  # credentials, sessions, codes
+    SUPPORT = "support"  # tickets
+    CONSENT = "consent"  # newsletter / survey decisions
+    AUDIT = "audit"  # who did what, pseudonymous
+    TECHNICAL = "technical"  # technical identifiers only (customer id, payment id)
+
+
+class Action(StrEnum):
+    """What the anonymisation (5 years after the end of the contract) does to the store."""
+
+    DELETE = "delete"
+    ERASE_FIELDS = "erase_fields"  # the item stays; `erased` fields removed, `overwritten` fields replaced
+    ANONYMISE_PROFILE = "anonymise_profile"  # the profile, last: its marker says the whole is done
+    KEEP = "keep"  # kept as is: no direct identifier once the profile is anonymised (the consents' history)
+    KEEP_PSEUDONYMOUS = "keep_pseudonymous"  # never touched: no direct identifier by construction (audit trail)
+    EXPIRES = "expires"  # not findable by customer: its TTL removes it long before the anonymisation is due
+
+
+class Locator(StrEnum):
+    """How the anonymisation finds one customer's items of a store (one routine each in selfcare.dal.erasure)."""
+
+    CUSTOMER_PARTITION = "customer_partition"  # CUSTOMER#<id>, by sort-key prefix
+    RETENTION_STEP = "retention_step"  # CUSTOMER#<id> / RETENTION#<step>: deleted by its own step
+    SIM_CLAIMS = "sim_claims"  # ICCID#<iccid> named by the customer's lines (`iccid`)
+    PAYMENT_REFERENCES = "payment_references"  # PAYREF#<payment id> named by the customer's payments
+    USAGE_PARTITIONS = "usage_partitions"  # USAGE#<id>#<line>[#<type>] of the customer's lines and usage lines
+    CREDENTIAL = "credential"  # PRINCIPAL#<id> and the LOGIN# keys it names
+    SESSIONS = "sessions"  # SESSION# items of the principal (index by_principal)
+    GRANTS = "grants"  # GRANT# items naming the customer (index by_customer)
+    CONNECTION_LOG = "connection_log"  # partition customer#<id>
+    INVOICE_OBJECTS = "invoice_objects"  # invoices/<id>/ in the bucket, and the invoices' pdf_key
+    NOT_LINKED = "not_linked"  # nothing links it to the customer: expiry only
+    NEVER = "never"  # the audit trail: the anonymisation has no right on it
+
+
+@dataclass(frozen=True)
+class Store:
+    name: str
+    location: str  # a table's logical id, or INVOICES_BUCKET
+    pk_prefix: str  # the item's partition-key prefix ("" for any)
+    sk_prefix: str | None  # the item's sort-key prefix (None: the table has no sort key, or any)
+    fields: tuple[str, ...]  # what it holds about a person
+    category: Category
+    purpose: str
+    retention: str
+    anonymisation: Action
+    locator: Locator
+    erased: tuple[str, ...] = ()  # ERASE_FIELDS: removed (dotted paths reach into maps)
+    overwritten: tuple[tuple[str, object], ...] = ()  # ERASE_FIELDS: replaced by the value
+
+
+AFTER_TERMINATION = (
+    f"until the end of the contract; hidden {HIDE_AFTER_MONTHS} month after it, "
+    f"handled at anonymisation {ANONYMISE_AFTER_MONTHS // 12} years after it"
+)
+
+REGISTRY: tuple[Store, ...] = (
+    # --- Customers table: the read model, one partition per customer --------------------------------------
+    Store(
+        "customer profile",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "PROFILE",
+        (
+            "last_name",
+            "first_name",
+            "company_name",
+            "trade_name",
+            "address",
+            "sales_representative",
+            "contact_email",
+            "contact_mobile",
+            "contact_landline",
+            "service_secret_code",
+            "digital_identity_id",
+            "account_number",
+        ),
+        Category.IDENTIFICATION,
+        "show and change the customer record in the space",
+        AFTER_TERMINATION + "; customer id, account number, type and country kept for accounting",
+        Action.ANONYMISE_PROFILE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "billing summary and settings",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "BILLING",
+        ("settings.address", "settings.payment_method.holder", "settings.payment_method.masked", "pending_payment"),
+        Category.BANKING,
+        "amount due, billing settings, the payment in progress",
+        AFTER_TERMINATION,
+        Action.ERASE_FIELDS,
+        Locator.CUSTOMER_PARTITION,
+        erased=("settings.address", "settings.payment_method.holder", "pending_payment"),
+    ),
+    Store(
+        "invoices",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "INVOICE#",
+        ("amount_cents", "due_date", "pdf_key"),
+        Category.BILLING,
+        "show the invoices and their PDFs",
+        f"{INVOICE_MONTHS} months from issue (TTL expires_at)",
+        Action.DELETE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "invoice aliases",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "INVOICE_ID#",
+        ("amount_cents", "due_date", "pdf_key"),
+        Category.BILLING,
+        "find an invoice by its id (PDF download)",
+        f"{INVOICE_MONTHS} months from issue (TTL expires_at)",
+        Action.DELETE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "payments",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "PAYMENT#",
+        ("amount_cents", "method", "redirect_url"),
+        Category.BILLING,
+        "payment history",
+        f"{PAYMENT_MONTHS} months (TTL expires_at)",
+        Action.DELETE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "payment references",
+        CUSTOMERS,
+        "PAYREF#",
+        "PAYREF#",
+        ("customer_id", "payment_sk"),
+        Category.TECHNICAL,
+        "find the payment a provider's webhook names",
+        f"{PAYMENT_MONTHS} months, like the payment (TTL expires_at)",
+        Action.DELETE,
+        Locator.PAYMENT_REFERENCES,
+    ),
+    Store(
+        "provider webhooks processed",
+        CUSTOMERS,
+        "WEBHOOK#",
+        "WEBHOOK#",
+        (),
+        Category.TECHNICAL,
+        "refuse a replayed webhook (no personal data: the webhook id only)",
+        "a few days past the signature's tolerance (TTL expires_at)",
+        Action.EXPIRES,
+        Locator.NOT_LINKED,
+    ),
+    Store(
+        "usage records",
+        CUSTOMERS,
+        "USAGE#",
+        None,
+        ("line_number", "called_number", "started_at", "origin_country", "destination_country", "amounts"),
+        Category.TRAFFIC,
+        "usage detail over the last 6 months, and its CSV export",
+        f"{USAGE_MONTHS} months from the call (TTL expires_at)",
+        Action.DELETE,
+        Locator.USAGE_PARTITIONS,
+    ),
+    Store(
+        "usage lines",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "USAGE_LINES",
+        ("line_ids",),
+        Category.TECHNICAL,
+        "which lines have usage partitions (the anonymisation finds them without a scan)",
+        AFTER_TERMINATION,
+        Action.DELETE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "lines and services",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "LINE#",
+        (
+            "number",
+            "offer",
+            "options",
+            "user",
+            "iccid",
+            "puk",
+            "pin",
+            "forwarding",
+            "boxes",
+            "mailboxes",
+            "tv_login",
+            "vod (references anonymised)",
+            "charges",
+        ),
+        Category.CONTRACT,
+        "show and manage the subscribed lines, their equipment and services",
+        AFTER_TERMINATION,
+        Action.DELETE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "SIM claims",
+        CUSTOMERS,
+        "ICCID#",
+        "ICCID#",
+        ("iccid", "customer_id", "line_id (holds the phone number)"),
+        Category.CONTRACT,
+        "one SIM, one line",
+        AFTER_TERMINATION,
+        Action.DELETE,
+        Locator.SIM_CLAIMS,
+    ),
+    Store(
+        "support tickets",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "TICKET#",
+        ("subject", "description", "notes", "related_line_id (holds the phone number)", "history"),
+        Category.SUPPORT,
+        "support requests and their follow-up",
+        AFTER_TERMINATION + "; kept for statistics without text or line",
+        Action.ERASE_FIELDS,
+        Locator.CUSTOMER_PARTITION,
+        erased=("related_line_id", "related_invoice_id"),
+        overwritten=(("subject", ERASED), ("description", ERASED), ("notes", [])),
+    ),
+    Store(
+        "ticket idempotency records",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "TICKET_REQUEST#",
+        ("ticket_id", "request digest"),
+        Category.SUPPORT,
+        "a repeated ticket creation answers the same ticket",
+        "24 hours (TTL expires_at)",
+        Action.DELETE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "consents history",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "CONSENT#",
+        ("purpose", "state", "at", "channel", "by"),
+        Category.CONSENT,
+        "prove what the customer consented to or refused",
+        "kept: identifies no one once the profile is anonymised",
+        Action.KEEP,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "account links",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "LINK#",
+        ("linked_customer_id", "account_number", "switched sessions"),
+        Category.TECHNICAL,
+        "account unification",
+        AFTER_TERMINATION + "; both sides deleted",
+        Action.DELETE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "verification codes",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "VERIFY#",
+        ("value (new email or mobile)", "code_digest", "target_customer_id"),
+        Category.CONTACT,
+        "confirm a new contact address; link another account",
+        "10 minutes (TTL expires_at)",
+        Action.DELETE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "link code counters",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "THROTTLE#",
+        ("count",),
+        Category.TECHNICAL,
+        "limit link-code requests",
+        "one day (TTL expires_at)",
+        Action.DELETE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "CRM outbox items",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "OUTBOX#",
+        ("payload (the CRM record: contact details, address, banking)",),
+        Category.CONTACT,
+        "tell the CRM about changes made in the space",
+        "until published (deleted), 14 days at most (TTL expires_at)",
+        Action.DELETE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "pending retention steps",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "RETENTION#",
+        ("customer_id", "terminated_at", "due_at"),
+        Category.TECHNICAL,
+        "the post-termination steps not yet completed (daily reconciliation)",
+        "until the step completes: deleted by the step itself",
+        Action.DELETE,
+        Locator.RETENTION_STEP,
+    ),
+    # --- Credentials table ----------------------------------------------------------------------------------
+    Store(
+        "credential",
+        CREDENTIALS,
+        "PRINCIPAL#",
+        None,
+        ("password_hash", "login_id", "email", "phone", "account_number", "digital_identity_id"),
+        Category.AUTHENTICATION,
+        "log in",
+        AFTER_TERMINATION + "; login refused (space closed) from the hide step",
+        Action.DELETE,
+        Locator.CREDENTIAL,
+    ),
+    Store(
+        "login keys",
+        CREDENTIALS,
+        "LOGIN#",
+        None,
+        ("the identifier itself (email, phone, login id, account number)",),
+        Category.AUTHENTICATION,
+        "find the principal from what the person types",
+        AFTER_TERMINATION,
+        Action.DELETE,
+        Locator.CREDENTIAL,
+    ),
+    Store(
+        "address throttle counters",
+        CREDENTIALS,
+        "THROTTLE#IP#",
+        None,
+        ("digest of the source address",),
+        Category.TECHNICAL,
+        "slow down password guessing from one address",
+        "one hour window (TTL expires_at); the address is never stored",
+        Action.EXPIRES,
+        Locator.NOT_LINKED,
+    ),
+    # --- Sessions table -------------------------------------------------------------------------------------
+    Store(
+        "sessions",
+        SESSIONS,
+        "SESSION#",
+        None,
+        ("principal", "device (user agent)", "refresh digests", "created_at", "last_used_at"),
+        Category.AUTHENTICATION,
+        "keep a person logged in; list and revoke their sessions",
+        "until expiry (TTL expires_at); revoked and flagged closed by the hide step",
+        Action.DELETE,
+        Locator.SESSIONS,
+    ),
+    Store(
+        "assisted-access grants",
+        SESSIONS,
+        "GRANT#",
+        None,
+        ("customer_id", "staff_id", "reason"),
+        Category.AUTHENTICATION,
+        "let a staff member act in a customer's space",
+        "until expiry (TTL expires_at); flagged closed by the hide step",
+        Action.DELETE,
+        Locator.GRANTS,
+    ),
+    Store(
+        "password recovery tokens",
+        SESSIONS,
+        "RECOVERY#",
+        None,
+        ("principal_id",),
+        Category.AUTHENTICATION,
+        "reset a forgotten password",
+        "15 minutes (TTL expires_at)",
+        Action.EXPIRES,
+        Locator.NOT_LINKED,
+    ),
+    # --- Logs -----------------------------------------------------------------------------------------------
+    Store(
+        "connection log (customers)",
+        CONNECTION_LOG,
+        "customer#",
+        None,
+        ("login_used", "at", "customer_id", "status", "digital_identity_id", "account_number"),
+        Category.CONNECTION,
+        "connection log of every login attempt (SPEC.md)",
+        f"{LOG_MONTHS} months from collection (TTL expires_at)",
+        Action.ERASE_FIELDS,
+        Locator.CONNECTION_LOG,
+        erased=("login_used", "digital_identity_id", "account_number"),
+    ),
+    Store(
+        "connection log (staff)",
+        CONNECTION_LOG,
+        "staff#",
+        None,
+        ("professional_email", "at", "status"),
+        Category.CONNECTION,
+        "connection log of every staff login attempt (SPEC.md)",
+        f"{LOG_MONTHS} months from collection (TTL expires_at)",
+        Action.EXPIRES,
+        Locator.NOT_LINKED,
+    ),
+    Store(
+        "audit trail",
+        AUDIT_LOG,
+        "",
+        None,
+        ("actor", "on_behalf_of", "action", "target", "at", "request_id", "grant_id"),
+        Category.AUDIT,
+        "who did what in a space, staff reads included",
+        f"{LOG_MONTHS} months from collection (TTL expires_at); kept pseudonymous (no direct identifier by "
+        "construction); append-only: the anonymisation never touches it",
+        Action.KEEP_PSEUDONYMOUS,
+        Locator.NEVER,
+    ),
+    # --- Idempotency table ----------------------------------------------------------------------------------
+    Store(
+        "CRM event receipts",
+        IDEMPOTENCY,
+        "crm-event#",
+        None,
+        (),
+        Category.TECHNICAL,
+        "apply each CRM event once (no personal data: the event id)",
+        "35 days (TTL expiration)",
+        Action.EXPIRES,
+        Locator.NOT_LINKED,
+    ),
+    Store(
+        "idempotency records",
+        IDEMPOTENCY,
+        "",
+        None,
+        ("the stored answer of a change (TV pack subscription)",),
+        Category.CONTRACT,
+        "a repeated request answers the first answer",
+        "1 hour by default, 24 hours at most (IDEMPOTENCY_EXPIRY_SECONDS; TTL expiration)",
+        Action.EXPIRES,
+        Locator.NOT_LINKED,
+    ),
+    # --- Invoices bucket ------------------------------------------------------------------------------------
+    Store(
+        "invoice PDFs",
+        INVOICES_BUCKET,
+        "invoices/",
+        None,
+        ("the invoice document: name, address, lines, amounts",),
+        Category.BILLING,
+        "download an invoice",
+        f"shown {INVOICE_MONTHS} months; deleted at anonymisation",
+        Action.DELETE,
+        Locator.INVOICE_OBJECTS,
+    ),
+)
+
+TABLE_KEYS: dict[str, tuple[str, str | None]] = {
+    # logical id -> (partition key, sort key) names (infra/definitions.py; a test keeps them equal)
+    CUSTOMERS: ("pk", "sk"),
+    SESSIONS: ("pk", None),
+    CREDENTIALS: ("pk", None),
+    CONNECTION_LOG: ("principal", "sk"),
+    AUDIT_LOG: ("subject", "sk"),
+    IDEMPOTENCY: ("id", None),
+}
+
+
+def store_of(location: str, pk: str, sk: str | None = None) -> Store | None:
+    """The registry entry an item (or an object key) belongs to: the longest matching prefixes win."""
+    found: Store | None = None
+    best = (-1, -1)
+    for store in REGISTRY:
+        if store.location != location or not pk.startswith(store.pk_prefix):
+            continue
+        if store.sk_prefix is not None and (sk is None or not sk.startswith(store.sk_prefix)):
+            continue
+        rank = (len(store.pk_prefix), len(store.sk_prefix or ""))
+        if rank > best:
+            found, best = store, rank
+    return found
+
+
+def stores(location: str, locator: Locator | None = None) -> list[Store]:
+    return [s for s in REGISTRY if s.location == location and (locator is None or s.locator is locator)]

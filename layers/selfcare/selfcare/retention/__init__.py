@@ -1,0 +1,1 @@
+"""Retention of a terminated customer's data: the hide and anonymise steps, their schedules, the reconciliation."""
