@@ -63,13 +63,13 @@ def _seed(service: Any, now: datetime) -> None:
                                                     "occurred_at": at, "customer_id": CUSTOMER,
                                                     "batch_id": f"B-{batch}", "records": records}), arn)  # fmt: skip
     auth = build_auth_service(AuthSettings.from_env())
-    auth.enrol(
+    auth.enrolment.enrol(
         Credential(PrincipalType.CUSTOMER, CUSTOMER, "", 0, login_id="adabench", email="ada.bench@example.mc"),
         "Bench-password-2026!",
     )
     from selfcare.api.context import RequestInfo
 
-    auth.login_customer("adabench", "Bench-password-2026!", RequestInfo("bench", "192.0.2.7", None))
+    auth.login.login_customer("adabench", "Bench-password-2026!", RequestInfo("bench", "192.0.2.7", None))
     service.handle(_event("CustomerTerminated", {"event_id": "bench-terminated-0", "entity_version": 2,
                                                  "occurred_at": at, "customer_id": CUSTOMER,
                                                  "terminated_at": at}), arn)  # fmt: skip
