@@ -91,7 +91,8 @@ AUDIT_LOG = Table(
     env="AUDIT_LOG_TABLE",
     partition_key=Key("subject"),
     sort_key=Key("sk"),
-    indexes=(Index("by_actor", Key("actor"), Key("sk")),),
+    # by_hour (audit trail): the entries of one hour, whose chains' heads the hourly digest signs.
+    indexes=(Index("by_actor", Key("actor"), Key("sk")), Index("by_hour", Key("hour"), Key("sk"))),
     ttl_attribute="expires_at",
     holds_logs=True,
 )
@@ -120,6 +121,10 @@ class Access(StrEnum):
     READ = "read"
     WRITE = "write"
     READ_WRITE = "read_write"
+    # Audit trail: PutItem (+ the transaction's ConditionCheckItem) and the chain tip's Query restricted to
+    # the chain's attributes; never UpdateItem or DeleteItem (append-only; selfcare.dal.logs).
+    APPEND = "append"
+    READ_APPEND = "read_append"
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ AUTH = Function(
         SESSIONS.logical_id: Access.READ_WRITE,
         CREDENTIALS.logical_id: Access.READ_WRITE,
         CONNECTION_LOG.logical_id: Access.WRITE,
-        AUDIT_LOG.logical_id: Access.WRITE,
+        AUDIT_LOG.logical_id: Access.APPEND,
         # Write: account unification's link items (LINK#...), served here because it needs credentials and sessions.
         CUSTOMERS.logical_id: Access.READ_WRITE,
     },
@@ -172,20 +177,20 @@ AUTH = Function(
 ACCOUNT = Function(
     name="account",
     # No "crm_events": changes reach the CRM through the outbox (written in the change's transaction).
-    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.WRITE},
+    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.APPEND},
     grants=("send_email", "send_sms"),
     description="Account view, contact details and address, consents, support tickets",
 )
 
 SUSPENSION = Function(
     name="suspension",
-    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.WRITE},
+    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.APPEND},
     grants=("start_workflows",),
     description="Suspension (loss or theft) and reactivation of mobile lines: requests and workflow status",
 )
 LINE_TASKS = Function(
     name="line_tasks",
-    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.WRITE},
+    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.APPEND},
     grants=("provisioning", "send_email"),
     # Provisioning: connect 3 s + read 8 s at most per call (selfcare.config.ProvisioningSettings).
     timeout_seconds=30,
@@ -193,7 +198,7 @@ LINE_TASKS = Function(
 )
 
 # Lines and services: reads from the read model, changes through the provisioning port, audited.
-_LINES_TABLES = {CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.WRITE}
+_LINES_TABLES = {CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.APPEND}
 MOBILE = Function(
     name="mobile",
     tables=_LINES_TABLES,
@@ -203,7 +208,7 @@ MOBILE = Function(
 )
 FIXED = Function(
     name="fixed",
-    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.WRITE},
+    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.APPEND},
     description="Fixed lines: offer, number, current month's usage",
 )
 INTERNET = Function(
@@ -223,12 +228,12 @@ TV = Function(
 )
 SERVICES = Function(
     name="services",
-    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.WRITE},
+    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.APPEND},
     description="Other services: the subscribed offers (safety, password manager, device insurance)",
 )
 BILLING = Function(
     name="billing",
-    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.WRITE},
+    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.APPEND},
     grants=("payments", "billing_cursor_key", "invoices_bucket"),
     # The payment provider: 8 s at most per call (selfcare.config.BillingSettings).
     timeout_seconds=15,

@@ -37,6 +37,9 @@ EXPECTED_DYNAMODB_ACTIONS = {
     definitions.Access.READ: DYNAMODB_READ,
     definitions.Access.WRITE: DYNAMODB_WRITE,
     definitions.Access.READ_WRITE: DYNAMODB_READ | DYNAMODB_WRITE,
+    # Audit trail: append (Put, the transaction's ConditionCheck) and the chain tip's restricted Query.
+    definitions.Access.APPEND: {"dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"},
+    definitions.Access.READ_APPEND: DYNAMODB_READ | {"dynamodb:PutItem", "dynamodb:ConditionCheckItem"},
 }
 
 
@@ -335,7 +338,7 @@ def test_role_grants_dynamodb_only_on_the_functions_tables(
     by_id = {table.logical_id: table for table in definitions.TABLES}
     for table_id, access in spec.tables.items():
         assert actions_by_table[table_id] == EXPECTED_DYNAMODB_ACTIONS[access], table_id
-        reads = access in (definitions.Access.READ, definitions.Access.READ_WRITE)
+        reads = access in (definitions.Access.READ, definitions.Access.READ_WRITE, definitions.Access.READ_APPEND)
         expected_indexes = {index.name for index in by_id[table_id].indexes} if reads else set()
         assert indexes_by_table.get(table_id, set()) == expected_indexes, table_id
 

@@ -30,8 +30,14 @@ KMS_WRITE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
-_READS = {definitions.Access.READ, definitions.Access.READ_WRITE}
+# Append-only (the audit trail): put new items, check conditions in a transaction; never update or delete.
+APPEND_ACTIONS = ("dynamodb:PutItem", "dynamodb:ConditionCheckItem")
+# The chain tip's Query (selfcare.dal.logs.LogsRepository.tip) may name these attributes and no others.
+CHAIN_TIP_ATTRIBUTES = ("subject", "sk", "seq", "hash", "expires_at")
+
+_READS = {definitions.Access.READ, definitions.Access.READ_WRITE, definitions.Access.READ_APPEND}
 _WRITES = {definitions.Access.WRITE, definitions.Access.READ_WRITE}
+_APPENDS = {definitions.Access.APPEND, definitions.Access.READ_APPEND}
 
 _ARCHITECTURES = {"arm64": aws_lambda.Architecture.ARM_64, "x86_64": aws_lambda.Architecture.X86_64}
 
@@ -305,6 +311,23 @@ class Functions(Construct):
                 statements.append(
                     aws_iam.PolicyStatement(sid=f"Write{sid}", actions=list(WRITE_ACTIONS), resources=[table_arn])
                 )
+                kms_actions.update(KMS_WRITE_ACTIONS)
+            if access in _APPENDS:
+                statements.append(
+                    aws_iam.PolicyStatement(sid=f"Append{sid}", actions=list(APPEND_ACTIONS), resources=[table_arn])
+                )
+                if access not in _READS:
+                    statements.append(
+                        aws_iam.PolicyStatement(
+                            sid=f"ChainTip{sid}",
+                            actions=["dynamodb:Query"],
+                            resources=[table_arn],
+                            conditions={
+                                "ForAllValues:StringEquals": {"dynamodb:Attributes": list(CHAIN_TIP_ATTRIBUTES)},
+                                "StringEquals": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+                            },
+                        )
+                    )
                 kms_actions.update(KMS_WRITE_ACTIONS)
         if "signing_key" in spec.grants:
             statements.append(

@@ -3,6 +3,12 @@
 Connection log items hold exactly SPEC.md's fields (customer: login used, date and time,
 technical customer id, status, digital-identity id, account number; staff: professional email,
 date and time, status) plus the keys and `expires_at`.
+
+The audit trail is append-only and hash-chained per subject (selfcare.audit.chain): this module is its
+one writer. An entry is put only into a free slot (`attribute_not_exists`), after the subject's tip read
+with one strongly consistent Query; a slot taken meanwhile by a concurrent writer is retried from the new
+tip (`dynamo.transact` asks `rechain` for the entry's new form). No function may update or delete entries
+(Access.APPEND in infra/definitions.py); DynamoDB's TTL removes them 12 months after collection.
 """
 
 from __future__ import annotations
@@ -10,11 +16,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from selfcare.audit.chain import SEQ_PREFIX, Tip, chained, hour_of
 from selfcare.auth.models import AuditEntry, CustomerConnection, StaffConnection
 from selfcare.clock import add_months, epoch
-from selfcare.dal.dynamo import Item, RawItem, client, query_all, to_raw, values
+from selfcare.dal import dynamo
+from selfcare.dal.dynamo import Item, RawItem, client, from_raw, query_all, to_raw, values
 
 RETENTION_MONTHS = 12
+# Attempts at appending one entry when concurrent writers keep taking the slot after the tip.
+APPEND_ATTEMPTS = 4
+# Fields the chain adds to an entry (recomputed when the entry is rechained).
+_CHAIN_FIELDS = ("seq", "sk", "prev_hash", "prev_expires_at", "hash")
 
 
 def expiry_of(collected_at: datetime) -> int:
@@ -30,6 +42,8 @@ class LogsRepository:
     def __init__(self, connection_table: str | None, audit_table: str | None) -> None:
         self.connection_table = connection_table
         self.audit_table = audit_table
+        if audit_table:
+            dynamo.register_rechain(audit_table, self.rechain)
 
     # Connection log ----------------------------------------------------------------------------
     def connection_op(self, entry: CustomerConnection | StaffConnection, collected_at: datetime) -> RawItem:
@@ -60,10 +74,9 @@ class LogsRepository:
         return self._query(self.connection_table, "principal", principal, now)
 
     # Audit trail -------------------------------------------------------------------------------
-    def _audit_item(self, entry: AuditEntry, collected_at: datetime) -> Item:
+    def _audit_content(self, entry: AuditEntry, collected_at: datetime) -> Item:
         return {
             "subject": entry.on_behalf_of,
-            "sk": _sort_key(entry.at),
             "actor": entry.actor,
             "on_behalf_of": entry.on_behalf_of,
             "action": entry.action,
@@ -72,15 +85,51 @@ class LogsRepository:
             "request_id": entry.request_id,
             "grant_id": entry.grant_id,
             "expires_at": expiry_of(collected_at),
+            "hour": hour_of(entry.at),
+        }
+
+    def tip(self, subject: str) -> Tip:
+        """The last entry of the subject's chain (expired or not: the chain goes on from it)."""
+        assert self.audit_table
+        response = client().query(
+            TableName=self.audit_table,
+            KeyConditionExpression="subject = :s AND begins_with(sk, :p)",
+            ExpressionAttributeValues=values(s=subject, p=SEQ_PREFIX),
+            # Only what the chain needs: the functions' IAM policy allows the tip's attributes and no others.
+            ProjectionExpression="subject, sk, seq, #h, expires_at",
+            ExpressionAttributeNames={"#h": "hash"},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        found = response.get("Items") or []
+        return Tip.of(from_raw(found[0]) if found else None)
+
+    def _append_op(self, content: Item) -> RawItem:
+        assert self.audit_table
+        item = chained(content, self.tip(str(content["subject"])))
+        return {
+            "Put": {
+                "TableName": self.audit_table,
+                "Item": to_raw(item),
+                # Append-only: an entry never replaces another.
+                "ConditionExpression": "attribute_not_exists(sk)",
+            }
         }
 
     def audit_op(self, entry: AuditEntry, collected_at: datetime) -> RawItem:
-        assert self.audit_table
-        return {"Put": {"TableName": self.audit_table, "Item": to_raw(self._audit_item(entry, collected_at))}}
+        """The entry's conditional Put, for the change's own transaction (one entry per subject in it)."""
+        return self._append_op(self._audit_content(entry, collected_at))
+
+    def rechain(self, operation: RawItem) -> RawItem:
+        """The same entry placed after the subject's current tip (its slot was taken by another writer)."""
+        item = from_raw(operation["Put"]["Item"])
+        content = {name: value for name, value in item.items() if name not in _CHAIN_FIELDS}
+        return self._append_op(content)
 
     def audit(self, entry: AuditEntry, collected_at: datetime) -> None:
-        assert self.audit_table
-        client().put_item(TableName=self.audit_table, Item=to_raw(self._audit_item(entry, collected_at)))
+        """Append one entry on its own (reads: no change to make atomic with it)."""
+        dynamo.transact([self.audit_op(entry, collected_at)])
 
     def audit_trail(self, subject: str, now: int) -> list[Item]:
         assert self.audit_table
