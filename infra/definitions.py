@@ -601,3 +601,37 @@ PROJECTION_DELIVERY_RETRIES = 185
 # One-time schedules anonymising a terminated customer 5 years after the end of the contract.
 ANONYMISATION_SCHEDULE_GROUP = f"{SERVICE}-anonymisation"
 ANONYMISATION_SCHEDULER_ROLE_NAME = f"{SERVICE}-anonymisation-scheduler"
+
+
+# --- Audit trail: staff log reads, signed digests, alarms (issue 9, sections 3 to 5) ---------------------
+# Staff reads of a customer's connection log and audit trail (production and infrastructure, under a grant).
+AUDIT = Function(
+    name="audit",
+    tables={CONNECTION_LOG.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.READ_APPEND},
+    description="Staff reads of a customer's connection log and audit trail (audited)",
+)
+# Hourly: the heads of the audit trail's hash chains, signed with the digest key, into the digest bucket.
+AUDIT_DIGEST = Function(
+    name="audit_digest",
+    tables={AUDIT_LOG.logical_id: Access.READ},
+    grants=("audit_digests",),
+    timeout_seconds=120,
+    description="Hourly signed digest of the audit trail's chain heads (S3 Object Lock; no route)",
+)
+FUNCTIONS = (*FUNCTIONS, AUDIT, AUDIT_DIGEST)
+ROUTES = (
+    *ROUTES,
+    Route("GET", "/staff/customers/{customer_id}/connection-log", AUDIT.name),
+    Route("GET", "/staff/customers/{customer_id}/audit-trail", AUDIT.name),
+)
+# kms:Sign with the digest key; s3:PutObject/GetObject/ListBucket on the digest bucket.
+GRANT_ENV["audit_digests"] = ("AUDIT_DIGEST_BUCKET_NAME", "AUDIT_DIGEST_KEY_ID")
+AUDIT_DIGEST_BUCKET_PREFIX = f"{SERVICE}-audit-digests"
+AUDIT_DIGEST_KEY_ALIAS = f"alias/{SERVICE}-audit-digests"
+AUDIT_DIGEST_SCHEDULE = "rate(1 hour)"
+# Object Lock (compliance mode) keeps each digest this long: beyond the entries' 12 months, then it expires.
+AUDIT_DIGEST_RETENTION_DAYS = 400
+
+
+def audit_digest_bucket_name(account: str, region: str) -> str:
+    return f"{AUDIT_DIGEST_BUCKET_PREFIX}-{account}-{region}"

@@ -42,6 +42,9 @@ class LocalResources:
     payment_provider_endpoint: str = UNREACHABLE_PROVISIONING
     payment_provider_api_key: str = ""
     payment_webhook_secret: str = ""
+    # Audit trail: the digest bucket (Object Lock) and the digest signing key (issue 9).
+    audit_digest_bucket: str = ""
+    audit_digest_key_id: str = ""
 
     def environment(self, function: d.Function) -> dict[str, str]:
         return d.environment_for(function, self.table_names, self.grant_values())
@@ -64,6 +67,8 @@ class LocalResources:
             "PAYMENT_PROVIDER_API_KEY_SECRET_ID": d.PAYMENT_PROVIDER_API_KEY_SECRET_NAME,
             "PAYMENT_WEBHOOK_SECRET_ID": d.PAYMENT_WEBHOOK_SECRET_NAME,
             "BILLING_CURSOR_KEY_SECRET_ID": d.BILLING_CURSOR_KEY_SECRET_NAME,
+            "AUDIT_DIGEST_BUCKET_NAME": self.audit_digest_bucket,
+            "AUDIT_DIGEST_KEY_ID": self.audit_digest_key_id,
         } | {machine.env: self.state_machine_arns[machine.name] for machine in d.STATE_MACHINES}
 
     def merged_environment(self) -> dict[str, str]:
@@ -155,7 +160,10 @@ def create_resources(
     billing = create_billing_resources(
         session, prefix, api_key=payment_provider_api_key, webhook_secret=payment_webhook_secret
     )
+    audit = create_audit_resources(session, prefix)
     return LocalResources(
+        audit_digest_bucket=audit.digest_bucket,
+        audit_digest_key_id=audit.digest_key_id,
         table_names=names,
         signing_key_secret=d.SIGNING_KEY_SECRET_NAME,
         public_keys_parameter=d.PUBLIC_KEYS_PARAMETER_NAME,
@@ -171,6 +179,38 @@ def create_resources(
         payment_provider_api_key=billing.api_key,
         payment_webhook_secret=billing.webhook_secret,
     )
+
+
+@dataclass(frozen=True)
+class AuditResources:
+    digest_bucket: str
+    digest_key_id: str
+
+
+def create_audit_resources(session: Any, prefix: str = "selfcare-local") -> AuditResources:
+    """The audit digests' bucket (Object Lock, compliance retention, as the data stack makes it) and their
+    asymmetric signing key (ECC_NIST_P256, SIGN_VERIFY) with its alias."""
+    bucket = f"{prefix}-audit-digests"
+    s3 = session.client("s3")
+    region = s3.meta.region_name
+    create: dict[str, Any] = {"Bucket": bucket, "ObjectLockEnabledForBucket": True}
+    if region != "us-east-1":
+        create["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(**create)
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": d.AUDIT_DIGEST_RETENTION_DAYS}},
+        },
+    )
+    kms = session.client("kms")
+    key_id = kms.create_key(
+        KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="Selfcare audit digests (local)"
+    )["KeyMetadata"]["KeyId"]
+    with contextlib.suppress(kms.exceptions.AlreadyExistsException):
+        kms.create_alias(AliasName=d.AUDIT_DIGEST_KEY_ALIAS, TargetKeyId=key_id)
+    return AuditResources(bucket, key_id)
 
 
 @dataclass(frozen=True)

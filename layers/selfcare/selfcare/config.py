@@ -135,3 +135,19 @@ class ProjectionSettings(_FromEnv):
     dead_letter_queue_url: str = Field(alias="PROJECTION_DEAD_LETTER_QUEUE_URL")
     anonymisation_schedule_group: str = Field(alias="ANONYMISATION_SCHEDULE_GROUP")
     anonymisation_scheduler_role_arn: str = Field(alias="ANONYMISATION_SCHEDULER_ROLE_ARN")
+
+
+# --- Audit trail (issue 9, sections 3 and 4) -------------------------------------------------------------
+class AuditDigestSettings(_FromEnv):
+    """Function `audit_digest`: hourly signed digest of the audit trail's chain heads."""
+
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+    audit_digest_bucket: str = Field(alias="AUDIT_DIGEST_BUCKET_NAME")
+    audit_digest_key_id: str = Field(alias="AUDIT_DIGEST_KEY_ID")
+
+
+class AuditReadSettings(_FromEnv):
+    """Function `audit`: staff reads of a customer's connection log and audit trail."""
+
+    connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")

@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 GENESIS = "0" * 64
@@ -56,9 +57,15 @@ def hour_of(at: str) -> str:
     return at[:13]
 
 
+def _number(value: Any) -> Any:
+    if isinstance(value, Decimal):  # numbers as boto3's resource layer reads them
+        return int(value) if value == value.to_integral_value() else str(value)
+    raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
 def canonical(item: Mapping[str, Any]) -> bytes:
     content = {name: item.get(name) for name in HASHED_FIELDS}
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_number).encode()
 
 
 def entry_hash(item: Mapping[str, Any]) -> str:
@@ -143,9 +150,8 @@ def verify_chains(items: Iterable[Mapping[str, Any]], now: int) -> ChainReport:
                     if item.get("prev_hash") != GENESIS:
                         report.findings.append(Finding("inserted", subject, (sk,), "first entry without genesis link"))
                 elif int(item.get("prev_expires_at") or 0) > now:
-                    missing = (sort_key(1), sort_key(seq - 1)) if seq > 2 else (sort_key(1),)
                     report.findings.append(
-                        Finding("deleted", subject, missing, "missing before the oldest entry, not yet expired")
+                        Finding("deleted", subject, (sort_key(seq - 1),), "missing before the oldest entry, not yet expired")
                     )
             else:
                 previous_seq = int(previous["seq"])

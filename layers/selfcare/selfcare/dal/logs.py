@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from selfcare.audit.chain import SEQ_PREFIX, Tip, chained, hour_of
+from selfcare.audit.digest import Head, latest_heads
 from selfcare.auth.models import AuditEntry, CustomerConnection, StaffConnection
 from selfcare.clock import add_months, epoch
 from selfcare.dal import dynamo
@@ -130,6 +132,45 @@ class LogsRepository:
     def audit(self, entry: AuditEntry, collected_at: datetime) -> None:
         """Append one entry on its own (reads: no change to make atomic with it)."""
         dynamo.transact([self.audit_op(entry, collected_at)])
+
+    # Chain heads, for the signed digests (selfcare.audit.digest) --------------------------------------
+    _HEAD_ATTRIBUTES = "subject, sk, seq, #h, expires_at"
+
+    def heads_in_hours(self, hours: list[str]) -> list[Head]:
+        """The heads of the chains that changed in these hours (the by_hour index: one Query per hour)."""
+        assert self.audit_table
+        entries: list[Item] = []
+        for hour in hours:
+            entries.extend(
+                query_all(
+                    TableName=self.audit_table,
+                    IndexName="by_hour",
+                    KeyConditionExpression="#hour = :hour",
+                    ProjectionExpression=self._HEAD_ATTRIBUTES,
+                    ExpressionAttributeNames={"#h": "hash", "#hour": "hour"},
+                    ExpressionAttributeValues=values(hour=hour),
+                )
+            )
+        return latest_heads(entry for entry in entries if "seq" in entry)
+
+    def all_heads(self) -> list[Head]:
+        """The head of every chain (the first digest: one Scan of the chain's attributes)."""
+        assert self.audit_table
+        return latest_heads(entry for entry in self.all_entries(self._HEAD_ATTRIBUTES) if "seq" in entry)
+
+    def all_entries(self, projection: str | None = None) -> list[Item]:
+        """Every entry of the audit table (the verifier, the first digest)."""
+        assert self.audit_table
+        kwargs: dict[str, Any] = {"TableName": self.audit_table}
+        if projection:
+            kwargs |= {"ProjectionExpression": projection, "ExpressionAttributeNames": {"#h": "hash"}}
+        items: list[Item] = []
+        while True:
+            response = client().scan(**kwargs)
+            items.extend(from_raw(raw) for raw in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def audit_trail(self, subject: str, now: int) -> list[Item]:
         assert self.audit_table
