@@ -460,7 +460,14 @@ def environment_for(function: Function, table_names: dict[str, str], grant_value
         env[table.env] = table_names[table.logical_id]
     for variable in grant_variables(function):
         env[variable] = grant_values[variable]
+    if appends_to_audit_trail(function):
+        env["AUDIT_PSEUDONYM_KEY_SECRET_ID"] = AUDIT_PSEUDONYM_KEY_SECRET_NAME
     return env
+
+
+def appends_to_audit_trail(function: Function) -> bool:
+    """It writes audit entries: it also reads the audit pseudonym key (lines in targets as keyed hashes)."""
+    return function.tables.get(AUDIT_LOG.logical_id) in (Access.APPEND, Access.READ_APPEND)
 
 
 def has_routes(function: Function) -> bool:
@@ -627,6 +634,8 @@ ROUTES = (
 # kms:Sign with the digest key; s3:PutObject/GetObject/ListBucket on the digest bucket.
 GRANT_ENV["audit_digests"] = ("AUDIT_DIGEST_BUCKET_NAME", "AUDIT_DIGEST_KEY_ID")
 AUDIT_DIGEST_BUCKET_PREFIX = f"{SERVICE}-audit-digests"
+# The HMAC key of the audit targets' pseudonyms (generated once, never rotated: pseudonyms stay stable).
+AUDIT_PSEUDONYM_KEY_SECRET_NAME = f"{SERVICE}/audit-pseudonym-key"
 AUDIT_DIGEST_KEY_ALIAS = f"alias/{SERVICE}-audit-digests"
 AUDIT_DIGEST_SCHEDULE = "rate(1 hour)"
 # Object Lock (compliance mode) keeps each digest this long: beyond the entries' 12 months, then it expires.

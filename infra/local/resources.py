@@ -204,6 +204,10 @@ def create_audit_resources(session: Any, prefix: str = "selfcare-local") -> Audi
             "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": d.AUDIT_DIGEST_RETENTION_DAYS}},
         },
     )
+    # The audit targets' pseudonym key: random at each start, as CloudFormation generates it once.
+    session.client("secretsmanager").create_secret(
+        Name=d.AUDIT_PSEUDONYM_KEY_SECRET_NAME, SecretString=secrets.token_urlsafe(48)
+    )
     kms = session.client("kms")
     key_id = kms.create_key(
         KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="Selfcare audit digests (local)"

@@ -12,6 +12,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from selfcare.ports.hash_key import SecretsManagerHashKey
+
 
 class _FromEnv(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
@@ -151,3 +153,12 @@ class AuditReadSettings(_FromEnv):
 
     connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
     audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+
+
+AUDIT_PSEUDONYM_KEY_VARIABLE = "AUDIT_PSEUDONYM_KEY_SECRET_ID"
+
+
+def audit_pseudonym_key(environ: Mapping[str, str] | None = None) -> SecretsManagerHashKey | None:
+    """The audit targets' pseudonym key (read on first use), for every function that appends to the trail."""
+    secret_id = (os.environ if environ is None else environ).get(AUDIT_PSEUDONYM_KEY_VARIABLE)
+    return SecretsManagerHashKey(secret_id) if secret_id else None

@@ -19,10 +19,13 @@ from typing import Any
 
 from selfcare.audit.chain import SEQ_PREFIX, Tip, chained, hour_of
 from selfcare.audit.digest import Head, latest_heads
+from selfcare.audit.pseudonyms import needs_pseudonym, pseudonymous
 from selfcare.auth.models import AuditEntry, CustomerConnection, StaffConnection
 from selfcare.clock import add_months, epoch
+from selfcare.config import audit_pseudonym_key
 from selfcare.dal import dynamo
 from selfcare.dal.dynamo import Item, RawItem, client, from_raw, query_all, to_raw, values
+from selfcare.ports.hash_key import HashKeySource
 
 RETENTION_MONTHS = 12
 # Attempts at appending one entry when concurrent writers keep taking the slot after the tip.
@@ -41,9 +44,13 @@ def _sort_key(at: str) -> str:
 
 
 class LogsRepository:
-    def __init__(self, connection_table: str | None, audit_table: str | None) -> None:
+    def __init__(
+        self, connection_table: str | None, audit_table: str | None, pseudonym_key: HashKeySource | None = None
+    ) -> None:
         self.connection_table = connection_table
         self.audit_table = audit_table
+        # Targets naming a line (a phone number) are written as keyed hashes (selfcare.audit.pseudonyms).
+        self.pseudonym_key = pseudonym_key or audit_pseudonym_key()
         if audit_table:
             dynamo.register_rechain(audit_table, self.rechain)
 
@@ -82,13 +89,20 @@ class LogsRepository:
             "actor": entry.actor,
             "on_behalf_of": entry.on_behalf_of,
             "action": entry.action,
-            "target": entry.target,
+            "target": self._target(entry.target),
             "at": entry.at,
             "request_id": entry.request_id,
             "grant_id": entry.grant_id,
             "expires_at": expiry_of(collected_at),
             "hour": hour_of(entry.at),
         }
+
+    def _target(self, target: str) -> str:
+        if not needs_pseudonym(target):
+            return target
+        if self.pseudonym_key is None:
+            raise RuntimeError("AUDIT_PSEUDONYM_KEY_SECRET_ID is not set: a line cannot be audited in clear")
+        return pseudonymous(target, self.pseudonym_key)
 
     def tip(self, subject: str) -> Tip:
         """The last entry of the subject's chain (expired or not: the chain goes on from it)."""
