@@ -14,6 +14,8 @@ from infra.stacks import names
 from infra.stacks.acknowledge import acknowledge
 from infra.stacks.retention import retention
 
+DIGEST_PREFIX = "audit-digests/"  # selfcare.audit.digest.DIGEST_PREFIX (the CDK app does not import the package)
+
 READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 # Transactions (TransactWriteItems) are authorised per item with these actions: there is no IAM action
 # for the transaction itself.
@@ -82,6 +84,14 @@ def invoice_objects_arn(stack: Stack) -> str:
     return f"arn:{stack.partition}:s3:::{bucket}/invoices/*"
 
 
+def audit_digest_bucket(stack: Stack) -> str:
+    return definitions.audit_digest_bucket_name(stack.account, stack.region)
+
+
+def audit_digest_objects_arn(stack: Stack) -> str:
+    return f"arn:{stack.partition}:s3:::{audit_digest_bucket(stack)}/{DIGEST_PREFIX}*"
+
+
 def _nag_tokens(text: str) -> str:
     """Pseudo parameters inside a string, as cdk-nag names them (the account in a bucket name)."""
     for token, name in (("AWS.AccountId", "<AWS::AccountId>"), ("AWS.Region", "<AWS::Region>")):
@@ -148,6 +158,9 @@ class Grantable:
     payment_provider_api_key_secret_arn: str = ""
     payment_webhook_secret_arn: str = ""
     billing_cursor_key_secret_arn: str = ""
+    # Audit trail (issue 9): the digests' signing key, the targets' pseudonym key.
+    audit_digest_key_arn: str = ""
+    audit_pseudonym_key_secret_arn: str = ""
 
 
 class Functions(Construct):
@@ -207,6 +220,8 @@ class Functions(Construct):
             "PAYMENT_PROVIDER_API_KEY_SECRET_ID": definitions.PAYMENT_PROVIDER_API_KEY_SECRET_NAME,
             "PAYMENT_WEBHOOK_SECRET_ID": definitions.PAYMENT_WEBHOOK_SECRET_NAME,
             "BILLING_CURSOR_KEY_SECRET_ID": definitions.BILLING_CURSOR_KEY_SECRET_NAME,
+            "AUDIT_DIGEST_BUCKET_NAME": audit_digest_bucket(Stack.of(self)),
+            "AUDIT_DIGEST_KEY_ID": self._grantable.audit_digest_key_arn,
         } | {machine.env: state_machine_arn(Stack.of(self), machine.name) for machine in definitions.STATE_MACHINES}
 
     def _function(self, spec: definitions.Function) -> aws_lambda.Function:
@@ -252,6 +267,13 @@ class Functions(Construct):
                 f"AwsSolutions-IAM5[Resource::{_nag_tokens(_nag_form(invoice_objects_arn(Stack.of(self))))}]",
                 "GetObject on the invoice PDFs only (the invoices/ prefix of the invoices bucket): their keys name the "
                 "customer and the invoice, known at request time only; the presigned URLs are signed with this role.",
+            )
+        if "audit_digests" in spec.grants:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{_nag_tokens(_nag_form(audit_digest_objects_arn(Stack.of(self))))}]",
+                "Put/Get the audit digests only (the audit-digests/ prefix of the digest bucket): one object per "
+                "run, named by its time, so no narrower ARN exists in advance; Object Lock forbids overwriting.",
             )
         if "anonymisation_schedules" in spec.grants:
             acknowledge(
@@ -482,6 +504,35 @@ class Functions(Construct):
                     sid="DescribeLineWorkflows",
                     actions=["states:DescribeExecution"],
                     resources=[execution_arns(stack, name) for name in machines],
+                )
+            )
+        if definitions.appends_to_audit_trail(spec):
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadAuditPseudonymKey",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[grantable.audit_pseudonym_key_secret_arn],
+                )
+            )
+        if "audit_digests" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="SignAuditDigests", actions=["kms:Sign"], resources=[grantable.audit_digest_key_arn]
+                )
+            )
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="WriteAuditDigests",
+                    actions=["s3:PutObject", "s3:GetObject"],
+                    resources=[audit_digest_objects_arn(stack)],
+                )
+            )
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ListAuditDigests",
+                    actions=["s3:ListBucket"],
+                    resources=[f"arn:{stack.partition}:s3:::{audit_digest_bucket(stack)}"],
+                    conditions={"StringLike": {"s3:prefix": [f"{DIGEST_PREFIX}*"]}},
                 )
             )
         if kms_actions:
