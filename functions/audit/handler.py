@@ -62,7 +62,9 @@ def connection_log(customer_id: Annotated[CustomerId, Path()]) -> schemas.StaffC
 )
 def audit_trail(customer_id: Annotated[CustomerId, Path()]) -> schemas.StaffAuditTrailView:
     records = service.audit_trail(caller_from(app.current_event), request_info(app.current_event), customer_id)
-    return schemas.StaffAuditTrailView(customer_id=customer_id, entries=[schemas.StaffAuditTrailEntry.of(r) for r in records])
+    return schemas.StaffAuditTrailView(
+        customer_id=customer_id, entries=[schemas.StaffAuditTrailEntry.of(r) for r in records]
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -63,7 +63,7 @@ def _point_at_local(moto_port: int) -> tuple[str, str]:
         {
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
             "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's fake credentials
+            "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_REGION": "eu-west-3",
             "AWS_DEFAULT_REGION": "eu-west-3",
         }

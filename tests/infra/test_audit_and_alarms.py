@@ -14,7 +14,18 @@ from infra.stacks import names
 from infra.stacks.constructs import functions as function_factory
 from infra.stacks.constructs import monitoring
 from tests.infra.conftest import Synth, Template, as_list, get_att, iam_statements, ref, resources_of_type
-from tests.infra.test_stack import exports, function_ids, imported, role_statements, single, table_and_index  # noqa: F401
+from tests.infra.test_stack import function_ids, imported, role_statements, single, table_and_index
+
+
+@pytest.fixture(scope="module")
+def exports(data_template: Template) -> dict[str, Any]:
+    """Export name -> exported value of the data stack (as tests/infra/test_stack.py reads them)."""
+    return {
+        output["Export"]["Name"]: output["Value"]
+        for output in data_template.get("Outputs", {}).values()
+        if "Export" in output
+    }
+
 
 FORBIDDEN_ON_AUDIT = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:*"}
 
@@ -230,7 +241,10 @@ def test_api_alarms_on_5xx_rate_and_p99_latency(service_template: Template, alar
 
 def test_authorizer_and_digest_errors_alarm(synth: Synth, alarms: dict[str, Any]) -> None:
     ids = function_ids(synth)
-    for alarm, function in (("AuthorizerErrors", definitions.AUTHORIZER), ("AuditDigestErrors", definitions.AUDIT_DIGEST)):
+    for alarm, function in (
+        ("AuthorizerErrors", definitions.AUTHORIZER),
+        ("AuditDigestErrors", definitions.AUDIT_DIGEST),
+    ):
         assert _metrics(alarms[alarm]) == [("AWS/Lambda", "Errors", {"FunctionName": ref(ids[function.name])}, "Sum")]
 
 

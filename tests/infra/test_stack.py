@@ -396,7 +396,9 @@ def test_role_grants_match_the_functions_grants(
         imported(r, exports) for s in statements_with("secretsmanager:GetSecretValue") for r in as_list(s["Resource"])
     ]
     # Every function that appends to the audit trail reads the pseudonym key (lines in targets as keyed hashes).
-    pseudonym_key = [ref(names.AUDIT_PSEUDONYM_KEY_SECRET_LOGICAL_ID)] if definitions.appends_to_audit_trail(spec) else []
+    pseudonym_key = (
+        [ref(names.AUDIT_PSEUDONYM_KEY_SECRET_LOGICAL_ID)] if definitions.appends_to_audit_trail(spec) else []
+    )
     assert sorted(map(json.dumps, read_secrets)) == sorted(
         [json.dumps(secret) for grant, secret in secrets_by_grant.items() if grant in spec.grants]
         + [json.dumps(secret) for secret in pseudonym_key]

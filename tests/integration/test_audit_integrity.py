@@ -143,7 +143,9 @@ def test_a_deleted_entry_is_named(trail: Trail) -> None:
 def test_a_deleted_first_entry_is_named(trail: Trail) -> None:
     # The first entry is not expired: its absence is a deletion, not TTL
     trail.table.delete_item(Key={"subject": ALICE, "sk": sort_key(1)})
-    assert trail.findings(LATER) == [f"deleted: {ALICE} {sort_key(1)}: missing before the oldest entry, not yet expired"]
+    assert trail.findings(LATER) == [
+        f"deleted: {ALICE} {sort_key(1)}: missing before the oldest entry, not yet expired"
+    ]
 
 
 def test_a_deleted_last_entry_is_named_by_the_digest(trail: Trail) -> None:
@@ -178,8 +180,12 @@ def test_reordered_entries_are_named(trail: Trail) -> None:
     # When: two entries' contents swap places (keys kept)
     second, third = trail.item(ALICE, 2), trail.item(ALICE, 3)
     keys = ("subject", "sk")
-    trail.table.put_item(Item={**{k: v for k, v in third.items() if k not in keys}, "subject": ALICE, "sk": sort_key(2)})
-    trail.table.put_item(Item={**{k: v for k, v in second.items() if k not in keys}, "subject": ALICE, "sk": sort_key(3)})
+    trail.table.put_item(
+        Item={**{k: v for k, v in third.items() if k not in keys}, "subject": ALICE, "sk": sort_key(2)}
+    )
+    trail.table.put_item(
+        Item={**{k: v for k, v in second.items() if k not in keys}, "subject": ALICE, "sk": sort_key(3)}
+    )
     findings = trail.findings(LATER)
     assert f"modified: {ALICE} {sort_key(2)}: its content says position 3" in findings
     assert f"modified: {ALICE} {sort_key(3)}: its content says position 2" in findings

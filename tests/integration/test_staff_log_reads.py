@@ -45,7 +45,9 @@ def test_production_and_infrastructure_read_the_connection_log_and_each_read_is_
     # Given: Jeanne logged in once, and failed once
     jeanne = world.customers[0]
     api.login(jeanne.login_id, jeanne.password)
-    assert api.call("POST", "/auth/login", {"identifier": jeanne.login_id, "password": "wrong-password-1"}).status == 401
+    assert (
+        api.call("POST", "/auth/login", {"identifier": jeanne.login_id, "password": "wrong-password-1"}).status == 401
+    )
     token, grant_id = _staff(api, world, role)
     # When: the staff member reads her connection log under the grant
     response = api.call("GET", "/staff/customers/C0001/connection-log", token=token, headers={GRANT: grant_id or ""})
@@ -61,7 +63,9 @@ def test_production_and_infrastructure_read_the_connection_log_and_each_read_is_
     # And: the read itself is in Jeanne's audit trail, with the staff member and the grant
     staff_id = world.staff[role].staff_id
     reads = [e for e in _trail(aws) if e["action"] == "logs.connection_log.viewed"]
-    assert [(e["actor"], e["grant_id"], e["target"]) for e in reads] == [(f"staff#{staff_id}", grant_id, "connection_log")]
+    assert [(e["actor"], e["grant_id"], e["target"]) for e in reads] == [
+        (f"staff#{staff_id}", grant_id, "connection_log")
+    ]
 
 
 def test_the_audit_trail_read_shows_the_chain_and_the_read_itself(
@@ -114,9 +118,7 @@ def test_code_requests_are_audited_without_the_address(api: Api, world: DemoWorl
     token = api.login(jeanne.login_id, jeanne.password)["access_token"]
     # When: Jeanne asks for a code to confirm a new email, and one to link Marco's account
     assert api.call("PUT", "/account/contact/email", {"email": "jeanne.new@example.mc"}, token=token).status == 202
-    linked = api.call(
-        "POST", "/account/links/codes", {"identifier": marco.login_id, "channel": "email"}, token=token
-    )
+    linked = api.call("POST", "/account/links/codes", {"identifier": marco.login_id, "channel": "email"}, token=token)
     assert linked.status == 202, linked.body
     # Then: both requests are in her trail, naming the channel, never the address nor the other account
     entries = {e["action"]: e for e in _trail(aws)}

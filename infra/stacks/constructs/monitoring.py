@@ -16,8 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, aws_apigateway, aws_cloudwatch, aws_cloudwatch_actions, aws_dynamodb, aws_iam, aws_kms
-from aws_cdk import aws_lambda, aws_sns, aws_sqs, aws_stepfunctions
+from aws_cdk import (
+    Duration,
+    aws_apigateway,
+    aws_cloudwatch,
+    aws_cloudwatch_actions,
+    aws_dynamodb,
+    aws_iam,
+    aws_kms,
+    aws_lambda,
+    aws_sns,
+    aws_sqs,
+    aws_stepfunctions,
+)
 from constructs import Construct
 
 from infra import definitions

@@ -146,7 +146,12 @@ class ContactService:
         now = self.clock.now()
         unknown = RequestInfo(request_id="unknown", source_ip="unknown", user_agent=None)
         entry = audit_entry(
-            caller, customer_id, f"contact.{kind.value}.code_requested", f"contact_{kind.value}", request or unknown, now
+            caller,
+            customer_id,
+            f"contact.{kind.value}.code_requested",
+            f"contact_{kind.value}",
+            request or unknown,
+            now,
         )
         self.logs.audit(entry, now)
 

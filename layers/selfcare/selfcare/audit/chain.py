@@ -151,7 +151,9 @@ def verify_chains(items: Iterable[Mapping[str, Any]], now: int) -> ChainReport:
                         report.findings.append(Finding("inserted", subject, (sk,), "first entry without genesis link"))
                 elif int(item.get("prev_expires_at") or 0) > now:
                     report.findings.append(
-                        Finding("deleted", subject, (sort_key(seq - 1),), "missing before the oldest entry, not yet expired")
+                        Finding(
+                            "deleted", subject, (sort_key(seq - 1),), "missing before the oldest entry, not yet expired"
+                        )
                     )
             else:
                 previous_seq = int(previous["seq"])
