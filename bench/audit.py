@@ -58,7 +58,8 @@ def rows() -> list[tuple[str, int | None, int, str]]:
             return str(json.loads(response.body)["access_token"])
 
         jeanne = world.customers[0]
-        customer = {"Authorization": f"Bearer {login('/auth/login', {'identifier': jeanne.email, 'password': jeanne.password})}"}
+        token = login("/auth/login", {"identifier": jeanne.email, "password": jeanne.password})
+        customer = {"Authorization": f"Bearer {token}"}
         call("PUT /account/consents/{purpose}", "PUT", "/account/consents/newsletter",
              {"granted": True, "channel": "web"}, 200, customer)  # fmt: skip
         call("GET /mobile/lines/{line_id}/puk", "GET", "/mobile/lines/M-377612345678/puk", None, 200, customer)
