@@ -118,13 +118,17 @@ class AuditDigester:
         if latest is None:
             heads = self.heads.all_heads()
         else:
-            key, document = latest
-            body = json.loads(document)["body"]
-            previous = {"key": key, "sha256": body_sha256(body), "created_at": body["created_at"]}
-            since = datetime.fromisoformat(body["covers_until"].replace("Z", "+00:00")) - OVERLAP
+            previous_key, previous_document = latest
+            previous_body = json.loads(previous_document)["body"]
+            previous = {
+                "key": previous_key,
+                "sha256": body_sha256(previous_body),
+                "created_at": previous_body["created_at"],
+            }
+            since = datetime.fromisoformat(previous_body["covers_until"].replace("Z", "+00:00")) - OVERLAP
             hours = hours_between(since, now)
             heads = self.heads.heads_in_hours(hours) if len(hours) <= MAX_HOURLY_QUERIES else self.heads.all_heads()
-        body = {
+        body: dict[str, Any] = {
             "version": DIGEST_VERSION,
             "created_at": iso(now),
             "covers_until": iso(now),
@@ -132,7 +136,7 @@ class AuditDigester:
             "heads": [head.as_json() for head in heads],
         }
         signature = self.signer.sign(hashlib.sha256(canonical(body)).digest())
-        document = {
+        document: dict[str, Any] = {
             "body": body,
             "signature": base64.b64encode(signature).decode(),
             "algorithm": SIGNING_ALGORITHM,
