@@ -247,3 +247,27 @@ def test_the_command_names_the_tampered_entry(trail: Trail, capsys: pytest.Captu
     out = capsys.readouterr().out
     assert code == 1
     assert f"FAIL deleted: {ALICE} {sort_key(2)}: missing from the chain" in out
+
+
+def test_an_anonymisation_changes_nothing_in_the_trail_which_still_verifies(aws: LocalResources) -> None:
+    from tests.integration.test_projection import projection_at, put, sample
+
+    # Given: customer C0042, whose trail names one of their lines (a phone number) and a consent change
+    put(sample("CustomerCreated"), sample("CustomerTerminated"))
+    trail = Trail(aws)
+    subject = "customer#C0042"
+    trail.logs.audit(AuditEntry(subject, subject, "mobile.puk.viewed", "line#M-37761000042", iso(T0), "r-1"), T0)
+    trail.write(subject, "consent.newsletter.granted", T0 + timedelta(minutes=1))
+    trail.digest(T0 + timedelta(hours=1))
+    before = sorted(trail.table.scan()["Items"], key=lambda i: (i["subject"], i["sk"]))
+    # Then: the line is pseudonymous from the start
+    assert "37761000042" not in json.dumps(before, default=str)
+    # When: the customer is anonymised (five years later)
+    due = datetime(2031, 11, 20, 0, 0, 1, tzinfo=UTC)
+    from selfcare.projection.models import Outcome
+
+    assert projection_at(aws, due).anonymise_command("C0042") is Outcome.APPLIED
+    # Then: the trail is exactly what it was, and verifies
+    after = sorted(trail.table.scan()["Items"], key=lambda i: (i["subject"], i["sk"]))
+    assert after == before
+    assert trail.findings(LATER) == []
