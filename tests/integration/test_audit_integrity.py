@@ -271,3 +271,24 @@ def test_an_anonymisation_changes_nothing_in_the_trail_which_still_verifies(aws:
     after = sorted(trail.table.scan()["Items"], key=lambda i: (i["subject"], i["sk"]))
     assert after == before
     assert trail.findings(LATER) == []
+
+
+def test_a_read_audited_from_a_stale_tip_lands_after_the_real_one(trail: Trail) -> None:
+    from selfcare.audit.chain import Tip
+
+    class StaleOnce(LogsRepository):
+        """Reads Alice's tip as it was before her 4th entry, once (another writer appended meanwhile)."""
+
+        stale = True
+
+        def tip(self, subject: str) -> Tip:
+            if self.stale:
+                self.stale = False
+                return Tip.of(trail.item(ALICE, 3))
+            return super().tip(subject)
+
+    # When: an audited read is appended from the stale tip
+    StaleOnce(None, trail.table_name).audit(_entry(ALICE, "late.read", LATER), LATER)
+    # Then: its conditional put refused slot 4, and it went after the real tip
+    assert trail.item(ALICE, 4)["action"] == "alice.4" and trail.item(ALICE, 5)["action"] == "late.read"
+    assert trail.findings(LATER) == []
