@@ -35,18 +35,19 @@ def _verify(port: int) -> subprocess.CompletedProcess[str]:
 
 
 def test_verify_audit_passes_on_the_local_stack_and_names_a_deletion(local_stack: LocalStack, client: Client) -> None:
-    # Given: an audited change (a consent) on the running stack
+    # Given: two audited changes (consents) on the running stack: a chain of two entries
     customer = local_stack.customer(0)
     token = client.login(customer["login_id"], customer["password"])["access_token"]
-    reply = client.call("PUT", "/account/consents/newsletter", {"granted": True, "channel": "web"}, token=token)
-    assert reply.status == 200, reply.text
+    for granted in (True, False):
+        reply = client.call("PUT", "/account/consents/newsletter", {"granted": granted, "channel": "web"}, token=token)
+        assert reply.status == 200, reply.text
     port = _moto_port(local_stack)
     # When: the verifier runs against the stack's moto server
     result = _verify(port)
     # Then: it verifies the chains and the digest the stack wrote at start
     assert result.returncode == 0, result.stdout + result.stderr
     assert "audit trail verified" in result.stdout and "1 digests" in result.stdout
-    # When: someone deletes the first entry of that customer's trail
+    # When: someone deletes the first entry of that customer's trail (not expired: not TTL's doing)
     import boto3
 
     dynamodb = boto3.client(
