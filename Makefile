@@ -12,7 +12,10 @@ export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/build/jsii-cache
 export CDK_HOME := $(CURDIR)/build/cdk-home
 export CDK_OUTDIR ?= $(CURDIR)/cdk.out
 
-.PHONY: setup run test test-unit test-integration test-e2e test-infra lint types openapi bench synth deploy clean
+# Verify the audit trail's hash chains and signed digests (default: the local stack of `make run`).
+VERIFY_AUDIT_ARGS ?= --local
+
+.PHONY: verify-audit setup run test test-unit test-integration test-e2e test-infra lint types openapi bench synth deploy clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -54,6 +57,9 @@ openapi: setup ## regenerate the committed OpenAPI document
 
 bench: setup
 	$(RUN)/python -m bench
+
+verify-audit: setup ## check the audit trail's chains and digests; names any entry modified, deleted or inserted
+	$(RUN)/python -m infra.scripts.verify_audit $(VERIFY_AUDIT_ARGS)
 
 synth: setup
 	$(RUN)/python -m infra.app

@@ -378,6 +378,14 @@ def main() -> None:
 
     retention.emit_rows(emit)
 
+    from bench import audit
+
+    emit("\n### Audit trail: DynamoDB calls per audited change, before and after the hash chain (issue 9)\n")
+    emit("| request | handler before (2026-11-23) | handler now | every call now (the authorizer's included) |")
+    emit("| --- | ---: | ---: | --- |")
+    for label, before, after, detail in audit.rows():
+        emit(f"| {label} | {'' if before is None else before} | {after} | {detail} |")
+
     total, parts = layer_size()
     emit(f"\n### Shared layer, unzipped (target <= {TARGET_LAYER_MB:.0f} MB beyond the Powertools managed layer)\n")
     emit(f"Total: **{total:.2f} MB**. Largest parts: " + ", ".join(f"{n} {s:.2f} MB" for n, s in parts))

@@ -95,7 +95,8 @@ AUDIT_LOG = Table(
     env="AUDIT_LOG_TABLE",
     partition_key=Key("subject"),
     sort_key=Key("sk"),
-    indexes=(Index("by_actor", Key("actor"), Key("sk")),),
+    # by_hour (audit trail): the entries of one hour, whose chains' heads the hourly digest signs.
+    indexes=(Index("by_actor", Key("actor"), Key("sk")), Index("by_hour", Key("hour"), Key("sk"))),
     ttl_attribute="expires_at",
     holds_logs=True,
 )
@@ -132,6 +133,10 @@ class Access(StrEnum):
     READ = "read"
     WRITE = "write"
     READ_WRITE = "read_write"
+    # Audit trail: PutItem (+ the transaction's ConditionCheckItem) and the chain tip's Query restricted to
+    # the chain's attributes; never UpdateItem or DeleteItem (append-only; selfcare.dal.logs).
+    APPEND = "append"
+    READ_APPEND = "read_append"
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ AUTH = Function(
         SESSIONS.logical_id: Access.READ_WRITE,
         CREDENTIALS.logical_id: Access.READ_WRITE,
         CONNECTION_LOG.logical_id: Access.WRITE,
-        AUDIT_LOG.logical_id: Access.WRITE,
+        AUDIT_LOG.logical_id: Access.APPEND,
         # Write: account unification's link items (LINK#...), served here because it needs credentials and sessions.
         CUSTOMERS.logical_id: Access.READ_WRITE,
     },
@@ -184,20 +189,20 @@ AUTH = Function(
 ACCOUNT = Function(
     name="account",
     # No "crm_events": changes reach the CRM through the outbox (written in the change's transaction).
-    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.WRITE},
+    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.APPEND},
     grants=("send_email", "send_sms"),
     description="Account view, contact details and address, consents, support tickets",
 )
 
 SUSPENSION = Function(
     name="suspension",
-    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.WRITE},
+    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.APPEND},
     grants=("start_workflows",),
     description="Suspension (loss or theft) and reactivation of mobile lines: requests and workflow status",
 )
 LINE_TASKS = Function(
     name="line_tasks",
-    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.WRITE},
+    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.APPEND},
     grants=("provisioning", "send_email"),
     # Provisioning: connect 3 s + read 8 s at most per call (selfcare.config.ProvisioningSettings).
     timeout_seconds=30,
@@ -205,7 +210,7 @@ LINE_TASKS = Function(
 )
 
 # Lines and services: reads from the read model, changes through the provisioning port, audited.
-_LINES_TABLES = {CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.WRITE}
+_LINES_TABLES = {CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.APPEND}
 MOBILE = Function(
     name="mobile",
     tables=_LINES_TABLES,
@@ -215,7 +220,7 @@ MOBILE = Function(
 )
 FIXED = Function(
     name="fixed",
-    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.WRITE},
+    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.APPEND},
     description="Fixed lines: offer, number, current month's usage",
 )
 INTERNET = Function(
@@ -235,12 +240,12 @@ TV = Function(
 )
 SERVICES = Function(
     name="services",
-    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.WRITE},
+    tables={CUSTOMERS.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.APPEND},
     description="Other services: the subscribed offers (safety, password manager, device insurance)",
 )
 BILLING = Function(
     name="billing",
-    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.WRITE},
+    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.APPEND},
     grants=("payments", "billing_cursor_key", "invoices_bucket"),
     # The payment provider: 8 s at most per call (selfcare.config.BillingSettings).
     timeout_seconds=15,
@@ -284,7 +289,7 @@ DIGITAL_IDENTITY = Function(
         # The links (DIGITAL_IDENTITY#<subject>) and the credentials naming them.
         CREDENTIALS.logical_id: Access.READ_WRITE,
         CONNECTION_LOG.logical_id: Access.WRITE,
-        AUDIT_LOG.logical_id: Access.WRITE,
+        AUDIT_LOG.logical_id: Access.APPEND,
     },
     grants=("signing_key", "digital_identity", "staff_directory"),
     # The providers: discovery, JWKS and token calls, 5 s at most each (selfcare.ports.oidc_https).
@@ -523,7 +528,14 @@ def environment_for(function: Function, table_names: dict[str, str], grant_value
         env[table.env] = table_names[table.logical_id]
     for variable in grant_variables(function):
         env[variable] = grant_values[variable]
+    if appends_to_audit_trail(function):
+        env["AUDIT_PSEUDONYM_KEY_SECRET_ID"] = AUDIT_PSEUDONYM_KEY_SECRET_NAME
     return env
+
+
+def appends_to_audit_trail(function: Function) -> bool:
+    """It writes audit entries: it also reads the audit pseudonym key (lines in targets as keyed hashes)."""
+    return function.tables.get(AUDIT_LOG.logical_id) in (Access.APPEND, Access.READ_APPEND)
 
 
 def has_routes(function: Function) -> bool:
@@ -703,3 +715,38 @@ STAFF_DIRECTORY_CALLBACK_PATH = "/staff/auth/directory/callback"
 RECONCILIATION_SCHEDULE_NAME = f"{SERVICE}-retention-reconciliation"
 RECONCILIATION_SCHEDULE_EXPRESSION = "cron(30 3 * * ? *)"  # 03:30 UTC daily
 RECONCILIATION_COMMAND = {"command": "Reconcile"}
+
+# --- Audit trail: staff log reads, signed digests, alarms (issue 9, sections 3 to 5) ---------------------
+# Staff reads of a customer's connection log and audit trail (production and infrastructure, under a grant).
+AUDIT = Function(
+    name="audit",
+    tables={CONNECTION_LOG.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.READ_APPEND},
+    description="Staff reads of a customer's connection log and audit trail (audited)",
+)
+# Hourly: the heads of the audit trail's hash chains, signed with the digest key, into the digest bucket.
+AUDIT_DIGEST = Function(
+    name="audit_digest",
+    tables={AUDIT_LOG.logical_id: Access.READ},
+    grants=("audit_digests",),
+    timeout_seconds=120,
+    description="Hourly signed digest of the audit trail's chain heads (S3 Object Lock; no route)",
+)
+FUNCTIONS = (*FUNCTIONS, AUDIT, AUDIT_DIGEST)
+ROUTES = (
+    *ROUTES,
+    Route("GET", "/staff/customers/{customer_id}/connection-log", AUDIT.name),
+    Route("GET", "/staff/customers/{customer_id}/audit-trail", AUDIT.name),
+)
+# kms:Sign with the digest key; s3:PutObject/GetObject/ListBucket on the digest bucket.
+GRANT_ENV["audit_digests"] = ("AUDIT_DIGEST_BUCKET_NAME", "AUDIT_DIGEST_KEY_ID")
+AUDIT_DIGEST_BUCKET_PREFIX = f"{SERVICE}-audit-digests"
+# The HMAC key of the audit targets' pseudonyms (generated once, never rotated: pseudonyms stay stable).
+AUDIT_PSEUDONYM_KEY_SECRET_NAME = f"{SERVICE}/audit-pseudonym-key"
+AUDIT_DIGEST_KEY_ALIAS = f"alias/{SERVICE}-audit-digests"
+AUDIT_DIGEST_SCHEDULE = "rate(1 hour)"
+# Object Lock (compliance mode) keeps each digest this long: beyond the entries' 12 months, then it expires.
+AUDIT_DIGEST_RETENTION_DAYS = 400
+
+
+def audit_digest_bucket_name(account: str, region: str) -> str:
+    return f"{AUDIT_DIGEST_BUCKET_PREFIX}-{account}-{region}"

@@ -81,7 +81,9 @@ def account(account_number: Annotated[AccountNumber, Path()]) -> AccountView:
     responses=CODE_SENT,
 )
 def change_email(body: schemas.EmailChangeRequest) -> Response[schemas.CodeSentView]:
-    sent = services.contact.request_email_change(caller_from(app.current_event), body.email)
+    sent = services.contact.request_email_change(
+        caller_from(app.current_event), body.email, request_info(app.current_event)
+    )
     return _json(202, schemas.CodeSentView.of(sent, "email address"))
 
 
@@ -111,7 +113,9 @@ def confirm_email(body: schemas.CodeConfirmation) -> AccountView:
     responses=CODE_SENT,
 )
 def change_mobile(body: schemas.MobileChangeRequest) -> Response[schemas.CodeSentView]:
-    sent = services.contact.request_mobile_change(caller_from(app.current_event), body.mobile)
+    sent = services.contact.request_mobile_change(
+        caller_from(app.current_event), body.mobile, request_info(app.current_event)
+    )
     return _json(202, schemas.CodeSentView.of(sent, "mobile number"))
 
 

@@ -254,6 +254,11 @@ def run(args: argparse.Namespace) -> int:
             session.client("dynamodb"), resources.table_names, interval_seconds=args.ttl_interval
         ).start()
         cleanups.append(lambda: reaper.stop(timeout=STOP_JOIN_SECONDS))
+        # The audit trail's signed digest, hourly as deployed, and once at start (schedules never fire on moto).
+        digests = emulation.PeriodicInvoker(
+            gateway.handlers[d.AUDIT_DIGEST.name].lambda_handler, 3600, f"{d.SERVICE}-{d.AUDIT_DIGEST.name}"
+        ).start()
+        cleanups.append(lambda: digests.stop(timeout=STOP_JOIN_SECONDS))
         # CRM events put on the inbound bus reach the projection handler (moto cannot invoke a Lambda target).
         delivery = emulation.CrmDelivery(
             session.client("sqs"), resources.crm_delivery_queue_url, gateway.handlers[d.PROJECTION.name].lambda_handler

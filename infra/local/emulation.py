@@ -811,3 +811,41 @@ class CrmListener:
         """Newest first, only `customer_id`'s if given (GET /_local/crm-events[?customer_id=...])."""
         found = [e for e in self.drain() if customer_id is None or e.get("customer_id") == customer_id]
         return list(reversed(found))
+
+
+# 7. Scheduled functions (audit digests) -----------------------------------------------------------------
+class PeriodicInvoker:
+    """EventBridge schedules never fire on moto: a daemon thread invokes `handler` every `interval_seconds`
+    (first right away), as the hourly schedule of the audit digest function would."""
+
+    def __init__(self, handler: Handler, interval_seconds: float, name: str) -> None:
+        self._handler = handler
+        self.interval_seconds = interval_seconds
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.runs = 0
+
+    def start(self) -> PeriodicInvoker:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while True:
+            try:
+                context = _InvokeContext(
+                    function_name=self._thread.name,
+                    memory_limit_in_mb=512,
+                    invoked_function_arn=f"arn:aws:lambda:eu-west-3:123456789012:function:{self._thread.name}",
+                    timeout_seconds=120,
+                )
+                self._handler({"source": "aws.events", "detail-type": "Scheduled Event"}, context)
+                self.runs += 1
+            except Exception as error:  # noqa: BLE001 - a failed run must not end the thread
+                logger.warning("scheduled run failed: %s", type(error).__name__)
+            if self._stopped.wait(self.interval_seconds):
+                return
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)

@@ -49,6 +49,9 @@ class LocalResources:
     # `make run`; the tests start their own) and the API's base URL (the callbacks registered with it).
     oidc_discovery_url: str = f"{UNREACHABLE_PROVISIONING}/.well-known/openid-configuration"
     api_base_url: str = "http://127.0.0.1:3000"
+    # Audit trail: the digest bucket (Object Lock) and the digest signing key (issue 9).
+    audit_digest_bucket: str = ""
+    audit_digest_key_id: str = ""
 
     def environment(self, function: d.Function) -> dict[str, str]:
         return d.environment_for(function, self.table_names, self.grant_values())
@@ -80,6 +83,8 @@ class LocalResources:
             "STAFF_DIRECTORY_CLIENT_ID": LOCAL_STAFF_DIRECTORY_CLIENT_ID,
             "STAFF_DIRECTORY_CLIENT_SECRET_ID": d.STAFF_DIRECTORY_CLIENT_SECRET_NAME,
             "STAFF_DIRECTORY_REDIRECT_URI": self.api_base_url + d.STAFF_DIRECTORY_CALLBACK_PATH,
+            "AUDIT_DIGEST_BUCKET_NAME": self.audit_digest_bucket,
+            "AUDIT_DIGEST_KEY_ID": self.audit_digest_key_id,
         } | {machine.env: self.state_machine_arns[machine.name] for machine in d.STATE_MACHINES}
 
     def merged_environment(self) -> dict[str, str]:
@@ -184,7 +189,10 @@ def create_resources(
     secretsmanager.create_secret(
         Name=d.STAFF_DIRECTORY_CLIENT_SECRET_NAME, SecretString=json.dumps({"client_secret": staff_secret})
     )
+    audit = create_audit_resources(session, prefix)
     return LocalResources(
+        audit_digest_bucket=audit.digest_bucket,
+        audit_digest_key_id=audit.digest_key_id,
         table_names=names,
         signing_key_secret=d.SIGNING_KEY_SECRET_NAME,
         public_keys_parameter=d.PUBLIC_KEYS_PARAMETER_NAME,
@@ -202,6 +210,42 @@ def create_resources(
         oidc_discovery_url=oidc_discovery_url or LocalResources.oidc_discovery_url,
         api_base_url=api_base_url,
     )
+
+
+@dataclass(frozen=True)
+class AuditResources:
+    digest_bucket: str
+    digest_key_id: str
+
+
+def create_audit_resources(session: Any, prefix: str = "selfcare-local") -> AuditResources:
+    """The audit digests' bucket (Object Lock, compliance retention, as the data stack makes it) and their
+    asymmetric signing key (ECC_NIST_P256, SIGN_VERIFY) with its alias."""
+    bucket = f"{prefix}-audit-digests"
+    s3 = session.client("s3")
+    region = s3.meta.region_name
+    create: dict[str, Any] = {"Bucket": bucket, "ObjectLockEnabledForBucket": True}
+    if region != "us-east-1":
+        create["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(**create)
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": d.AUDIT_DIGEST_RETENTION_DAYS}},
+        },
+    )
+    # The audit targets' pseudonym key: random at each start, as CloudFormation generates it once.
+    session.client("secretsmanager").create_secret(
+        Name=d.AUDIT_PSEUDONYM_KEY_SECRET_NAME, SecretString=secrets.token_urlsafe(48)
+    )
+    kms = session.client("kms")
+    key_id = kms.create_key(
+        KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="Selfcare audit digests (local)"
+    )["KeyMetadata"]["KeyId"]
+    with contextlib.suppress(kms.exceptions.AlreadyExistsException):
+        kms.create_alias(AliasName=d.AUDIT_DIGEST_KEY_ALIAS, TargetKeyId=key_id)
+    return AuditResources(bucket, key_id)
 
 
 @dataclass(frozen=True)

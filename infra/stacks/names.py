@@ -23,6 +23,10 @@ SIGNING_KEY_SECRET_LOGICAL_ID = "SigningKeySecret"  # noqa: S105 (a logical id, 
 PUBLIC_KEYS_PARAMETER_LOGICAL_ID = "PublicKeysParameter"
 PROVISIONING_CREDENTIALS_SECRET_LOGICAL_ID = "ProvisioningCredentialsSecret"  # noqa: S105 (a logical id)
 VOD_HASH_KEY_SECRET_LOGICAL_ID = "VodHashKeySecret"  # noqa: S105 (a logical id)
+# Audit trail (issue 9): digest key and bucket, the targets' pseudonym key.
+AUDIT_DIGEST_KEY_LOGICAL_ID = "AuditDigestKey"
+AUDIT_DIGEST_BUCKET_LOGICAL_ID = "AuditDigestBucket"
+AUDIT_PSEUDONYM_KEY_SECRET_LOGICAL_ID = "AuditPseudonymKeySecret"  # noqa: S105 (a logical id)
 INVOICES_BUCKET_LOGICAL_ID = "InvoicesBucket"
 PAYMENT_PROVIDER_API_KEY_SECRET_LOGICAL_ID = "PaymentProviderApiKeySecret"  # noqa: S105 (a logical id)
 PAYMENT_WEBHOOK_SECRET_LOGICAL_ID = "PaymentWebhookSecret"  # noqa: S105 (a logical id)
@@ -54,7 +58,8 @@ PUBLIC_THROTTLE_BURST_LIMIT = 40
 # Fields of the JSON access log (no request body, no headers, no identity beyond the source IP).
 ACCESS_LOG_FIELDS: dict[str, str] = {
     "requestId": "$context.requestId",
-    "ip": "$context.identity.sourceIp",
+    # No client address (issue 9): API Gateway's access log format cannot truncate or hash a value, so the
+    # address is left out; WAF and the login throttle (a digest of it) see it, the logs do not.
     "httpMethod": "$context.httpMethod",
     "resourcePath": "$context.resourcePath",
     "status": "$context.status",

@@ -10,10 +10,12 @@ from constructs import Construct
 from infra import definitions
 from infra.stacks import names
 from infra.stacks.constructs.api import Api
+from infra.stacks.constructs.audit import AuditDigests
 from infra.stacks.constructs.crm_outbox import CrmOutbox
 from infra.stacks.constructs.data import Data
 from infra.stacks.constructs.functions import Functions, Grantable, lambda_architecture, lambda_runtime
 from infra.stacks.constructs.layer import SharedLayer
+from infra.stacks.constructs.monitoring import Monitoring
 from infra.stacks.constructs.projection import Projection
 from infra.stacks.constructs.waf import Waf
 from infra.stacks.constructs.workflows import Workflows
@@ -61,6 +63,8 @@ class ServiceStack(Stack):
                     names.STAFF_DIRECTORY_CLIENT_SECRET_LOGICAL_ID
                 ].ref,
                 oidc_values=oidc_values if oidc_values is not None else oidc_grant_values(),
+                audit_digest_key_arn=data.audit_digest_key.key_arn,
+                audit_pseudonym_key_secret_arn=data.audit_pseudonym_key_secret.secret_arn,
             ),
             shared_layer=shared_layer.layer,
         )
@@ -77,6 +81,24 @@ class ServiceStack(Stack):
         self.api = Api(self, "Api", functions=self.functions.functions)
         stage = self.api.api.deployment_stage
         self.waf = Waf(self, "Waf", stage_arn=stage.stage_arn, stage_name=names.STAGE_NAME)
+        # Audit trail and alarms (issue 9).
+        self.audit_digests = AuditDigests(
+            self, "AuditDigests", function=self.functions.functions[definitions.AUDIT_DIGEST.name]
+        )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            dead_letter_queues={
+                "Projection": self.projection.dead_letters,
+                "CrmOutbox": self.crm_outbox.dead_letters,
+            },
+            state_machines=dict(self.workflows.state_machines),
+            api=self.api.api,
+            authorizer=self.functions.functions[definitions.AUTHORIZER.name],
+            tables=data.tables,
+            audit_digest=self.functions.functions[definitions.AUDIT_DIGEST.name],
+        )
+        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn, description="Subscribe operators here")
         CfnOutput(self, "ApiUrl", value=self.api.api.url, description="Selfcare API base URL (stage included)")
 
 

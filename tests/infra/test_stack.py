@@ -38,6 +38,9 @@ EXPECTED_DYNAMODB_ACTIONS = {
     definitions.Access.READ: DYNAMODB_READ,
     definitions.Access.WRITE: DYNAMODB_WRITE,
     definitions.Access.READ_WRITE: DYNAMODB_READ | DYNAMODB_WRITE,
+    # Audit trail: append (Put, the transaction's ConditionCheck) and the chain tip's restricted Query.
+    definitions.Access.APPEND: {"dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"},
+    definitions.Access.READ_APPEND: DYNAMODB_READ | {"dynamodb:PutItem", "dynamodb:ConditionCheckItem"},
 }
 
 
@@ -267,6 +270,8 @@ def test_function_environment(
         "ANONYMISATION_SCHEDULER_ROLE_ARN": f"iam-role:{definitions.ANONYMISATION_SCHEDULER_ROLE_NAME}",
         # Digital-identity login and staff sign-in: the CDK context's defaults.
         **oidc_grant_values(),
+        "AUDIT_DIGEST_BUCKET_NAME": f"bucket:{definitions.AUDIT_DIGEST_BUCKET_PREFIX}",
+        "AUDIT_DIGEST_KEY_ID": get_att(names.AUDIT_DIGEST_KEY_LOGICAL_ID, "Arn"),
     } | {machine.env: f"arn:states:{machine.name}" for machine in definitions.STATE_MACHINES}
     expected = definitions.environment_for(spec, table_refs, grant_values) | names.POWERTOOLS_ENV
     actual = {name: imported(value, exports) for name, value in variables.items()}
@@ -278,6 +283,10 @@ def test_function_environment(
         bucket_name = json.dumps(actual["INVOICES_BUCKET_NAME"])
         assert bucket_name.startswith(f'{{"Fn::Join": ["", ["{definitions.INVOICES_BUCKET_PREFIX}-'), bucket_name
         actual["INVOICES_BUCKET_NAME"] = f"bucket:{definitions.INVOICES_BUCKET_PREFIX}"
+    if "AUDIT_DIGEST_BUCKET_NAME" in actual:
+        bucket_name = json.dumps(actual["AUDIT_DIGEST_BUCKET_NAME"])
+        assert bucket_name.startswith(f'{{"Fn::Join": ["", ["{definitions.AUDIT_DIGEST_BUCKET_PREFIX}-'), bucket_name
+        actual["AUDIT_DIGEST_BUCKET_NAME"] = f"bucket:{definitions.AUDIT_DIGEST_BUCKET_PREFIX}"
     # Fn::Join of the region, URL suffix, account and name; of the partition, account and role name.
     for variable, suffix, placeholder in (
         ("PROJECTION_DEAD_LETTER_QUEUE_URL", definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME, "sqs-url"),
@@ -339,7 +348,7 @@ def test_role_grants_dynamodb_only_on_the_functions_tables(
     by_id = {table.logical_id: table for table in definitions.TABLES}
     for table_id, access in spec.tables.items():
         assert actions_by_table[table_id] == EXPECTED_DYNAMODB_ACTIONS[access], table_id
-        reads = access in (definitions.Access.READ, definitions.Access.READ_WRITE)
+        reads = access in (definitions.Access.READ, definitions.Access.READ_WRITE, definitions.Access.READ_APPEND)
         expected_indexes = {index.name for index in by_id[table_id].indexes} if reads else set()
         assert indexes_by_table.get(table_id, set()) == expected_indexes, table_id
 
@@ -393,8 +402,13 @@ def test_role_grants_match_the_functions_grants(
     read_secrets = [
         imported(r, exports) for s in statements_with("secretsmanager:GetSecretValue") for r in as_list(s["Resource"])
     ]
+    # Every function that appends to the audit trail reads the pseudonym key (lines in targets as keyed hashes).
+    pseudonym_key = (
+        [ref(names.AUDIT_PSEUDONYM_KEY_SECRET_LOGICAL_ID)] if definitions.appends_to_audit_trail(spec) else []
+    )
     assert sorted(map(json.dumps, read_secrets)) == sorted(
-        json.dumps(secret) for grant, secret in secrets_by_grant.items() if grant in spec.grants
+        [json.dumps(secret) for grant, secret in secrets_by_grant.items() if grant in spec.grants]
+        + [json.dumps(secret) for secret in pseudonym_key]
     )
     # events:PutEvents on the incident bus only; states actions on the two line workflows only.
     put_events = [json.dumps(r) for s in statements_with("events:PutEvents") for r in as_list(s["Resource"])]
@@ -498,7 +512,6 @@ def test_stage_logging_tracing_and_throttling(service_template: Template) -> Non
     fields = json.loads(access_log["Format"])
     assert set(fields) == {
         "requestId",
-        "ip",
         "httpMethod",
         "resourcePath",
         "status",
@@ -507,6 +520,8 @@ def test_stage_logging_tracing_and_throttling(service_template: Template) -> Non
         "integrationLatency",
     }
     assert "body" not in access_log["Format"].lower()
+    # No client address in the access logs (issue 9): not even a truncated one.
+    assert "sourceIp" not in access_log["Format"] and "ip" not in fields
 
     settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in properties["MethodSettings"]}
     default = settings[("/*", "*")]

@@ -152,6 +152,78 @@ class Data(Construct):
         )
 
         self._billing()
+        self._audit()
+
+    def _audit(self) -> None:
+        """Audit trail (issue 9): the digests' signing key and bucket, the targets' pseudonym key."""
+        # Asymmetric: the digest function signs (kms:Sign), anyone holding the public key verifies; the private
+        # key never leaves KMS.
+        self.audit_digest_key = aws_kms.Key(
+            self,
+            "AuditDigestKey",
+            description="Signs the audit trail's hourly digests (ECDSA P-256)",
+            key_spec=aws_kms.KeySpec.ECC_NIST_P256,
+            key_usage=aws_kms.KeyUsage.SIGN_VERIFY,
+            alias=definitions.AUDIT_DIGEST_KEY_ALIAS,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self._pin_logical_id(self.audit_digest_key, names.AUDIT_DIGEST_KEY_LOGICAL_ID)
+        acknowledge(
+            self.audit_digest_key,
+            "AwsSolutions-KMS5",
+            "KMS cannot rotate asymmetric keys automatically; the digests name the key that signed them, so a new "
+            "key can replace this one by hand and the old digests still verify with the old public key.",
+        )
+        # Object Lock in compliance mode: no one, the account's root included, can delete or overwrite a digest
+        # before its retention ends. The entries it vouches for live 12 months; the digest a little longer.
+        self.audit_digest_bucket = aws_s3.Bucket(
+            self,
+            "AuditDigestBucket",
+            bucket_name=definitions.audit_digest_bucket_name(Stack.of(self).account, Stack.of(self).region),
+            encryption=aws_s3.BucketEncryption.S3_MANAGED,
+            block_public_access=aws_s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_lock_enabled=True,
+            object_lock_default_retention=aws_s3.ObjectLockRetention.compliance(
+                Duration.days(definitions.AUDIT_DIGEST_RETENTION_DAYS)
+            ),
+            object_ownership=aws_s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                aws_s3.LifecycleRule(
+                    expiration=Duration.days(definitions.AUDIT_DIGEST_RETENTION_DAYS + 1),
+                    noncurrent_version_expiration=Duration.days(definitions.AUDIT_DIGEST_RETENTION_DAYS + 1),
+                )
+            ],
+        )
+        self._pin_logical_id(self.audit_digest_bucket, names.AUDIT_DIGEST_BUCKET_LOGICAL_ID)
+        acknowledge(
+            self.audit_digest_bucket,
+            "AwsSolutions-S1",
+            "Only the digest function writes here (one object an hour, never overwritten: Object Lock); reads are "
+            "the verifier's. Server access logs would add a second bucket recording those same writes.",
+        )
+        # The audit targets' pseudonym key (HMAC): generated once, never known to anyone, never rotated (a new
+        # key would give every line a new pseudonym within the trail).
+        self.audit_pseudonym_key_secret = aws_secretsmanager.Secret(
+            self,
+            "AuditPseudonymKeySecret",
+            secret_name=definitions.AUDIT_PSEUDONYM_KEY_SECRET_NAME,
+            description="HMAC key of the pseudonymous targets in the audit trail (generated, never rotated)",
+            encryption_key=self.key,
+            generate_secret_string=aws_secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self._pin_logical_id(self.audit_pseudonym_key_secret, names.AUDIT_PSEUDONYM_KEY_SECRET_LOGICAL_ID)
+        acknowledge(
+            self.audit_pseudonym_key_secret,
+            "AwsSolutions-SMG4",
+            "Rotating the audit pseudonym key would give every line a new pseudonym and split its history in the "
+            "append-only trail; the key only ever leaves Secrets Manager into the functions that append entries.",
+        )
 
     def _billing(self) -> None:
         """Bills and payments: the invoices bucket and the payment secrets."""

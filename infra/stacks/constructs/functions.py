@@ -14,6 +14,8 @@ from infra.stacks import names
 from infra.stacks.acknowledge import acknowledge
 from infra.stacks.retention import retention
 
+DIGEST_PREFIX = "audit-digests/"  # selfcare.audit.digest.DIGEST_PREFIX (the CDK app does not import the package)
+
 READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 # Transactions (TransactWriteItems) are authorised per item with these actions: there is no IAM action
 # for the transaction itself.
@@ -30,8 +32,14 @@ KMS_WRITE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
-_READS = {definitions.Access.READ, definitions.Access.READ_WRITE}
+# Append-only (the audit trail): put new items, check conditions in a transaction; never update or delete.
+APPEND_ACTIONS = ("dynamodb:PutItem", "dynamodb:ConditionCheckItem")
+# The chain tip's Query (selfcare.dal.logs.LogsRepository.tip) may name these attributes and no others.
+CHAIN_TIP_ATTRIBUTES = ("subject", "sk", "seq", "hash", "expires_at")
+
+_READS = {definitions.Access.READ, definitions.Access.READ_WRITE, definitions.Access.READ_APPEND}
 _WRITES = {definitions.Access.WRITE, definitions.Access.READ_WRITE}
+_APPENDS = {definitions.Access.APPEND, definitions.Access.READ_APPEND}
 
 _ARCHITECTURES = {"arm64": aws_lambda.Architecture.ARM_64, "x86_64": aws_lambda.Architecture.X86_64}
 
@@ -74,6 +82,14 @@ def invoice_objects_arn(stack: Stack) -> str:
     """The invoice PDFs of the invoices bucket (named in definitions: no dependency on the data stack's token)."""
     bucket = definitions.invoices_bucket_name(stack.account, stack.region)
     return f"arn:{stack.partition}:s3:::{bucket}/invoices/*"
+
+
+def audit_digest_bucket(stack: Stack) -> str:
+    return definitions.audit_digest_bucket_name(stack.account, stack.region)
+
+
+def audit_digest_objects_arn(stack: Stack) -> str:
+    return f"arn:{stack.partition}:s3:::{audit_digest_bucket(stack)}/{DIGEST_PREFIX}*"
 
 
 def _nag_tokens(text: str) -> str:
@@ -149,6 +165,9 @@ class Grantable:
     digital_identity_client_secret_arn: str = ""
     staff_directory_client_secret_arn: str = ""
     oidc_values: Mapping[str, str] | None = None  # the grants' variables (DIGITAL_IDENTITY_*, STAFF_DIRECTORY_*)
+    # Audit trail (issue 9): the digests' signing key, the targets' pseudonym key.
+    audit_digest_key_arn: str = ""
+    audit_pseudonym_key_secret_arn: str = ""
 
 
 class Functions(Construct):
@@ -211,6 +230,8 @@ class Functions(Construct):
             "CAPTCHA_KEY_SECRET_ID": definitions.CAPTCHA_KEY_SECRET_NAME,  # identity (issue 8)
             # Digital-identity login and staff sign-in (OpenID Connect): the providers, from the CDK context.
             **dict(self._grantable.oidc_values or {}),
+            "AUDIT_DIGEST_BUCKET_NAME": audit_digest_bucket(Stack.of(self)),
+            "AUDIT_DIGEST_KEY_ID": self._grantable.audit_digest_key_arn,
         } | {machine.env: state_machine_arn(Stack.of(self), machine.name) for machine in definitions.STATE_MACHINES}
 
     def _function(self, spec: definitions.Function) -> aws_lambda.Function:
@@ -256,6 +277,13 @@ class Functions(Construct):
                 f"AwsSolutions-IAM5[Resource::{_nag_tokens(_nag_form(invoice_objects_arn(Stack.of(self))))}]",
                 "GetObject (billing) or DeleteObject (the anonymisation) on the invoice PDFs only (the invoices/ "
                 "prefix of the invoices bucket): their keys name the customer and the invoice, known at run time only.",
+            )
+        if "audit_digests" in spec.grants:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{_nag_tokens(_nag_form(audit_digest_objects_arn(Stack.of(self))))}]",
+                "Put/Get the audit digests only (the audit-digests/ prefix of the digest bucket): one object per "
+                "run, named by its time, so no narrower ARN exists in advance; Object Lock forbids overwriting.",
             )
         if "anonymisation_schedules" in spec.grants:
             acknowledge(
@@ -316,6 +344,23 @@ class Functions(Construct):
                 statements.append(
                     aws_iam.PolicyStatement(sid=f"Write{sid}", actions=list(WRITE_ACTIONS), resources=[table_arn])
                 )
+                kms_actions.update(KMS_WRITE_ACTIONS)
+            if access in _APPENDS:
+                statements.append(
+                    aws_iam.PolicyStatement(sid=f"Append{sid}", actions=list(APPEND_ACTIONS), resources=[table_arn])
+                )
+                if access not in _READS:
+                    statements.append(
+                        aws_iam.PolicyStatement(
+                            sid=f"ChainTip{sid}",
+                            actions=["dynamodb:Query"],
+                            resources=[table_arn],
+                            conditions={
+                                "ForAllValues:StringEquals": {"dynamodb:Attributes": list(CHAIN_TIP_ATTRIBUTES)},
+                                "StringEquals": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+                            },
+                        )
+                    )
                 kms_actions.update(KMS_WRITE_ACTIONS)
         if "signing_key" in spec.grants:
             statements.append(
@@ -504,6 +549,35 @@ class Functions(Construct):
                     sid="DescribeLineWorkflows",
                     actions=["states:DescribeExecution"],
                     resources=[execution_arns(stack, name) for name in machines],
+                )
+            )
+        if definitions.appends_to_audit_trail(spec):
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadAuditPseudonymKey",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[grantable.audit_pseudonym_key_secret_arn],
+                )
+            )
+        if "audit_digests" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="SignAuditDigests", actions=["kms:Sign"], resources=[grantable.audit_digest_key_arn]
+                )
+            )
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="WriteAuditDigests",
+                    actions=["s3:PutObject", "s3:GetObject"],
+                    resources=[audit_digest_objects_arn(stack)],
+                )
+            )
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ListAuditDigests",
+                    actions=["s3:ListBucket"],
+                    resources=[f"arn:{stack.partition}:s3:::{audit_digest_bucket(stack)}"],
+                    conditions={"StringLike": {"s3:prefix": [f"{DIGEST_PREFIX}*"]}},
                 )
             )
         if kms_actions:

@@ -12,6 +12,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from selfcare.ports.hash_key import SecretsManagerHashKey
+
 
 class _FromEnv(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
@@ -174,3 +176,28 @@ class DigitalIdentitySettings(JwtSettings):
 
     def acr_levels(self) -> tuple[str, ...]:
         return tuple(level.strip() for level in self.digital_identity_acr_levels.split(",") if level.strip())
+
+
+# --- Audit trail (issue 9, sections 3 and 4) -------------------------------------------------------------
+class AuditDigestSettings(_FromEnv):
+    """Function `audit_digest`: hourly signed digest of the audit trail's chain heads."""
+
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+    audit_digest_bucket: str = Field(alias="AUDIT_DIGEST_BUCKET_NAME")
+    audit_digest_key_id: str = Field(alias="AUDIT_DIGEST_KEY_ID")
+
+
+class AuditReadSettings(_FromEnv):
+    """Function `audit`: staff reads of a customer's connection log and audit trail."""
+
+    connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+
+
+AUDIT_PSEUDONYM_KEY_VARIABLE = "AUDIT_PSEUDONYM_KEY_SECRET_ID"
+
+
+def audit_pseudonym_key(environ: Mapping[str, str] | None = None) -> SecretsManagerHashKey | None:
+    """The audit targets' pseudonym key (read on first use), for every function that appends to the trail."""
+    secret_id = (os.environ if environ is None else environ).get(AUDIT_PSEUDONYM_KEY_VARIABLE)
+    return SecretsManagerHashKey(secret_id) if secret_id else None

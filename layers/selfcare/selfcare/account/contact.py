@@ -103,7 +103,7 @@ class ContactService:
         return profile
 
     # Email and mobile: a code to the new address ---------------------------------------------------
-    def request_email_change(self, caller: Caller, new_email: str) -> CodeSent:
+    def request_email_change(self, caller: Caller, new_email: str, request: RequestInfo | None = None) -> CodeSent:
         customer_id = self._authorize_change(caller)
         email = normalize_email(new_email)
         self._profile(customer_id)
@@ -124,9 +124,10 @@ class ContactService:
         )
         self._store_code(ContactKind.EMAIL, customer_id, email, code)
         logger.info("contact change code sent", extra={"kind": "email", "customer_id": customer_id})
+        self._audit_code_request(caller, customer_id, ContactKind.EMAIL, request)
         return CodeSent(expires_in=self.policy.code_seconds, sent_to=mask_email(email))
 
-    def request_mobile_change(self, caller: Caller, new_mobile: str) -> CodeSent:
+    def request_mobile_change(self, caller: Caller, new_mobile: str, request: RequestInfo | None = None) -> CodeSent:
         customer_id = self._authorize_change(caller)
         mobile = _phone(new_mobile, "mobile")
         self._profile(customer_id)
@@ -142,7 +143,24 @@ class ContactService:
         )
         self._store_code(ContactKind.MOBILE, customer_id, mobile, code)
         logger.info("contact change code sent", extra={"kind": "mobile", "customer_id": customer_id})
+        self._audit_code_request(caller, customer_id, ContactKind.MOBILE, request)
         return CodeSent(expires_in=self.policy.code_seconds, sent_to=mask_phone(mobile))
+
+    def _audit_code_request(
+        self, caller: Caller, customer_id: str, kind: ContactKind, request: RequestInfo | None
+    ) -> None:
+        """Code requests are audited (issue 9): which contact, never the address the code went to."""
+        now = self.clock.now()
+        unknown = RequestInfo(request_id="unknown", source_ip="unknown", user_agent=None)
+        entry = audit_entry(
+            caller,
+            customer_id,
+            f"contact.{kind.value}.code_requested",
+            f"contact_{kind.value}",
+            request or unknown,
+            now,
+        )
+        self.logs.audit(entry, now)
 
     def _new_code(self) -> str:
         return f"{secrets.randbelow(10**self.policy.code_digits):0{self.policy.code_digits}d}"

@@ -153,6 +153,11 @@ class LinkService:
         if not allowance.allowed:
             count("LinkCodeRequestThrottled")
             raise TooManyRequests(allowance.retry_after)
+        # Audited (issue 9) before anything depends on the identifier: the channel, never the account asked for.
+        now = self.clock.now()
+        self.logs.audit(
+            audit_entry(caller, me, "account.link_code.requested", f"link_code#{channel.value}", request, now), now
+        )
         started = time.monotonic()
         own = False
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -99,18 +100,42 @@ class ConditionFailed(Exception):
         self.index = index
 
 
+# Tables whose Puts may be retried in a new form when their condition fails (the audit trail: an entry
+# whose slot in its chain a concurrent writer took is placed after the new tip; selfcare.dal.logs).
+_RECHAIN: dict[str, Callable[[RawItem], RawItem]] = {}
+TRANSACT_ATTEMPTS = 4
+
+
+def register_rechain(table: str, rechain: Callable[[RawItem], RawItem]) -> None:
+    _RECHAIN[table] = rechain
+
+
+def _rechainable(operation: RawItem) -> bool:
+    return "Put" in operation and operation["Put"].get("TableName") in _RECHAIN
+
+
 def transact(operations: list[RawItem]) -> None:
-    """All operations, or none. Raises ConditionFailed with the index of the failed condition."""
-    try:
-        client().transact_write_items(TransactItems=operations)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = error.response.get("CancellationReasons") or []
-        for index, reason in enumerate(reasons):
-            if reason.get("Code") == "ConditionalCheckFailed":
-                raise ConditionFailed(index) from error
-        raise
+    """All operations, or none. Raises ConditionFailed with the index of the failed condition.
+
+    When the only failed conditions are appends to a chained table (another writer extended the same
+    chain first), those appends are rebuilt after the new tip and the transaction is retried."""
+    for attempt in range(TRANSACT_ATTEMPTS):
+        try:
+            client().transact_write_items(TransactItems=operations)
+            return
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons") or []
+            failed = [index for index, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+            if not failed:
+                raise
+            retry = attempt + 1 < TRANSACT_ATTEMPTS and all(_rechainable(operations[index]) for index in failed)
+            if not retry:
+                raise ConditionFailed(failed[0]) from error
+            operations = [
+                _RECHAIN[op["Put"]["TableName"]](op) if index in failed else op for index, op in enumerate(operations)
+            ]
 
 
 def is_condition_failure(error: ClientError) -> bool:

@@ -1,0 +1,1 @@
+"""The audit trail's integrity: hash chains per subject, signed digests of their heads, verification."""
