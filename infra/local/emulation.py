@@ -58,6 +58,18 @@ the two hooks that must reach inside moto, through moto's private API, pinned wi
    endpoint that moto's in-process mock does not route: `streams_client` disables that endpoint mode.
    `CrmListener` plays the CRM: a rule on the outbound CRM bus to a local queue, drained into memory
    for GET /_local/crm-events.
+
+6. Commercial SMS: SQS -> Lambda and SNS -> Lambda (`deliver_sms_batches`, `SmsCampaignDelivery`,
+   `inbound_sms_event`, `inject_inbound_sms`).
+   moto keeps the campaign queue's messages but never invokes the worker from it (no event source mapping),
+   and delivers nothing from the inbound SMS topic to a Lambda subscriber. `deliver_sms_batches` receives what
+   the campaign queue holds and calls the `sms_campaigns` handler with SQS events of one record (the mapping's
+   batch size, definitions.SMS_CAMPAIGN_BATCH_SIZE), deleting a message once handled and making one the handler
+   reported in `batchItemFailures` visible again at once (the next drain retries it, as SQS redelivers after the
+   visibility timeout); `SmsCampaignDelivery` does it every `interval_seconds` in a daemon thread for
+   `python -m infra.local`. `inject_inbound_sms` builds the SNS event that the two-way channel's topic would
+   deliver (the message: originationNumber, destinationNumber, messageBody) and calls the `sms_inbound`
+   handler: the local route POST /_local/sms/inbound uses it.
 """
 
 from __future__ import annotations
@@ -645,3 +657,116 @@ class CrmListener:
         """Newest first, only `customer_id`'s if given (GET /_local/crm-events[?customer_id=...])."""
         found = [e for e in self.drain() if customer_id is None or e.get("customer_id") == customer_id]
         return list(reversed(found))
+
+
+# 6. Commercial SMS: the campaign queue -> the worker, the inbound topic -> the inbound handler -------------
+def _sms_context(function: d.Function) -> _InvokeContext:
+    return _InvokeContext(
+        function_name=f"{d.SERVICE}-{function.name}",
+        memory_limit_in_mb=function.memory_mb,
+        invoked_function_arn=f"arn:aws:lambda:eu-west-3:123456789012:function:{d.SERVICE}-{function.name}",
+        timeout_seconds=function.timeout_seconds,
+    )
+
+
+def deliver_sms_batches(sqs_client: Any, queue_url: str, handler: Handler, max_messages: int | None = None) -> int:
+    """Run the worker on the batches waiting in the campaign queue; how many it handled (`max_messages`: stop
+    after that many, the tests' "crash midway")."""
+    handled = 0
+    arn = sqs_client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    while max_messages is None or handled < max_messages:
+        messages = sqs_client.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return handled
+        message = messages[0]
+        record = {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {},
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": arn,
+            "awsRegion": "eu-west-3",
+        }
+        try:
+            answer = handler({"Records": [record]}, _sms_context(d.SMS_CAMPAIGNS)) or {}
+            failed = bool(answer.get("batchItemFailures"))
+        except Exception as error:  # noqa: BLE001 - as Lambda: the message stays for a retry
+            logger.warning("sms worker failed: %s", type(error).__name__)
+            failed = True
+        if failed:
+            sqs_client.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+            return handled
+        sqs_client.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        handled += 1
+    return handled
+
+
+class SmsCampaignDelivery:
+    """A daemon thread calling deliver_sms_batches every `interval_seconds` until stop()."""
+
+    def __init__(self, sqs_client: Any, queue_url: str, handler: Handler, interval_seconds: float = 0.5) -> None:
+        self._args = (sqs_client, queue_url, handler)
+        self.interval_seconds = interval_seconds
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sms-campaign-delivery", daemon=True)
+        self.delivered = 0
+
+    def start(self) -> SmsCampaignDelivery:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval_seconds):
+            try:
+                self.delivered += deliver_sms_batches(*self._args)
+            except Exception as error:  # noqa: BLE001 - a failed poll must not end the thread
+                logger.warning("sms campaign delivery poll failed: %s", type(error).__name__)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+
+def inbound_sms_event(origination: str, destination: str, body: str, topic_arn: str = "") -> dict[str, Any]:
+    """The SNS event the inbound topic delivers to a Lambda subscriber, for one SMS of the two-way channel."""
+    message_id = str(uuid.uuid4())
+    message = {
+        "originationNumber": origination,
+        "destinationNumber": destination,
+        "messageKeyword": body.strip().split(" ")[0].upper() if body.strip() else "",
+        "messageBody": body,
+        "inboundMessageId": message_id,
+        "previousPublishedMessageId": None,
+    }
+    arn = topic_arn or f"arn:aws:sns:eu-west-3:123456789012:{d.SMS_INBOUND_TOPIC_NAME}"
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{arn}:{uuid.uuid4()}",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": message_id,
+                    "TopicArn": arn,
+                    "Subject": None,
+                    "Message": json.dumps(message),
+                    "Timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
+
+
+def inject_inbound_sms(handler: Handler, origination: str, destination: str, body: str, topic_arn: str = "") -> Any:
+    """Deliver one inbound SMS to the `sms_inbound` handler as its topic would; the handler's answer."""
+    return handler(inbound_sms_event(origination, destination, body, topic_arn), _sms_context(d.SMS_INBOUND))

@@ -42,6 +42,9 @@ class LocalResources:
     payment_provider_endpoint: str = UNREACHABLE_PROVISIONING
     payment_provider_api_key: str = ""
     payment_webhook_secret: str = ""
+    # Commercial SMS: the campaign queue (drained into the worker by infra/local/emulation.py) and inbound topic.
+    sms_campaign_queue_url: str = ""
+    sms_inbound_topic_arn: str = ""
 
     def environment(self, function: d.Function) -> dict[str, str]:
         return d.environment_for(function, self.table_names, self.grant_values())
@@ -64,6 +67,7 @@ class LocalResources:
             "PAYMENT_PROVIDER_API_KEY_SECRET_ID": d.PAYMENT_PROVIDER_API_KEY_SECRET_NAME,
             "PAYMENT_WEBHOOK_SECRET_ID": d.PAYMENT_WEBHOOK_SECRET_NAME,
             "BILLING_CURSOR_KEY_SECRET_ID": d.BILLING_CURSOR_KEY_SECRET_NAME,
+            "SMS_CAMPAIGN_QUEUE_URL": self.sms_campaign_queue_url,
         } | {machine.env: self.state_machine_arns[machine.name] for machine in d.STATE_MACHINES}
 
     def merged_environment(self) -> dict[str, str]:
@@ -155,6 +159,7 @@ def create_resources(
     billing = create_billing_resources(
         session, prefix, api_key=payment_provider_api_key, webhook_secret=payment_webhook_secret
     )
+    sms = create_sms_resources(session)
     return LocalResources(
         table_names=names,
         signing_key_secret=d.SIGNING_KEY_SECRET_NAME,
@@ -170,7 +175,37 @@ def create_resources(
         payment_provider_endpoint=payment_provider_endpoint,
         payment_provider_api_key=billing.api_key,
         payment_webhook_secret=billing.webhook_secret,
+        sms_campaign_queue_url=sms.campaign_queue_url,
+        sms_inbound_topic_arn=sms.inbound_topic_arn,
     )
+
+
+@dataclass(frozen=True)
+class SmsResources:
+    campaign_queue_url: str
+    inbound_topic_arn: str
+
+
+def create_sms_resources(session: Any) -> SmsResources:
+    """Commercial SMS (as infra/stacks/constructs/sms.py builds them): the campaign queue with its dead-letter
+    queue, and the inbound SMS topic. moto invokes no Lambda from either: infra/local/emulation.py drains the
+    queue into the worker and hands inbound SMS to the inbound handler (its section 6)."""
+    sqs = session.client("sqs")
+    dead_letters = sqs.create_queue(QueueName=d.SMS_CAMPAIGN_DEAD_LETTER_QUEUE_NAME)["QueueUrl"]
+    dead_letters_arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName=d.SMS_CAMPAIGN_QUEUE_NAME,
+        Attributes={
+            "VisibilityTimeout": str(d.SMS_CAMPAIGN_VISIBILITY_SECONDS),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": str(d.SMS_CAMPAIGN_MAX_RECEIVES)}
+            ),
+        },
+    )["QueueUrl"]
+    topic_arn = session.client("sns").create_topic(Name=d.SMS_INBOUND_TOPIC_NAME)["TopicArn"]
+    return SmsResources(str(queue_url), str(topic_arn))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,28 @@
+"""Capability `sms` (inbound): SMS received on the short numbers (the two-way channel publishes each one to an
+SNS topic), STOP / START and their variants -> the opt-out list, one confirmation reply (no route)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from selfcare.config import SmsSettings
+from selfcare.observability import count, logger, metrics
+from selfcare.sms.optout import parse_inbound
+from selfcare.sms.wiring import build_sms_services
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+services = build_sms_services(SmsSettings.from_env())
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    handled = []
+    for record in event.get("Records", []):
+        result = services.inbound.handle(parse_inbound(record["Sns"]["Message"]))
+        if result.changed:
+            count("SmsOptOutChanged")
+        handled.append({"keyword": result.keyword.value if result.keyword else None, "changed": result.changed})
+    return {"handled": handled}
