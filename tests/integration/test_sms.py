@@ -386,3 +386,43 @@ def test_no_provider_route_answers_a_subscriber_or_a_list_of_the_operators_numbe
     # The only phone number field anywhere in those answers is an outcome's `to`
     assert _fields({"$ref": "#/components/schemas/SmsOutcomePage"}, components, set()) >= {"to"}
     assert "to" not in _fields({"$ref": "#/components/schemas/SmsProviderSelfView"}, components, set())
+
+
+def test_resume_after_a_crash_sends_nothing_twice_and_reads_at_most_100_numbers_per_call(
+    api: Api, provider: tuple[str, str, str], aws: LocalResources
+) -> None:
+    from selfcare import aws as aws_clients
+    from selfcare.config import SmsSettings
+    from selfcare.sms.wiring import build_sms_services
+
+    from tests.fakes import CrashedWorker, InMemorySmsNetwork
+
+    _, authorization, _ = provider
+    campaign_id = body(as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD}))["campaign_id"]
+    numbers = [f"+3361400{n:04d}" for n in range(250)]
+    as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/recipients", {"recipients": [{"to": n} for n in numbers]})
+    as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/start")
+    keys_per_read: list[int] = []
+
+    def count_reads(params: dict[str, Any], **_: Any) -> None:
+        keys_per_read.extend(len(request["Keys"]) for request in params["RequestItems"].values())
+
+    aws_clients.client("dynamodb").meta.events.register("provide-client-params.dynamodb.BatchGetItem", count_reads)
+    # Given the worker dies on its 151st message (the network never got it)
+    crashing = InMemorySmsNetwork(crash_after=150)
+    with pytest.raises(CrashedWorker):
+        build_sms_services(SmsSettings.from_env(), network=crashing).sending.process_batch(campaign_id, 1)
+    # When SQS delivers the batch again to a fresh worker
+    resumed = InMemorySmsNetwork()
+    outcomes = build_sms_services(SmsSettings.from_env(), network=resumed).sending.process_batch(campaign_id, 1)
+    # Then no number got two messages, the one in flight is left `sending` (at most once), the rest were sent
+    sent_to = [sms.to for sms in crashing.sent + resumed.sent]
+    assert len(sent_to) == len(set(sent_to)) == 249
+    assert [o.to for o in outcomes if o.status.value == "sending"] == [numbers[150]]
+    assert len(resumed.sent) == 99
+    # And opt-outs were read at most 100 numbers per BatchGetItem
+    assert keys_per_read and max(keys_per_read) <= 100
+    # And a third delivery of the finished batch sends nothing
+    again = InMemorySmsNetwork()
+    build_sms_services(SmsSettings.from_env(), network=again).sending.process_batch(campaign_id, 1)
+    assert again.sent == []

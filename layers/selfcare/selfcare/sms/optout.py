@@ -22,7 +22,7 @@ from selfcare.api.context import RequestInfo
 from selfcare.auth.models import AuditEntry
 from selfcare.auth.policy import Caller, Permission, authorize
 from selfcare.clock import Clock, iso
-from selfcare.dal.customers import CustomersRepository
+from selfcare.dal.line_items import LineItemsRepository
 from selfcare.dal.dynamo import transact
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.sms import SmsRepository
@@ -130,7 +130,7 @@ class CustomerSmsService:
         self,
         *,
         repository: SmsRepository,
-        customers: CustomersRepository,
+        customers: LineItemsRepository,
         logs: LogsRepository,
         clock: Clock,
         thresholds: Thresholds | None = None,
@@ -147,8 +147,8 @@ class CustomerSmsService:
     def _mobile_lines(self, customer_id: str) -> dict[str, str]:
         return {
             line.line_id: line.number
-            for line in self.customers.lines(customer_id)
-            if line.line_type is LineType.MOBILE and line.number
+            for line in self.customers.lines(customer_id, LineType.MOBILE)
+            if line.number
         }
 
     def _audit(self, caller: Caller, customer_id: str, action: str, target: str, request: RequestInfo, now: datetime) -> AuditEntry:

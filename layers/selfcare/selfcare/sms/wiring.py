@@ -9,7 +9,7 @@ from selfcare.account.models import ConsentPurpose, LineType
 from selfcare.clock import Clock, SystemClock
 from selfcare.config import SmsSettings
 from selfcare.dal import account as account_records
-from selfcare.dal.customers import CustomersRepository
+from selfcare.dal.line_items import LineItemsRepository
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.sms import SmsRepository
 from selfcare.ports.commercial_sms import SmsNetwork, SnsSmsNetwork, SqsCampaignQueue
@@ -58,7 +58,7 @@ def operator_provider(settings: SmsSettings) -> Provider:
 
 
 def consent_lookup(customers_table: str) -> ConsentLookup:
-    customers = CustomersRepository(customers_table)
+    customers = LineItemsRepository(customers_table)
 
     def consented(customer_id: str) -> bool:
         records = [r for r in account_records.consents(customers_table, customer_id)]
@@ -69,8 +69,8 @@ def consent_lookup(customers_table: str) -> ConsentLookup:
         return next(
             (
                 line.number
-                for line in customers.lines(customer_id)
-                if line.line_id == line_id and line.line_type is LineType.MOBILE
+                for line in customers.lines(customer_id, LineType.MOBILE)
+                if line.line_id == line_id
             ),
             None,
         )
@@ -104,7 +104,7 @@ def build_sms_services(
     customer = (
         CustomerSmsService(
             repository=repository,
-            customers=CustomersRepository(settings.customers_table),
+            customers=LineItemsRepository(settings.customers_table),
             logs=logs,
             clock=clock,
             thresholds=limits,
