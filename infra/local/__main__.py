@@ -42,6 +42,9 @@ READY_PREFIX = "READY "
 LOCAL_DEFAULTS = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
+    # Commercial SMS: no night-time window on this machine, so that the whole loop can be tried at any hour
+    # (production refuses commercial SMS from 22:00 to 08:00, Monaco time; SMS_NIGHT_WINDOW=22:00-08:00 here too).
+    "SMS_NIGHT_WINDOW": "",
 }
 
 
@@ -104,6 +107,7 @@ def print_banner(base_url: str, moto_url: str, world: Any) -> None:
     say(f"  Outbox       {base_url}/_local/outbox   (emails sent so far; ?to=<address> to filter)")
     say(f"  CRM events   {base_url}/_local/crm-events   (what the space published for the CRM; ?customer_id=)")
     say(f"  Health       {base_url}/_local/health")
+    say(f"  Inbound SMS  POST {base_url}/_local/sms/inbound   (as a recipient: {{from, to, text}}; README, Commercial SMS)")
     say(f"  moto (AWS)   {moto_url}")
     say()
     say("Demo customers (log in with any of: login id, email, phone, account number)")
@@ -211,9 +215,21 @@ def run(args: argparse.Namespace) -> int:
         ).start()
         cleanups.append(relay.stop)
 
+        # Commercial SMS: the campaign queue -> the worker; POST /_local/sms/inbound -> the inbound function.
+        sms_delivery = emulation.SmsCampaignDelivery(
+            session.client("sqs"), resources.sms_campaign_queue_url, gateway.handlers[d.SMS_CAMPAIGNS.name].lambda_handler
+        ).start()
+        cleanups.append(sms_delivery.stop)
+        sms_inbound = gateway.handlers[d.SMS_INBOUND.name].lambda_handler
+
+        def inject_sms(origination: str, destination: str, text: str) -> Any:
+            return emulation.inject_inbound_sms(
+                sms_inbound, origination, destination, text, resources.sms_inbound_topic_arn
+            )
+
         httpd = LocalHttpServer(
             (args.host, args.port),
-            LocalApp(gateway, emulation.outbox, crm_events=crm_listener.events),
+            LocalApp(gateway, emulation.outbox, crm_events=crm_listener.events, inbound_sms=inject_sms),
             quiet=args.quiet,
         )
         cleanups.append(httpd.server_close)

@@ -7,6 +7,8 @@ Every request goes to `Gateway.handle` (infra/local/gateway.py), except these lo
 - GET /_local/outbox[?to=address]: the emails sent through SES so far, newest first;
 - GET /_local/crm-events[?customer_id=C0001]: the events the space published for the CRM, newest first;
 - GET /_local/health: {"status": "ok"}.
+- POST /_local/sms/inbound {"from": "+336...", "to": "36180", "text": "STOP"}: an SMS a recipient sends to a
+  short number, delivered to the inbound SMS function as the two-way channel's topic would (commercial SMS).
 
 Bodies larger than MAX_REQUEST_BYTES are refused with 413 before they are read (API Gateway has
 its own, larger limit; the functions refuse anything above definitions.MAX_BODY_BYTES themselves).
@@ -129,11 +131,13 @@ class LocalApp:
         outbox: Outbox,
         openapi: Callable[[], dict[str, Any] | None] = load_openapi_document,
         crm_events: Callable[[str | None], list[dict[str, Any]]] | None = None,
+        inbound_sms: Callable[[str, str, str], Any] | None = None,
     ) -> None:
         self.gateway = gateway
         self.outbox = outbox
         self.crm_events = crm_events
         self.openapi = openapi
+        self.inbound_sms = inbound_sms
         self.swagger_dir = swagger_ui_directory()
         self.local_routes: dict[str, Callable[[dict[str, str]], Response]] = {
             "/openapi.json": lambda _: self._openapi(),
@@ -153,6 +157,9 @@ class LocalApp:
                 return local(query)
             if path.startswith("/docs/"):
                 return self._swagger_file(path.removeprefix("/docs/"))
+        # Commercial SMS: a local-only POST route (the deployed API has no such route).
+        if method == "POST" and path == "/_local/sms/inbound":
+            return self._inbound_sms(body)
         return self.gateway.handle(method, path, headers, body, query, source_ip)
 
     def _openapi(self) -> HttpResponse:
@@ -191,6 +198,19 @@ class LocalApp:
         if self.crm_events is None:
             return error_response(503, "service_unavailable", "No CRM listener on this local stack.")
         return json_response(200, {"events": self.crm_events(query.get("customer_id"))})
+
+    # Commercial SMS: POST /_local/sms/inbound ---------------------------------------------------
+    def _inbound_sms(self, body: str | None) -> HttpResponse:
+        if self.inbound_sms is None:
+            return error_response(503, "service_unavailable", "No inbound SMS function on this local stack.")
+        try:
+            document = json.loads(body or "")
+            fields = (document["from"], document["to"], document["text"])
+        except (ValueError, KeyError, TypeError):
+            fields = None
+        if fields is None or not all(isinstance(f, str) for f in fields):
+            return error_response(400, "bad_request", 'Send {"from": "+33612345678", "to": "36180", "text": "STOP"}.')
+        return json_response(200, self.inbound_sms(*fields))
 
 
 class RequestHandler(BaseHTTPRequestHandler):
