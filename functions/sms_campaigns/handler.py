@@ -27,10 +27,13 @@ def _record(record: SQSRecord) -> None:
     job = json.loads(record.body)
     outcomes = services.sending.process_batch(str(job["campaign_id"]), int(job["batch"]))
     count("SmsBatchProcessed")
-    logger.info("sms batch processed", extra={"campaign_id": job["campaign_id"], "batch": job["batch"], "messages": len(outcomes)})
+    logger.info(
+        "sms batch processed",
+        extra={"campaign_id": job["campaign_id"], "batch": job["batch"], "messages": len(outcomes)},
+    )
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=_record, processor=processor, context=context)
+    return dict(process_partial_response(event=event, record_handler=_record, processor=processor, context=context))

@@ -149,7 +149,9 @@ def report(provider_id: ProviderId, month: MonthPath) -> schemas.SmsReportView:
     return schemas.SmsReportView.of(services.control.report(_caller(), provider_id, month, _request(), "viewed"))
 
 
-CSV = {200: {"description": "The report as CSV (figure,value)", "content": {"text/csv": {"schema": {"type": "string"}}}}}
+CSV = {
+    200: {"description": "The report as CSV (figure,value)", "content": {"text/csv": {"schema": {"type": "string"}}}}
+}
 PDF = {
     200: {
         "description": "The report as PDF",
@@ -201,7 +203,9 @@ def report_as_pdf(provider_id: ProviderId, month: MonthPath):  # type: ignore[no
     responses=responses(401, 403, success=_ok(schemas.SmsProposalList)),
 )
 def proposals() -> schemas.SmsProposalList:
-    return schemas.SmsProposalList(proposals=[schemas.SmsProposalView.of(p) for p in services.control.proposals(_caller())])
+    return schemas.SmsProposalList(
+        proposals=[schemas.SmsProposalView.of(p) for p in services.control.proposals(_caller())]
+    )
 
 
 @app.post(

@@ -107,7 +107,7 @@ def print_banner(base_url: str, moto_url: str, world: Any) -> None:
     say(f"  Outbox       {base_url}/_local/outbox   (emails sent so far; ?to=<address> to filter)")
     say(f"  CRM events   {base_url}/_local/crm-events   (what the space published for the CRM; ?customer_id=)")
     say(f"  Health       {base_url}/_local/health")
-    say(f"  Inbound SMS  POST {base_url}/_local/sms/inbound   (as a recipient: {{from, to, text}}; README, Commercial SMS)")
+    say(f"  Inbound SMS  POST {base_url}/_local/sms/inbound   (a recipient's SMS: {{from, to, text}}; README)")
     say(f"  moto (AWS)   {moto_url}")
     say()
     say("Demo customers (log in with any of: login id, email, phone, account number)")
@@ -217,7 +217,9 @@ def run(args: argparse.Namespace) -> int:
 
         # Commercial SMS: the campaign queue -> the worker; POST /_local/sms/inbound -> the inbound function.
         sms_delivery = emulation.SmsCampaignDelivery(
-            session.client("sqs"), resources.sms_campaign_queue_url, gateway.handlers[d.SMS_CAMPAIGNS.name].lambda_handler
+            session.client("sqs"),
+            resources.sms_campaign_queue_url,
+            gateway.handlers[d.SMS_CAMPAIGNS.name].lambda_handler,
         ).start()
         cleanups.append(sms_delivery.stop)
         sms_inbound = gateway.handlers[d.SMS_INBOUND.name].lambda_handler

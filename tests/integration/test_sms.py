@@ -156,7 +156,13 @@ def test_suspension_takes_effect_at_once_and_ending_the_contract_for_good(
     )
     assert body(suspended)["status"] == "suspended"
     # Then its very next call is refused, and nothing is sent
-    refused = as_provider(api, authorization, "POST", "/sms/provider/messages", {"sender_id": "RIVIERA", "to": "+33612345678", "text": GOOD})
+    refused = as_provider(
+        api,
+        authorization,
+        "POST",
+        "/sms/provider/messages",
+        {"sender_id": "RIVIERA", "to": "+33612345678", "text": GOOD},
+    )
     assert refused.status == 403 and body(refused)["error"]["code"] == "provider_not_allowed"
     assert sms_sent("+33612345678") == []
     # When reinstated, it may send again
@@ -180,7 +186,9 @@ def test_single_message_outcomes_each_with_its_reason(api: Api, provider: tuple[
     _, authorization, _ = provider
 
     def send(sender: str, to: str, text: str) -> dict[str, Any]:
-        answer = as_provider(api, authorization, "POST", "/sms/provider/messages", {"sender_id": sender, "to": to, "text": text})
+        answer = as_provider(
+            api, authorization, "POST", "/sms/provider/messages", {"sender_id": sender, "to": to, "text": text}
+        )
         assert answer.status == 200, answer.body
         return dict(body(answer))
 
@@ -199,14 +207,22 @@ def test_campaign_outcomes_stop_reply_and_next_message_refused(
     # Given a number that opted out earlier, by STOP to the provider's short number
     stop(api, "+33612000020", " Arrêt ! ")
     # When the provider submits a campaign: some personalised texts lack the mention, one recipient opted out
-    campaign = body(as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD}))
+    campaign = body(
+        as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD})
+    )
     recipients = [
         {"to": "+33612000010"},
         {"to": "+33612000011", "text": NO_MENTION},
         {"to": "+33612000020"},
         {"to": "+33612000012", "text": "Nouveau : Riviera Club. Stop SMS au 36 180"},
     ]
-    added = as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign['campaign_id']}/recipients", {"recipients": recipients})
+    added = as_provider(
+        api,
+        authorization,
+        "POST",
+        f"/sms/provider/campaigns/{campaign['campaign_id']}/recipients",
+        {"recipients": recipients},
+    )
     assert added.status == 202 and body(added)["batch"] == 1
     started = as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign['campaign_id']}/start")
     assert started.status == 202 and body(started)["status"] == "running"
@@ -226,11 +242,23 @@ def test_campaign_outcomes_stop_reply_and_next_message_refused(
     assert stop(api, "+33612000010", "STOP")["handled"] == [{"keyword": "stop", "changed": False}]
     replies = [m for m in sms_sent("+33612000010") if "START" in m["body"]]
     assert len(replies) == 1
-    again = as_provider(api, authorization, "POST", "/sms/provider/messages", {"sender_id": "RIVIERA", "to": "+33612000010", "text": GOOD})
+    again = as_provider(
+        api,
+        authorization,
+        "POST",
+        "/sms/provider/messages",
+        {"sender_id": "RIVIERA", "to": "+33612000010", "text": GOOD},
+    )
     assert body(again)["reason"] == "opted_out"
     # And START undoes it
     stop(api, "+33612000010", "Start")
-    again = as_provider(api, authorization, "POST", "/sms/provider/messages", {"sender_id": "RIVIERA", "to": "+33612000010", "text": GOOD})
+    again = as_provider(
+        api,
+        authorization,
+        "POST",
+        "/sms/provider/messages",
+        {"sender_id": "RIVIERA", "to": "+33612000010", "text": GOOD},
+    )
     assert body(again)["status"] == "sent"
     # And the monthly report counts it all
     month = datetime.now(UTC).strftime("%Y-%m")
@@ -243,24 +271,38 @@ def test_a_stop_received_while_a_campaign_runs_refuses_its_next_message(
     api: Api, provider: tuple[str, str, str], aws: LocalResources
 ) -> None:
     _, authorization, _ = provider
-    campaign_id = body(as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD}))["campaign_id"]
+    campaign_id = body(
+        as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD})
+    )["campaign_id"]
     for n in range(2):
-        as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/recipients", {"recipients": [{"to": f"+3361200010{n}"}, {"to": "+33612000199"}]})
+        as_provider(
+            api,
+            authorization,
+            "POST",
+            f"/sms/provider/campaigns/{campaign_id}/recipients",
+            {"recipients": [{"to": f"+3361200010{n}"}, {"to": "+33612000199"}]},
+        )
     as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/start")
     # Given the first batch went out
     assert drain(aws, api, max_messages=1) == 1
     # When the shared recipient sends STOP before the second batch
     stop(api, "+33612000199", "UNSUBSCRIBE")
     drain(aws, api)
-    outcomes = body(as_provider(api, authorization, "GET", f"/sms/provider/campaigns/{campaign_id}/outcomes"))["outcomes"]
+    outcomes = body(as_provider(api, authorization, "GET", f"/sms/provider/campaigns/{campaign_id}/outcomes"))[
+        "outcomes"
+    ]
     shared = [(o["batch"], o["status"], o["reason"]) for o in outcomes if o["to"] == "+33612000199"]
     assert shared == [(1, "sent", None), (2, "refused", "opted_out")]
 
 
-def test_a_provider_never_reads_another_providers_campaign(api: Api, world: DemoWorld, provider: tuple[str, str, str]) -> None:
+def test_a_provider_never_reads_another_providers_campaign(
+    api: Api, world: DemoWorld, provider: tuple[str, str, str]
+) -> None:
     _, authorization, token = provider
     _, other = declare(api, token, opt_out_number="36190", sender_ids=["OTHER"])
-    campaign_id = body(as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD}))["campaign_id"]
+    campaign_id = body(
+        as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD})
+    )["campaign_id"]
     for path in (f"/sms/provider/campaigns/{campaign_id}", f"/sms/provider/campaigns/{campaign_id}/outcomes"):
         assert as_provider(api, other, "GET", path).status == 404
 
@@ -278,11 +320,24 @@ def test_customer_sees_and_changes_each_mobile_lines_opt_out_and_reports_an_sms(
         ("M-377612345679", False),
     ]
     changed = api.call("PUT", "/account/commercial-sms/lines/M-377612345679", {"opted_out": True}, token=token)
-    assert body(changed) == {"line_id": "M-377612345679", "number": "+377612345679", "opted_out": True, "short_numbers": []}
-    refused = as_provider(api, authorization, "POST", "/sms/provider/messages", {"sender_id": "RIVIERA", "to": "+377612345679", "text": GOOD})
+    assert body(changed) == {
+        "line_id": "M-377612345679",
+        "number": "+377612345679",
+        "opted_out": True,
+        "short_numbers": [],
+    }
+    refused = as_provider(
+        api,
+        authorization,
+        "POST",
+        "/sms/provider/messages",
+        {"sender_id": "RIVIERA", "to": "+377612345679", "text": GOOD},
+    )
     assert body(refused)["reason"] == "opted_out"
     # Another customer's line is unknown
-    assert api.call("PUT", "/account/commercial-sms/lines/M-377623456780", {"opted_out": True}, token=token).status == 404
+    assert (
+        api.call("PUT", "/account/commercial-sms/lines/M-377623456780", {"opted_out": True}, token=token).status == 404
+    )
     # A report of an unwanted SMS counts against the provider of the sender id
     reported = api.call(
         "POST",
@@ -300,7 +355,11 @@ def test_the_operators_own_sms_needs_the_commercial_sms_consent(api: Api, world:
     jeanne = world.customers[0]
     customer = api.login(jeanne.login_id, jeanne.password)["access_token"]
     sales = staff_token(api, world)
-    message = {"customer_id": jeanne.customer_id, "line_id": "M-377612345678", "text": "Nouveau forfait ! STOP au 36100"}
+    message = {
+        "customer_id": jeanne.customer_id,
+        "line_id": "M-377612345678",
+        "text": "Nouveau forfait ! STOP au 36100",
+    }
     # Without the consent: refused
     refused = api.call("POST", "/sms/operator/messages", message, token=sales)
     assert refused.status == 200 and body(refused)["reason"] == "no_consent"
@@ -313,14 +372,26 @@ def test_the_operators_own_sms_needs_the_commercial_sms_consent(api: Api, world:
 
 
 # 4. Control ----------------------------------------------------------------------------------------------
-def test_report_downloads_and_automatic_suspension_proposal(api: Api, provider: tuple[str, str, str], aws: LocalResources) -> None:
+def test_report_downloads_and_automatic_suspension_proposal(
+    api: Api, provider: tuple[str, str, str], aws: LocalResources
+) -> None:
     provider_id, authorization, token = provider
-    campaign_id = body(as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": NO_MENTION}))["campaign_id"]
-    as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/recipients", {"recipients": [{"to": f"+336130000{n:02d}"} for n in range(25)]})
+    campaign_id = body(
+        as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": NO_MENTION})
+    )["campaign_id"]
+    as_provider(
+        api,
+        authorization,
+        "POST",
+        f"/sms/provider/campaigns/{campaign_id}/recipients",
+        {"recipients": [{"to": f"+336130000{n:02d}"} for n in range(25)]},
+    )
     as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/start")
     drain(aws, api)
     proposals = body(api.call("GET", "/sms/suspension-proposals", token=token))["proposals"]
-    assert [(p["provider_id"], p["reasons"][0].split()[0]) for p in proposals] == [(provider_id, "missing_mention_rate")]
+    assert [(p["provider_id"], p["reasons"][0].split()[0]) for p in proposals] == [
+        (provider_id, "missing_mention_rate")
+    ]
     month = datetime.now(UTC).strftime("%Y-%m")
     csv_answer = api.call("GET", f"/sms/providers/{provider_id}/reports/{month}/csv", token=token)
     assert csv_answer.status == 200 and csv_answer.headers["Content-Type"].startswith("text/csv")
@@ -331,7 +402,17 @@ def test_report_downloads_and_automatic_suspension_proposal(api: Api, provider: 
 
 
 # The provider API's inventory ------------------------------------------------------------------------------
-PERSONAL_OR_OPERATOR_FIELDS = {"customer_id", "account_number", "line_id", "lines", "subscribers", "customers", "numbers", "opt_outs", "scopes"}
+PERSONAL_OR_OPERATOR_FIELDS = {
+    "customer_id",
+    "account_number",
+    "line_id",
+    "lines",
+    "subscribers",
+    "customers",
+    "numbers",
+    "opt_outs",
+    "scopes",
+}
 
 
 def _fields(schema: dict[str, Any], components: dict[str, Any], seen: set[str]) -> set[str]:
@@ -398,9 +479,17 @@ def test_resume_after_a_crash_sends_nothing_twice_and_reads_at_most_100_numbers_
     from tests.fakes import CrashedWorker, InMemorySmsNetwork
 
     _, authorization, _ = provider
-    campaign_id = body(as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD}))["campaign_id"]
+    campaign_id = body(
+        as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD})
+    )["campaign_id"]
     numbers = [f"+3361400{n:04d}" for n in range(250)]
-    as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/recipients", {"recipients": [{"to": n} for n in numbers]})
+    as_provider(
+        api,
+        authorization,
+        "POST",
+        f"/sms/provider/campaigns/{campaign_id}/recipients",
+        {"recipients": [{"to": n} for n in numbers]},
+    )
     as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/start")
     keys_per_read: list[int] = []
 

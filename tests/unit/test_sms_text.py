@@ -1,5 +1,8 @@
 """The opt-out mention check, the encodings, and the inbound keywords (selfcare.sms.text)."""
 
+# Look-alike and full-width characters are what these tests are about.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import pytest

@@ -32,7 +32,9 @@ class MonthlyReport:
 
 
 class ControlService:
-    def __init__(self, *, repository: SmsRepository, logs: LogsRepository, clock: Clock, thresholds: Thresholds) -> None:
+    def __init__(
+        self, *, repository: SmsRepository, logs: LogsRepository, clock: Clock, thresholds: Thresholds
+    ) -> None:
         self.repository = repository
         self.logs = logs
         self.clock = clock

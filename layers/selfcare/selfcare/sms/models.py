@@ -97,8 +97,12 @@ class Campaign:
     created_at: str
     batches: int = 0
     recipients: int = 0
-    batches_done: int = 0
+    done_batches: frozenset[int] = frozenset()
     single: bool = False
+
+    @property
+    def batches_done(self) -> int:
+        return len(self.done_batches)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from selfcare.api.context import RequestInfo
 from selfcare.auth.models import AuditEntry
 from selfcare.auth.policy import Caller, Permission, authorize
 from selfcare.clock import Clock, iso
-from selfcare.dal.line_items import LineItemsRepository
 from selfcare.dal.dynamo import transact
+from selfcare.dal.line_items import LineItemsRepository
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.sms import SmsRepository
 from selfcare.errors import NotFound
@@ -104,7 +104,9 @@ class InboundService:
             reply = CONFIRM_STOP.format(what=what, n=sms.destination).replace("  ", " ")
         owner = self._owner(sms.destination)
         if changed and keyword is not InboundKeyword.START:
-            owner_id = owner.provider_id if owner else ("operator" if sms.destination == self.operator_short_number else None)
+            owner_id = (
+                owner.provider_id if owner else ("operator" if sms.destination == self.operator_short_number else None)
+            )
             if owner_id:
                 self.repository.add_stats(owner_id, month_of(now), {"opt_outs": 1})
         replied = False
@@ -145,13 +147,11 @@ class CustomerSmsService:
         return next((p.provider_id for p in self.repository.providers() if sender_id in p.sender_ids), None)
 
     def _mobile_lines(self, customer_id: str) -> dict[str, str]:
-        return {
-            line.line_id: line.number
-            for line in self.customers.lines(customer_id, LineType.MOBILE)
-            if line.number
-        }
+        return {line.line_id: line.number for line in self.customers.lines(customer_id, LineType.MOBILE) if line.number}
 
-    def _audit(self, caller: Caller, customer_id: str, action: str, target: str, request: RequestInfo, now: datetime) -> AuditEntry:
+    def _audit(
+        self, caller: Caller, customer_id: str, action: str, target: str, request: RequestInfo, now: datetime
+    ) -> AuditEntry:
         return AuditEntry(
             actor=caller.actor,
             on_behalf_of=f"customer#{customer_id}",
@@ -174,7 +174,9 @@ class CustomerSmsService:
                 line_id=line_id,
                 number=number,
                 opted_out=ALL_SCOPE in scopes.get(number, set()),
-                short_numbers=tuple(sorted(s.removeprefix("short:") for s in scopes.get(number, set()) if s != ALL_SCOPE)),
+                short_numbers=tuple(
+                    sorted(s.removeprefix("short:") for s in scopes.get(number, set()) if s != ALL_SCOPE)
+                ),
             )
             for line_id, number in sorted(lines.items())
         ]
@@ -191,7 +193,9 @@ class CustomerSmsService:
         else:
             self.repository.remove_opt_outs(number, {ALL_SCOPE}, iso(now), source)
         state = "opted_out" if opted_out else "opted_in"
-        self.logs.audit(self._audit(caller, customer_id, f"commercial_sms.{state}", f"line:{line_id}", request, now), now)
+        self.logs.audit(
+            self._audit(caller, customer_id, f"commercial_sms.{state}", f"line:{line_id}", request, now), now
+        )
         scopes = self.repository.opt_outs([number]).get(number, set())
         return LineOptOut(
             line_id,

@@ -13,7 +13,7 @@ The throughput limit is checked by the sending service (it needs the store: a sh
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -51,8 +51,8 @@ class NightWindow:
 
 @dataclass(frozen=True)
 class SendingPolicy:
-    mention: MentionForm = MentionForm()
-    night: NightWindow = NightWindow()
+    mention: MentionForm = field(default_factory=MentionForm)
+    night: NightWindow = field(default_factory=NightWindow)
 
 
 def under_contract(provider: Provider, moment: datetime) -> bool:

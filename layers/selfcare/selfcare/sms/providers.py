@@ -109,9 +109,7 @@ class RegisterService:
 
     def list(self, caller: Caller) -> list[Provider]:
         self._reader(caller)
-        return sorted(
-            (p for p in self.repository.providers() if not p.is_operator), key=lambda p: p.provider_id
-        )
+        return sorted((p for p in self.repository.providers() if not p.is_operator), key=lambda p: p.provider_id)
 
     def get(self, caller: Caller, provider_id: str) -> Provider:
         self._reader(caller)

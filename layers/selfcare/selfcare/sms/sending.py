@@ -143,12 +143,11 @@ class SendingService:
     def process_batch(self, campaign_id: str, batch: int) -> list[MessageOutcome]:
         """One batch of a running campaign (the SQS consumer). Safe to run again: see the module's docstring."""
         campaign = self.repository.campaign(campaign_id)
-        found = self.repository.batch(campaign_id, batch)
-        if campaign is None or found is None:
+        recipients = self.repository.batch(campaign_id, batch)
+        if campaign is None or recipients is None:
             logger.warning("sms batch without campaign", extra={"campaign_id": campaign_id, "batch": batch})
             return []
-        recipients, done = found
-        if done:
+        if batch in campaign.done_batches:
             return list(self.repository.batch_outcomes(campaign_id, batch).values())
         # Read now: a provider suspended since the campaign started sends nothing more.
         provider = self.repository.provider(campaign.provider_id)
@@ -180,7 +179,9 @@ class SendingService:
         now = self.clock.now()
         self.logs.audit(
             replace(
-                audit_entry(caller.actor, operator.provider_id, f"sms.operator_message.{outcome.status.value}", request, now),
+                audit_entry(
+                    caller.actor, operator.provider_id, f"sms.operator_message.{outcome.status.value}", request, now
+                ),
                 on_behalf_of=f"customer#{customer_id}",
                 target=f"line:{line_id}",
             ),
@@ -246,7 +247,9 @@ class SendingService:
             else:
                 refused.append(outcome)
         if accepted and not self._take_throughput(provider, len(accepted), wait):
-            refused += [replace(o, status=MessageStatus.REFUSED, reason=RefusalReason.THROUGHPUT_EXCEEDED) for o, _ in accepted]
+            refused += [
+                replace(o, status=MessageStatus.REFUSED, reason=RefusalReason.THROUGHPUT_EXCEEDED) for o, _ in accepted
+            ]
             accepted = []
         self.repository.record_outcomes(refused, now)
         results = {o.index: o for o in refused}

@@ -1,9 +1,9 @@
 """Text of commercial SMS: the opt-out mention check, the GSM-7 / UCS-2 encoding, inbound STOP and START.
 
 Recipients read the mention on any handset whatever the encoding the message travels in, so the check works
-on a normalised form of the text: Unicode NFKC (full-width "ＳＴＯＰ" and the like become ASCII), accents
+on a normalised form of the text: Unicode NFKC (full-width letters and digits, U+FF21 and on, become ASCII), accents
 removed (NFKD, combining marks dropped: "ARRÊT" -> "ARRET"), case folded, every kind of space (no-break,
-thin, ideographic) treated as a space. Letters that merely look alike (Cyrillic "Ѕ" for "S") are not
+thin, ideographic) treated as a space. Letters that merely look alike (Cyrillic DZE, U+0405, for "S") are not
 folded: a recipient typing the keyword would type the Latin one, so such a text does not carry the mention.
 """
 

@@ -67,11 +67,7 @@ def consent_lookup(customers_table: str) -> ConsentLookup:
 
     def mobile_number(customer_id: str, line_id: str) -> str | None:
         return next(
-            (
-                line.number
-                for line in customers.lines(customer_id, LineType.MOBILE)
-                if line.line_id == line_id
-            ),
+            (line.number for line in customers.lines(customer_id, LineType.MOBILE) if line.line_id == line_id),
             None,
         )
 
