@@ -21,7 +21,14 @@ services = build_sms_services(SmsSettings.from_env())
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     handled = []
     for record in event.get("Records", []):
-        result = services.inbound.handle(parse_inbound(record["Sns"]["Message"]))
+        try:
+            sms = parse_inbound(record["Sns"]["Message"])
+        except (ValueError, KeyError, TypeError):
+            # Not a two-way channel message: retrying would not make it one. Logged without its content.
+            logger.warning("inbound sms not understood", extra={"message_id": record.get("Sns", {}).get("MessageId")})
+            handled.append({"keyword": None, "changed": False})
+            continue
+        result = services.inbound.handle(sms)
         if result.changed:
             count("SmsOptOutChanged")
         handled.append({"keyword": result.keyword.value if result.keyword else None, "changed": result.changed})
