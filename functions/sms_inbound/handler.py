@@ -19,7 +19,7 @@ services = build_sms_services(SmsSettings.from_env())
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    handled = []
+    handled: list[dict[str, str | bool | None]] = []
     for record in event.get("Records", []):
         try:
             sms = parse_inbound(record["Sns"]["Message"])
