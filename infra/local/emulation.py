@@ -669,11 +669,17 @@ def _sms_context(function: d.Function) -> _InvokeContext:
     )
 
 
-def deliver_sms_batches(sqs_client: Any, queue_url: str, handler: Handler, max_messages: int | None = None) -> int:
+def queue_arn(sqs_client: Any, queue_url: str) -> str:
+    return str(sqs_client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
+def deliver_sms_batches(
+    sqs_client: Any, queue_url: str, handler: Handler, max_messages: int | None = None, arn: str | None = None
+) -> int:
     """Run the worker on the batches waiting in the campaign queue; how many it handled (`max_messages`: stop
-    after that many, the tests' "crash midway")."""
+    after that many, the tests' "crash midway"; `arn`: the queue's, read when None)."""
     handled = 0
-    arn = sqs_client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = arn or queue_arn(sqs_client, queue_url)
     while max_messages is None or handled < max_messages:
         messages = sqs_client.receive_message(
             QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0, AttributeNames=["All"]
@@ -711,8 +717,9 @@ def deliver_sms_batches(sqs_client: Any, queue_url: str, handler: Handler, max_m
 class SmsCampaignDelivery:
     """A daemon thread calling deliver_sms_batches every `interval_seconds` until stop()."""
 
-    def __init__(self, sqs_client: Any, queue_url: str, handler: Handler, interval_seconds: float = 0.5) -> None:
+    def __init__(self, sqs_client: Any, queue_url: str, handler: Handler, interval_seconds: float = 1.0) -> None:
         self._args = (sqs_client, queue_url, handler)
+        self._arn = queue_arn(sqs_client, queue_url)  # once: each poll is then a single ReceiveMessage
         self.interval_seconds = interval_seconds
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sms-campaign-delivery", daemon=True)
@@ -725,7 +732,7 @@ class SmsCampaignDelivery:
     def _run(self) -> None:
         while not self._stopped.wait(self.interval_seconds):
             try:
-                self.delivered += deliver_sms_batches(*self._args)
+                self.delivered += deliver_sms_batches(*self._args, arn=self._arn)
             except Exception as error:  # noqa: BLE001 - a failed poll must not end the thread
                 logger.warning("sms campaign delivery poll failed: %s", type(error).__name__)
 
