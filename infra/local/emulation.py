@@ -670,7 +670,8 @@ def _sms_context(function: d.Function) -> _InvokeContext:
 
 
 def queue_arn(sqs_client: Any, queue_url: str) -> str:
-    return str(sqs_client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+    attributes = sqs_client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    return str(attributes["QueueArn"])
 
 
 def deliver_sms_batches(
