@@ -386,6 +386,14 @@ def main() -> None:
     for label, before, after, detail in audit.rows():
         emit(f"| {label} | {'' if before is None else before} | {after} | {detail} |")
 
+    # Commercial SMS campaigns (bench/sms.py): DynamoDB calls and time per 10,000 recipients, and a large campaign.
+    from bench import sms
+
+    small, large = sms.run()
+    emit(f"\n### Commercial SMS campaigns (in-process moto; the large one: {large.recipients:,} recipients)\n")
+    for line in sms.rows(small, large):
+        emit(line)
+
     total, parts = layer_size()
     emit(f"\n### Shared layer, unzipped (target <= {TARGET_LAYER_MB:.0f} MB beyond the Powertools managed layer)\n")
     emit(f"Total: **{total:.2f} MB**. Largest parts: " + ", ".join(f"{n} {s:.2f} MB" for n, s in parts))

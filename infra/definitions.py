@@ -750,3 +750,92 @@ AUDIT_DIGEST_RETENTION_DAYS = 400
 
 def audit_digest_bucket_name(account: str, region: str) -> str:
     return f"{AUDIT_DIGEST_BUCKET_PREFIX}-{account}-{region}"
+
+
+# --- Commercial SMS governance (capability `sms`, issue 11) ---------------------------------------------
+# One table: the register of VAS providers, the opt-out list, campaigns and each message's decision, monthly
+# figures, suspension proposals, complaints (selfcare.dal.sms names every item). Decisions, complaints and
+# proposals expire after 12 months (TTL), recipients' batches after 35 days, short-lived throughput windows.
+SMS = Table(
+    logical_id="SmsTable",
+    env="SMS_TABLE",
+    partition_key=Key("pk"),
+    sort_key=Key("sk"),
+    ttl_attribute="expires_at",
+)
+TABLES = (*TABLES, SMS)
+
+_SMS_TABLES = {SMS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.APPEND}
+SMS_PROVIDERS = Function(
+    name="sms_providers",
+    # Customers: the customer's mobile lines and the operator's own SMS' consent (read model, read only).
+    tables={**_SMS_TABLES, CUSTOMERS.logical_id: Access.READ},
+    grants=("send_sms",),  # the operator's own commercial SMS
+    memory_mb=512,
+    timeout_seconds=15,
+    description="Commercial SMS: register of VAS providers, credentials, reports, proposals; customers' opt-outs",
+)
+SMS_GATEWAY = Function(
+    name="sms_gateway",
+    tables=_SMS_TABLES,
+    grants=("send_sms", "sms_campaign_queue"),
+    timeout_seconds=15,
+    description="Commercial SMS: the providers' API (own credentials), single messages and campaigns",
+)
+SMS_CAMPAIGNS = Function(
+    name="sms_campaigns",
+    tables=_SMS_TABLES,
+    grants=("send_sms", "sms_campaign_consumer"),
+    # One batch (at most 500 messages) per invocation, paced by the provider's throughput per second.
+    timeout_seconds=300,
+    description="Commercial SMS: the campaigns' batches (SQS consumer; no route)",
+)
+SMS_INBOUND = Function(
+    name="sms_inbound",
+    tables=_SMS_TABLES,
+    grants=("send_sms",),  # the one confirmation reply
+    timeout_seconds=15,
+    description="Commercial SMS: inbound SMS (SNS topic of the two-way channel), STOP/START -> opt-out list",
+)
+FUNCTIONS = (*FUNCTIONS, SMS_PROVIDERS, SMS_GATEWAY, SMS_CAMPAIGNS, SMS_INBOUND)
+
+# Staff (register, control, the operator's own SMS) and customers (their lines' opt-outs, complaints): JWT.
+# Providers: public for the authorizer, authenticated by the function with their own credentials.
+ROUTES = (
+    *ROUTES,
+    Route("GET", "/sms/providers", SMS_PROVIDERS.name),
+    Route("POST", "/sms/providers", SMS_PROVIDERS.name),
+    Route("GET", "/sms/providers/{provider_id}", SMS_PROVIDERS.name),
+    Route("PUT", "/sms/providers/{provider_id}", SMS_PROVIDERS.name),
+    Route("POST", "/sms/providers/{provider_id}/credentials", SMS_PROVIDERS.name),
+    Route("POST", "/sms/providers/{provider_id}/suspension", SMS_PROVIDERS.name),
+    Route("DELETE", "/sms/providers/{provider_id}/suspension", SMS_PROVIDERS.name),
+    Route("POST", "/sms/providers/{provider_id}/end", SMS_PROVIDERS.name),
+    Route("GET", "/sms/providers/{provider_id}/reports/{month}", SMS_PROVIDERS.name),
+    Route("GET", "/sms/providers/{provider_id}/reports/{month}/csv", SMS_PROVIDERS.name),
+    Route("GET", "/sms/providers/{provider_id}/reports/{month}/pdf", SMS_PROVIDERS.name),
+    Route("GET", "/sms/suspension-proposals", SMS_PROVIDERS.name),
+    Route("POST", "/sms/operator/messages", SMS_PROVIDERS.name),
+    Route("GET", "/account/commercial-sms/lines", SMS_PROVIDERS.name),
+    Route("PUT", "/account/commercial-sms/lines/{line_id}", SMS_PROVIDERS.name),
+    Route("POST", "/account/commercial-sms/reports", SMS_PROVIDERS.name),
+    Route("GET", "/sms/provider/me", SMS_GATEWAY.name, public=True),
+    Route("POST", "/sms/provider/messages", SMS_GATEWAY.name, public=True),
+    Route("POST", "/sms/provider/campaigns", SMS_GATEWAY.name, public=True),
+    Route("GET", "/sms/provider/campaigns/{campaign_id}", SMS_GATEWAY.name, public=True),
+    Route("POST", "/sms/provider/campaigns/{campaign_id}/recipients", SMS_GATEWAY.name, public=True),
+    Route("POST", "/sms/provider/campaigns/{campaign_id}/start", SMS_GATEWAY.name, public=True),
+    Route("GET", "/sms/provider/campaigns/{campaign_id}/outcomes", SMS_GATEWAY.name, public=True),
+)
+
+# sqs:SendMessage on the campaign queue (the provider API starts campaigns).
+GRANT_ENV["sms_campaign_queue"] = ("SMS_CAMPAIGN_QUEUE_URL",)
+# The campaign queue's consumer (event source mapping): receive, delete, attributes; no variable.
+GRANT_ENV["sms_campaign_consumer"] = ()
+SMS_CAMPAIGN_QUEUE_NAME = f"{SERVICE}-sms-campaign-batches"
+SMS_CAMPAIGN_DEAD_LETTER_QUEUE_NAME = f"{SERVICE}-sms-campaign-dead-letters"
+SMS_CAMPAIGN_BATCH_SIZE = 1  # one batch of recipients (at most 500 messages) per invocation
+SMS_CAMPAIGN_MAX_RECEIVES = 5  # then the batch goes to the dead-letter queue (resumable: replay it)
+SMS_CAMPAIGN_VISIBILITY_SECONDS = 6 * SMS_CAMPAIGNS.timeout_seconds  # AWS's advice for a Lambda consumer
+# The two-way channel (AWS End User Messaging SMS / SNS two-way) publishes inbound SMS here.
+SMS_INBOUND_TOPIC_NAME = f"{SERVICE}-sms-inbound"

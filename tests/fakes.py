@@ -125,3 +125,26 @@ class InMemoryPaymentProvider:
             provider_reference=f"prov-{request.idempotency_key}",
             redirect_url=f"https://pay.example/hosted/{request.idempotency_key}",
         )
+
+
+class InMemorySmsNetwork:
+    """The commercial SMS port (selfcare.ports.commercial_sms.SmsNetwork). `crash_after`: raise CrashedWorker
+    on that call (0-based), as a Lambda killed midway, before the network got the message."""
+
+    def __init__(self, crash_after: int | None = None) -> None:
+        from selfcare.ports.commercial_sms import CommercialSms
+
+        self.sent: list[CommercialSms] = []
+        self.calls = 0
+        self.crash_after = crash_after
+
+    def send(self, sms: Any) -> str:
+        call, self.calls = self.calls, self.calls + 1
+        if self.crash_after is not None and call == self.crash_after:
+            raise CrashedWorker()
+        self.sent.append(sms)
+        return f"msg-{call}"
+
+
+class CrashedWorker(Exception):
+    """The worker died (timeout, out of memory) in the middle of a batch."""

@@ -44,6 +44,9 @@ READY_PREFIX = "READY "
 LOCAL_DEFAULTS = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
+    # Commercial SMS: no night-time window on this machine, so that the whole loop can be tried at any hour
+    # (production refuses commercial SMS from 22:00 to 08:00, Monaco time; SMS_NIGHT_WINDOW=22:00-08:00 here too).
+    "SMS_NIGHT_WINDOW": "",
 }
 
 
@@ -120,6 +123,7 @@ def print_banner(base_url: str, moto_url: str, world: Any) -> None:
     say(f"  Health       {base_url}/_local/health")
     say(f"  CRM inbound  POST {base_url}/_local/crm-inbound   (a CRM event as in events/demo/*.json)")
     say(f'  Schedules    POST {base_url}/_local/schedules/fire   ({{"now": "<ISO time>"}}: fire those due)')
+    say(f"  Inbound SMS  POST {base_url}/_local/sms/inbound   (a recipient's SMS: {{from, to, text}}; README)")
     say(f"  moto (AWS)   {moto_url}")
     say()
     say("Demo customers (log in with any of: login id, email, phone, account number)")
@@ -276,6 +280,20 @@ def run(args: argparse.Namespace) -> int:
         ).start()
         cleanups.append(lambda: relay.stop(timeout=STOP_JOIN_SECONDS))
 
+        # Commercial SMS: the campaign queue -> the worker; POST /_local/sms/inbound -> the inbound function.
+        sms_delivery = emulation.SmsCampaignDelivery(
+            session.client("sqs"),
+            resources.sms_campaign_queue_url,
+            gateway.handlers[d.SMS_CAMPAIGNS.name].lambda_handler,
+        ).start()
+        cleanups.append(lambda: sms_delivery.stop(timeout=STOP_JOIN_SECONDS))
+        sms_inbound = gateway.handlers[d.SMS_INBOUND.name].lambda_handler
+
+        def inject_sms(origination: str, destination: str, text: str) -> Any:
+            return emulation.inject_inbound_sms(
+                sms_inbound, origination, destination, text, resources.sms_inbound_topic_arn
+            )
+
         # Driving the inbound side from outside: a CRM event onto the inbound bus, the schedules due at a time.
         events_client, scheduler_client = session.client("events"), session.client("scheduler")
         httpd = LocalHttpServer(
@@ -286,6 +304,7 @@ def run(args: argparse.Namespace) -> int:
                 crm_events=crm_listener.events,
                 crm_inbound=lambda events: emulation.put_crm_events(events_client, events),
                 fire_schedules=lambda now: emulation.fire_anonymisation_schedules(scheduler_client, now),
+                inbound_sms=inject_sms,
             ),
             quiet=args.quiet,
         )

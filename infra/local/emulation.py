@@ -64,6 +64,20 @@ the two hooks that must reach inside moto, through moto's private API, pinned wi
    kept: ~0.6 MiB more per request, measured) and keeps every shard iterator and SES message: the
    transaction backup is replaced by one of the touched items, the relay forgets iterators it no longer
    uses, SES keeps its newest SENT_MESSAGES_KEPT messages.
+7. Scheduled functions (`PeriodicInvoker`): EventBridge schedules never fire on moto; the hourly audit digest
+   runs in a daemon thread (first right away).
+
+8. Commercial SMS: SQS -> Lambda and SNS -> Lambda (`deliver_sms_batches`, `SmsCampaignDelivery`,
+   `inbound_sms_event`, `inject_inbound_sms`).
+   moto keeps the campaign queue's messages but never invokes the worker from it (no event source mapping),
+   and delivers nothing from the inbound SMS topic to a Lambda subscriber. `deliver_sms_batches` receives what
+   the campaign queue holds and calls the `sms_campaigns` handler with SQS events of one record (the mapping's
+   batch size, definitions.SMS_CAMPAIGN_BATCH_SIZE), deleting a message once handled and making one the handler
+   reported in `batchItemFailures` visible again at once (the next drain retries it, as SQS redelivers after the
+   visibility timeout); `SmsCampaignDelivery` does it every `interval_seconds` in a daemon thread for
+   `python -m infra.local`. `inject_inbound_sms` builds the SNS event that the two-way channel's topic would
+   deliver (the message: originationNumber, destinationNumber, messageBody) and calls the `sms_inbound`
+   handler: the local route POST /_local/sms/inbound uses it.
 """
 
 from __future__ import annotations
@@ -849,3 +863,125 @@ class PeriodicInvoker:
         self._stopped.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+
+
+# 8. Commercial SMS: the campaign queue -> the worker, the inbound topic -> the inbound handler -------------
+def _sms_context(function: d.Function) -> _InvokeContext:
+    return _InvokeContext(
+        function_name=f"{d.SERVICE}-{function.name}",
+        memory_limit_in_mb=function.memory_mb,
+        invoked_function_arn=f"arn:aws:lambda:eu-west-3:123456789012:function:{d.SERVICE}-{function.name}",
+        timeout_seconds=function.timeout_seconds,
+    )
+
+
+def queue_arn(sqs_client: Any, queue_url: str) -> str:
+    attributes = sqs_client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    return str(attributes["QueueArn"])
+
+
+def deliver_sms_batches(
+    sqs_client: Any, queue_url: str, handler: Handler, max_messages: int | None = None, arn: str | None = None
+) -> int:
+    """Run the worker on the batches waiting in the campaign queue; how many it handled (`max_messages`: stop
+    after that many, the tests' "crash midway"; `arn`: the queue's, read when None)."""
+    handled = 0
+    arn = arn or queue_arn(sqs_client, queue_url)
+    while max_messages is None or handled < max_messages:
+        messages = sqs_client.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return handled
+        message = messages[0]
+        record = {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {},
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": arn,
+            "awsRegion": "eu-west-3",
+        }
+        try:
+            answer = handler({"Records": [record]}, _sms_context(d.SMS_CAMPAIGNS)) or {}
+            failed = bool(answer.get("batchItemFailures"))
+        except Exception as error:  # noqa: BLE001 - as Lambda: the message stays for a retry
+            logger.warning("sms worker failed: %s", type(error).__name__)
+            failed = True
+        if failed:
+            sqs_client.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+            return handled
+        sqs_client.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        handled += 1
+    return handled
+
+
+class SmsCampaignDelivery:
+    """A daemon thread calling deliver_sms_batches every `interval_seconds` until stop()."""
+
+    def __init__(self, sqs_client: Any, queue_url: str, handler: Handler, interval_seconds: float = 1.0) -> None:
+        self._args = (sqs_client, queue_url, handler)
+        self._arn = queue_arn(sqs_client, queue_url)  # once: each poll is then a single ReceiveMessage
+        self.interval_seconds = interval_seconds
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sms-campaign-delivery", daemon=True)
+        self.delivered = 0
+
+    def start(self) -> SmsCampaignDelivery:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval_seconds):
+            try:
+                self.delivered += deliver_sms_batches(*self._args, arn=self._arn)
+            except Exception as error:  # noqa: BLE001 - a failed poll must not end the thread
+                logger.warning("sms campaign delivery poll failed: %s", type(error).__name__)
+
+    def stop(self, timeout: float = 1.0) -> None:
+        # Short: a daemon thread, and the local stack's other stops share its shutdown budget.
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+
+def inbound_sms_event(origination: str, destination: str, body: str, topic_arn: str = "") -> dict[str, Any]:
+    """The SNS event the inbound topic delivers to a Lambda subscriber, for one SMS of the two-way channel."""
+    message_id = str(uuid.uuid4())
+    message = {
+        "originationNumber": origination,
+        "destinationNumber": destination,
+        "messageKeyword": body.strip().split(" ")[0].upper() if body.strip() else "",
+        "messageBody": body,
+        "inboundMessageId": message_id,
+        "previousPublishedMessageId": None,
+    }
+    arn = topic_arn or f"arn:aws:sns:eu-west-3:123456789012:{d.SMS_INBOUND_TOPIC_NAME}"
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{arn}:{uuid.uuid4()}",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": message_id,
+                    "TopicArn": arn,
+                    "Subject": None,
+                    "Message": json.dumps(message),
+                    "Timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
+
+
+def inject_inbound_sms(handler: Handler, origination: str, destination: str, body: str, topic_arn: str = "") -> Any:
+    """Deliver one inbound SMS to the `sms_inbound` handler as its topic would; the handler's answer."""
+    return handler(inbound_sms_event(origination, destination, body, topic_arn), _sms_context(d.SMS_INBOUND))

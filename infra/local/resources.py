@@ -52,6 +52,9 @@ class LocalResources:
     # Audit trail: the digest bucket (Object Lock) and the digest signing key (issue 9).
     audit_digest_bucket: str = ""
     audit_digest_key_id: str = ""
+    # Commercial SMS: the campaign queue (drained into the worker by infra/local/emulation.py) and inbound topic.
+    sms_campaign_queue_url: str = ""
+    sms_inbound_topic_arn: str = ""
 
     def environment(self, function: d.Function) -> dict[str, str]:
         return d.environment_for(function, self.table_names, self.grant_values())
@@ -85,6 +88,7 @@ class LocalResources:
             "STAFF_DIRECTORY_REDIRECT_URI": self.api_base_url + d.STAFF_DIRECTORY_CALLBACK_PATH,
             "AUDIT_DIGEST_BUCKET_NAME": self.audit_digest_bucket,
             "AUDIT_DIGEST_KEY_ID": self.audit_digest_key_id,
+            "SMS_CAMPAIGN_QUEUE_URL": self.sms_campaign_queue_url,
         } | {machine.env: self.state_machine_arns[machine.name] for machine in d.STATE_MACHINES}
 
     def merged_environment(self) -> dict[str, str]:
@@ -190,6 +194,7 @@ def create_resources(
         Name=d.STAFF_DIRECTORY_CLIENT_SECRET_NAME, SecretString=json.dumps({"client_secret": staff_secret})
     )
     audit = create_audit_resources(session, prefix)
+    sms = create_sms_resources(session)
     return LocalResources(
         audit_digest_bucket=audit.digest_bucket,
         audit_digest_key_id=audit.digest_key_id,
@@ -209,6 +214,8 @@ def create_resources(
         payment_webhook_secret=billing.webhook_secret,
         oidc_discovery_url=oidc_discovery_url or LocalResources.oidc_discovery_url,
         api_base_url=api_base_url,
+        sms_campaign_queue_url=sms.campaign_queue_url,
+        sms_inbound_topic_arn=sms.inbound_topic_arn,
     )
 
 
@@ -246,6 +253,34 @@ def create_audit_resources(session: Any, prefix: str = "selfcare-local") -> Audi
     with contextlib.suppress(kms.exceptions.AlreadyExistsException):
         kms.create_alias(AliasName=d.AUDIT_DIGEST_KEY_ALIAS, TargetKeyId=key_id)
     return AuditResources(bucket, key_id)
+
+
+@dataclass(frozen=True)
+class SmsResources:
+    campaign_queue_url: str
+    inbound_topic_arn: str
+
+
+def create_sms_resources(session: Any) -> SmsResources:
+    """Commercial SMS (as infra/stacks/constructs/sms.py builds them): the campaign queue with its dead-letter
+    queue, and the inbound SMS topic. moto invokes no Lambda from either: infra/local/emulation.py drains the
+    queue into the worker and hands inbound SMS to the inbound handler (its section 6)."""
+    sqs = session.client("sqs")
+    dead_letters = sqs.create_queue(QueueName=d.SMS_CAMPAIGN_DEAD_LETTER_QUEUE_NAME)["QueueUrl"]
+    dead_letters_arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName=d.SMS_CAMPAIGN_QUEUE_NAME,
+        Attributes={
+            "VisibilityTimeout": str(d.SMS_CAMPAIGN_VISIBILITY_SECONDS),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": str(d.SMS_CAMPAIGN_MAX_RECEIVES)}
+            ),
+        },
+    )["QueueUrl"]
+    topic_arn = session.client("sns").create_topic(Name=d.SMS_INBOUND_TOPIC_NAME)["TopicArn"]
+    return SmsResources(str(queue_url), str(topic_arn))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ And two POST routes to drive, from outside, what the operator's systems and the 
 - POST /_local/schedules/fire {"now": "2031-11-26T00:00:00Z"} (no body: now): the anonymisation schedules
   due at `now` fire, the projection running as at that time (emulation.fire_anonymisation_schedules);
   200 {"now", "fired": [{"outcome": ...}, ...]}.
+- POST /_local/sms/inbound {"from": "+336...", "to": "36180", "text": "STOP"}: an SMS a recipient sends to a
+  short number, delivered to the inbound SMS function as the two-way channel's topic would (commercial SMS).
 
 Bodies larger than MAX_REQUEST_BYTES are refused with 413 before they are read (API Gateway has
 its own, larger limit; the functions refuse anything above definitions.MAX_BODY_BYTES themselves).
@@ -146,6 +148,7 @@ class LocalApp:
         crm_events: Callable[[str | None], list[dict[str, Any]]] | None = None,
         crm_inbound: CrmInbound | None = None,
         fire_schedules: FireSchedules | None = None,
+        inbound_sms: Callable[[str, str, str], Any] | None = None,
     ) -> None:
         self.gateway = gateway
         self.crm_inbound = crm_inbound
@@ -153,6 +156,7 @@ class LocalApp:
         self.outbox = outbox
         self.crm_events = crm_events
         self.openapi = openapi
+        self.inbound_sms = inbound_sms
         self.swagger_dir = swagger_ui_directory()
         self.local_routes: dict[str, Callable[[dict[str, str]], Response]] = {
             "/openapi.json": lambda _: self._openapi(),
@@ -179,6 +183,9 @@ class LocalApp:
                 return self._swagger_file(path.removeprefix("/docs/"))
         if method == "POST" and path in self.local_post_routes:
             return self.local_post_routes[path](body)
+        # Commercial SMS: a local-only POST route (the deployed API has no such route).
+        if method == "POST" and path == "/_local/sms/inbound":
+            return self._inbound_sms(body)
         return self.gateway.handle(method, path, headers, body, query, source_ip)
 
     def _openapi(self) -> HttpResponse:
@@ -240,6 +247,19 @@ class LocalApp:
         if self.crm_events is None:
             return error_response(503, "service_unavailable", "No CRM listener on this local stack.")
         return json_response(200, {"events": self.crm_events(query.get("customer_id"))})
+
+    # Commercial SMS: POST /_local/sms/inbound ---------------------------------------------------
+    def _inbound_sms(self, body: str | None) -> HttpResponse:
+        if self.inbound_sms is None:
+            return error_response(503, "service_unavailable", "No inbound SMS function on this local stack.")
+        try:
+            document = json.loads(body or "")
+            fields = (document["from"], document["to"], document["text"])
+        except (ValueError, KeyError, TypeError):
+            fields = None
+        if fields is None or not all(isinstance(f, str) for f in fields):
+            return error_response(400, "bad_request", 'Send {"from": "+33612345678", "to": "36180", "text": "STOP"}.')
+        return json_response(200, self.inbound_sms(*fields))
 
 
 # Protocol errors that http.server detects before any route is looked up -> the gateway response the

@@ -74,7 +74,8 @@ EXECUTION_LOG_GROUP_PREFIX = "API-Gateway-Execution-Logs_"
 WAF_RATE_LIMIT_PER_IP = 300  # requests per source IP per evaluation window, on the auth paths
 WAF_RATE_WINDOW_SECONDS = 300
 # Paths the per-IP rate rule covers (as routes write them; the stage-prefixed form is added too).
-WAF_RATE_LIMITED_PREFIXES: tuple[str, ...] = ("/auth/", "/staff/auth/", "/billing/payments/webhook")
+# The SMS provider API is public too (providers authenticate in the function): rate-limited per IP as well.
+WAF_RATE_LIMITED_PREFIXES: tuple[str, ...] = ("/auth/", "/staff/auth/", "/billing/payments/webhook", "/sms/provider/")
 
 
 def construct_name(name: str) -> str:

@@ -17,6 +17,7 @@ from infra.stacks.constructs.functions import Functions, Grantable, lambda_archi
 from infra.stacks.constructs.layer import SharedLayer
 from infra.stacks.constructs.monitoring import Monitoring
 from infra.stacks.constructs.projection import Projection
+from infra.stacks.constructs.sms import Sms
 from infra.stacks.constructs.waf import Waf
 from infra.stacks.constructs.workflows import Workflows
 
@@ -77,6 +78,13 @@ class ServiceStack(Stack):
             "CrmOutbox",
             function=self.functions.functions[definitions.CRM_OUTBOX.name],
             table=data.tables[definitions.CUSTOMERS.logical_id],
+        )
+        # Commercial SMS: the campaign queue -> the worker, the inbound SMS topic -> the inbound function.
+        self.sms = Sms(
+            self,
+            "Sms",
+            worker=self.functions.functions[definitions.SMS_CAMPAIGNS.name],
+            inbound=self.functions.functions[definitions.SMS_INBOUND.name],
         )
         self.api = Api(self, "Api", functions=self.functions.functions)
         stage = self.api.api.deployment_stage

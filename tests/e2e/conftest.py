@@ -28,7 +28,8 @@ from infra.definitions import ROOT
 from tests.conftest import FAST_HASHING
 
 E2E_TESTS_DIR = Path(__file__).resolve().parent
-READY_TIMEOUT_SECONDS = 180  # the shared 2-core machine under load: a start measured at 100 s
+# A loaded machine (shared CPUs) may need more: E2E_READY_TIMEOUT_SECONDS (a start measured at 100 s under load).
+READY_TIMEOUT_SECONDS = int(os.environ.get("E2E_READY_TIMEOUT_SECONDS", "180"))
 STOP_TIMEOUT_SECONDS = 15
 # What a stop may take (Ctrl-C or SIGTERM to exit), asserted by tests/e2e/test_local_operations.py.
 STOP_BUDGET_SECONDS = 5

@@ -24,11 +24,16 @@ def test_the_customers_table_streams_new_images_and_expires_items(data_template:
 def test_the_relay_reads_only_new_outbox_items_in_batches_with_partial_failures_and_a_dead_letter_queue(
     synth: Synth, service_template: Template
 ) -> None:
-    (mapping,) = resources_of_type(service_template, "AWS::Lambda::EventSourceMapping").values()
-    properties = mapping["Properties"]
     relay_id = synth.logical_id(
         names.SERVICE_STACK, f"Functions/{names.construct_name(d.CRM_OUTBOX.name)}/Function/Resource"
     )
+    # The relay's mapping (the SMS campaign worker has its own, on its queue).
+    (mapping,) = [
+        m
+        for m in resources_of_type(service_template, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": relay_id}
+    ]
+    properties = mapping["Properties"]
     queue_id, queue = one(service_template, "AWS::SQS::Queue", QueueName=d.CRM_OUTBOX_DEAD_LETTER_QUEUE_NAME)
     assert properties["FunctionName"] == {"Ref": relay_id}
     assert "Fn::ImportValue" in json.dumps(properties["EventSourceArn"])  # the data stack's table stream

@@ -272,6 +272,8 @@ def test_function_environment(
         **oidc_grant_values(),
         "AUDIT_DIGEST_BUCKET_NAME": f"bucket:{definitions.AUDIT_DIGEST_BUCKET_PREFIX}",
         "AUDIT_DIGEST_KEY_ID": get_att(names.AUDIT_DIGEST_KEY_LOGICAL_ID, "Arn"),
+        # Commercial SMS: the campaign queue's URL.
+        "SMS_CAMPAIGN_QUEUE_URL": f"sqs-url:{definitions.SMS_CAMPAIGN_QUEUE_NAME}",
     } | {machine.env: f"arn:states:{machine.name}" for machine in definitions.STATE_MACHINES}
     expected = definitions.environment_for(spec, table_refs, grant_values) | names.POWERTOOLS_ENV
     actual = {name: imported(value, exports) for name, value in variables.items()}
@@ -291,6 +293,7 @@ def test_function_environment(
     for variable, suffix, placeholder in (
         ("PROJECTION_DEAD_LETTER_QUEUE_URL", definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME, "sqs-url"),
         ("ANONYMISATION_SCHEDULER_ROLE_ARN", definitions.ANONYMISATION_SCHEDULER_ROLE_NAME, "iam-role"),
+        ("SMS_CAMPAIGN_QUEUE_URL", definitions.SMS_CAMPAIGN_QUEUE_NAME, "sqs-url"),
     ):
         if variable in actual:
             assert json.dumps(actual[variable]).endswith(f'/{suffix}"]]}}'), actual[variable]

@@ -304,6 +304,7 @@ def test_consents_are_a_history_and_the_state_is_the_latest_record(
     assert [(c["purpose"], c["granted"], c["since"]) for c in initial] == [
         ("newsletter", False, None),
         ("surveys", False, None),
+        ("commercial_sms", False, None),  # the operator's own commercial SMS (capability `sms`)
     ]
     assert api.call("PUT", "/account/consents/newsletter", {"granted": True}, token=token).status == 200
     assert api.call("PUT", "/account/consents/newsletter", {"granted": False}, token=token).status == 200

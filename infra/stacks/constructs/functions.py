@@ -103,6 +103,10 @@ def queue_arn(stack: Stack, name: str) -> str:
     return stack.format_arn(service="sqs", resource=name, arn_format=ArnFormat.NO_RESOURCE_NAME)
 
 
+def queue_url(stack: Stack, name: str) -> str:
+    return f"https://sqs.{stack.region}.{stack.url_suffix}/{stack.account}/{name}"
+
+
 def dead_letter_queue_url(stack: Stack) -> str:
     name = definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME
     return f"https://sqs.{stack.region}.{stack.url_suffix}/{stack.account}/{name}"
@@ -227,6 +231,7 @@ class Functions(Construct):
             "PAYMENT_PROVIDER_API_KEY_SECRET_ID": definitions.PAYMENT_PROVIDER_API_KEY_SECRET_NAME,
             "PAYMENT_WEBHOOK_SECRET_ID": definitions.PAYMENT_WEBHOOK_SECRET_NAME,
             "BILLING_CURSOR_KEY_SECRET_ID": definitions.BILLING_CURSOR_KEY_SECRET_NAME,
+            "SMS_CAMPAIGN_QUEUE_URL": queue_url(Stack.of(self), definitions.SMS_CAMPAIGN_QUEUE_NAME),
             "CAPTCHA_KEY_SECRET_ID": definitions.CAPTCHA_KEY_SECRET_NAME,  # identity (issue 8)
             # Digital-identity login and staff sign-in (OpenID Connect): the providers, from the CDK context.
             **dict(self._grantable.oidc_values or {}),
@@ -578,6 +583,28 @@ class Functions(Construct):
                     actions=["s3:ListBucket"],
                     resources=[f"arn:{stack.partition}:s3:::{audit_digest_bucket(stack)}"],
                     conditions={"StringLike": {"s3:prefix": [f"{DIGEST_PREFIX}*"]}},
+                )
+            )
+        # Commercial SMS: the provider API queues campaign batches; the worker consumes them (event source mapping).
+        if "sms_campaign_queue" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="QueueSmsBatches",
+                    actions=["sqs:SendMessage"],
+                    resources=[queue_arn(stack, definitions.SMS_CAMPAIGN_QUEUE_NAME)],
+                )
+            )
+        if "sms_campaign_consumer" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ConsumeSmsBatches",
+                    actions=[
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibility",
+                        "sqs:GetQueueAttributes",
+                    ],
+                    resources=[queue_arn(stack, definitions.SMS_CAMPAIGN_QUEUE_NAME)],
                 )
             )
         if kms_actions:

@@ -7,8 +7,9 @@ naming (docs/decisions.md, 2026-11-25). The signals:
 - each state machine: a failed or a timed-out execution;
 - the API: the 5xx rate and the p99 latency of the stage; the authorizer's errors;
 - each table: throttled reads or writes;
-- the reconciliation of terminated customers: `RetentionStepsCaught` (namespace Selfcare, emitted by selfcare.retention.service) above zero, i.e.
-  a termination step the schedules missed and the daily reconciliation had to run;
+- the reconciliation of terminated customers: `RetentionStepsCaught` (namespace Selfcare, emitted by
+  selfcare.retention.service) above zero, i.e. a termination step the schedules missed and the daily
+  reconciliation had to run;
 - the audit digest function's errors (a digest not written leaves the trail unsigned).
 """
 

@@ -201,3 +201,30 @@ def audit_pseudonym_key(environ: Mapping[str, str] | None = None) -> SecretsMana
     """The audit targets' pseudonym key (read on first use), for every function that appends to the trail."""
     secret_id = (os.environ if environ is None else environ).get(AUDIT_PSEUDONYM_KEY_VARIABLE)
     return SecretsManagerHashKey(secret_id) if secret_id else None
+
+
+class SmsSettings(_FromEnv):
+    """Commercial SMS governance: functions `sms_providers`, `sms_gateway`, `sms_campaigns`, `sms_inbound`."""
+
+    sms_table: str = Field(alias="SMS_TABLE")
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+    # sms_providers only: the customer's mobile lines and consents (the read model).
+    customers_table: str | None = Field(None, alias="CUSTOMERS_TABLE")
+    # sms_gateway only: where a started campaign's batches go.
+    campaign_queue_url: str | None = Field(None, alias="SMS_CAMPAIGN_QUEUE_URL")
+    # The opt-out mention: one of these keywords (comma-separated), then the short number within this many characters.
+    opt_out_keywords: str = Field("STOP", alias="SMS_OPT_OUT_KEYWORDS", min_length=1)
+    mention_max_gap: int = Field(24, alias="SMS_MENTION_MAX_GAP", ge=0, le=160)
+    # No commercial SMS in this local-time window ("HH:MM-HH:MM", may cross midnight); "" or equal ends: none.
+    night_window: str = Field("22:00-08:00", alias="SMS_NIGHT_WINDOW", pattern=r"^$|^\d{2}:\d{2}-\d{2}:\d{2}$")
+    timezone: str = Field("Europe/Monaco", alias="SMS_TIMEZONE")
+    # A plain STOP opts out of the short number's SMS ("short_number") or of every commercial SMS ("all").
+    opt_out_scope: str = Field("short_number", alias="SMS_OPT_OUT_SCOPE", pattern=r"^(short_number|all)$")
+    # The operator's own commercial SMS: its sender id and the short number its recipients answer STOP to.
+    operator_sender_id: str = Field("OPERATOR", alias="SMS_OPERATOR_SENDER_ID", min_length=1, max_length=11)
+    operator_short_number: str = Field("36100", alias="SMS_OPERATOR_SHORT_NUMBER", pattern=r"^\d{3,8}$")
+    operator_throughput_per_second: int = Field(50, alias="SMS_OPERATOR_THROUGHPUT", ge=1)
+    # Suspension proposals: above these in a month.
+    missing_mention_rate: float = Field(0.05, alias="SMS_PROPOSAL_MISSING_MENTION_RATE", gt=0, le=1)
+    complaints_per_10k: float = Field(5.0, alias="SMS_PROPOSAL_COMPLAINTS_PER_10K", gt=0)
+    proposal_min_submitted: int = Field(20, alias="SMS_PROPOSAL_MIN_SUBMITTED", ge=1)

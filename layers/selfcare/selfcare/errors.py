@@ -301,3 +301,28 @@ class NotInDirectory(Forbidden):
 
     code = "staff_role_not_granted"
     message = "Your directory groups give you no role in Selfcare."
+
+
+# Commercial SMS governance ---------------------------------------------------------------------
+class ProviderCredentialsRefused(Unauthenticated):
+    """A provider API call without valid provider credentials (unknown provider, wrong or rotated secret)."""
+
+    code = "provider_credentials_refused"
+    message = "Send `Authorization: SmsProvider <provider id>:<secret>` with the provider's current secret."
+
+
+class ProviderNotAllowed(Forbidden):
+    """The provider is suspended, its contract ended or is not in force: every call is refused at once."""
+
+    code = "provider_not_allowed"
+    message = "This provider may not send: it is suspended, or its contract is not in force."
+
+
+class CampaignNotDraft(Conflict):
+    code = "campaign_not_draft"
+    message = "The campaign was started already, or has no recipients yet."
+
+
+class ProviderEnded(Conflict):
+    code = "provider_ended"
+    message = "The provider's contract ended: its record can no longer change."

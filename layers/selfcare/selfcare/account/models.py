@@ -87,6 +87,8 @@ class PendingContactChange:
 class ConsentPurpose(StrEnum):
     NEWSLETTER = "newsletter"
     SURVEYS = "surveys"
+    # Commercial SMS (the operator's own, about its services): without it, none is sent (selfcare.sms).
+    COMMERCIAL_SMS = "commercial_sms"
 
 
 class ConsentChannel(StrEnum):
