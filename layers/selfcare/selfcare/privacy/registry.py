@@ -27,6 +27,7 @@ CREDENTIALS = "CredentialsTable"
 CONNECTION_LOG = "ConnectionLogTable"
 AUDIT_LOG = "AuditLogTable"
 IDEMPOTENCY = "IdempotencyTable"
+SMS = "SmsTable"
 INVOICES_BUCKET = "bucket:invoices"
 
 LOG_MONTHS = 12  # connection log and audit trail (selfcare.dal.logs.RETENTION_MONTHS; a test keeps them equal)
@@ -602,6 +603,55 @@ REGISTRY: tuple[Store, ...] = (
         Action.DELETE,
         Locator.INVOICE_OBJECTS,
     ),
+    # --- Commercial SMS (selfcare.dal.sms): numbers are the providers' recipients, not linked to a customer ------
+    Store(
+        "commercial-SMS opt-out list",
+        SMS,
+        "OPTOUT#",
+        "OPTOUT",
+        ("phone number (E.164)", "scopes", "updated_at", "source"),
+        Category.CONSENT,
+        "honour STOP: every later commercial SMS to the number is refused",
+        "as long as the objection stands (START removes it); not tied to a customer's contract",
+        Action.KEEP,
+        Locator.NOT_LINKED,
+    ),
+    Store(
+        "commercial-SMS campaign recipients",
+        SMS,
+        "CAMPAIGN#",
+        "BATCH#",
+        ("recipients' phone numbers (the provider's own list)",),
+        Category.CONTACT,
+        "send a provider's campaign once to each recipient",
+        "35 days (TTL expires_at; selfcare.dal.sms.BATCH_RETENTION_DAYS)",
+        Action.EXPIRES,
+        Locator.NOT_LINKED,
+    ),
+    Store(
+        "commercial-SMS decisions",
+        SMS,
+        "CAMPAIGN#",
+        "MSG#",
+        ("recipient's phone number", "decision and reason", "status", "sent_at"),
+        Category.TRAFFIC,
+        "prove each decision (accepted, refused and why) to the regulator; per-recipient outcomes",
+        f"{LOG_MONTHS} months (TTL expires_at)",
+        Action.EXPIRES,
+        Locator.NOT_LINKED,
+    ),
+    Store(
+        "commercial-SMS complaints",
+        SMS,
+        "COMPLAINT#",
+        None,
+        ("customer_id", "line_id", "sender_id", "received_at", "text"),
+        Category.SUPPORT,
+        "count a customer's report of an unwanted SMS against the provider",
+        f"{LOG_MONTHS} months (TTL expires_at), long before the anonymisation",
+        Action.EXPIRES,
+        Locator.NOT_LINKED,
+    ),
 )
 
 TABLE_KEYS: dict[str, tuple[str, str | None]] = {
@@ -612,6 +662,7 @@ TABLE_KEYS: dict[str, tuple[str, str | None]] = {
     CONNECTION_LOG: ("principal", "sk"),
     AUDIT_LOG: ("subject", "sk"),
     IDEMPOTENCY: ("id", None),
+    SMS: ("pk", "sk"),
 }
 
 
