@@ -263,6 +263,8 @@ PROJECTION = Function(
         SESSIONS.logical_id: Access.READ_WRITE,
         # Retention: the anonymisation removes the direct identifiers of the customer's connection-log entries.
         CONNECTION_LOG.logical_id: Access.READ_WRITE,
+        # Retention: termination, reinstatement, hide and anonymisation are audited (append only).
+        AUDIT_LOG.logical_id: Access.APPEND,
     },
     # vod_key: the inventory's VOD views are stored with their title references hashed (selfcare.tv.vod).
     grants=("dead_letters", "anonymisation_schedules", "vod_key", "invoices_erase"),

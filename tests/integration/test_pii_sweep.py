@@ -283,11 +283,12 @@ def test_every_item_written_is_on_the_registry_and_nothing_personal_survives_the
     assert [sk for sk in mine if sk.startswith("CONSENT#newsletter#")]
     assert mine["PROFILE"]["account_number"] == {"S": "100200777"} and "anonymised_at" in mine["PROFILE"]
     assert set(mine) == {"PROFILE", "BILLING", *[sk for sk in mine if sk.startswith(("CONSENT#", "TICKET#"))]}
-    # the audit entries are still there
+    # the audit entries are still there, untouched, followed by the system's own: termination, hide, anonymisation
     audit = [i for i in after[d.AUDIT_LOG.logical_id] if i["subject"]["S"] == f"customer#{CUSTOMER}"]
-    assert audit and len(audit) == len(
-        [i for i in before[d.AUDIT_LOG.logical_id] if i["subject"]["S"] == f"customer#{CUSTOMER}"]
-    )
+    earlier = [i for i in before[d.AUDIT_LOG.logical_id] if i["subject"]["S"] == f"customer#{CUSTOMER}"]
+    assert earlier and all(entry in audit for entry in earlier)
+    system = [i["action"]["S"] for i in audit if i not in earlier]
+    assert system == ["customer.terminated", "customer.hidden", "customer.anonymised"]
     # the connection-log entries are kept (12 months) without any direct identifier
     connections = [i for i in after[d.CONNECTION_LOG.logical_id] if i["principal"]["S"] == f"customer#{CUSTOMER}"]
     assert len(connections) == 2  # the failed login (it named the email) and the successful one

@@ -90,6 +90,16 @@ def grant(api: Api, token: str, customer_id: str = "C0001") -> Any:
     )
 
 
+def audited_actions(aws: LocalResources, customer_id: str) -> list[str]:
+    """The actions of the customer's audit trail, oldest first (the system's own included)."""
+    items = boto3.client("dynamodb").query(
+        TableName=aws.table_names[d.AUDIT_LOG.logical_id],
+        KeyConditionExpression="subject = :s",
+        ExpressionAttributeValues={":s": {"S": f"customer#{customer_id}"}},
+    )["Items"]
+    return [item["action"]["S"] for item in items if item.get("actor", {}).get("S") == "system#projection"]
+
+
 def assert_closed(response: Any) -> None:
     assert response.status == 410, response.body
     error = body(response)["error"]
@@ -149,6 +159,8 @@ def test_the_space_stays_open_a_month_then_closes_for_everyone_in_one_place(
     other = world.customers[1]
     other_token = api.login(other.login_id, other.password)["access_token"]
     assert api.call("GET", "/account", token=other_token).status == 200
+    # the termination and the hide step are in her audit trail, as the system's actions
+    assert audited_actions(aws, "C0001") == ["customer.terminated", "customer.hidden"]
     # And the step can run again: nothing changes
     assert projection_at(due + timedelta(hours=1)).step(Step.HIDE, "C0001") is Outcome.APPLIED
     assert_closed(api.call("GET", "/account", token=tokens["access_token"]))

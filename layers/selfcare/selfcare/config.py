@@ -146,6 +146,8 @@ class ProjectionSettings(_FromEnv):
     sessions_table: str = Field(alias="SESSIONS_TABLE")
     connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
     invoices_bucket: str = Field(alias="INVOICES_BUCKET_NAME")
+    # The retention steps' audit entries (termination, reinstatement, hide, anonymisation); unset: not audited.
+    audit_log_table: str | None = Field(None, alias="AUDIT_LOG_TABLE")
 
 
 # Digital-identity login (OpenID Connect) and staff from the operator's directory ------------------------------

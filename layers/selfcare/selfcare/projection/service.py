@@ -86,11 +86,11 @@ class DeadLetters(Protocol):
 class Retention(Protocol):
     """The post-termination steps (selfcare.retention.service.RetentionService)."""
 
-    def termination_ops(self, customer_id: str, terminated_at: datetime) -> list[dict[str, Any]]: ...
+    def termination_ops(self, customer_id: str, terminated_at: datetime, cause: str = "") -> list[dict[str, Any]]: ...
 
     def schedule_steps(self, customer_id: str, terminated_at: datetime, target_arn: str) -> None: ...
 
-    def cancel_ops(self, customer_id: str) -> list[dict[str, Any]]: ...
+    def cancel_ops(self, customer_id: str, cause: str = "") -> list[dict[str, Any]]: ...
 
     def after_reinstatement(self, customer_id: str) -> None: ...
 
@@ -278,7 +278,7 @@ class ProjectionService:
                 return WriteResult.LOGIN_KEY_TAKEN, record.customer_id
             return result, record.customer_id
         if isinstance(detail, events.CustomerTerminated):
-            steps = self.retention.termination_ops(detail.customer_id, detail.terminated_at)
+            steps = self.retention.termination_ops(detail.customer_id, detail.terminated_at, detail.event_id)
             result = self.customers.terminate(
                 detail.customer_id, iso(detail.terminated_at), detail.entity_version, detail.event_id, steps
             )
@@ -286,7 +286,7 @@ class ProjectionService:
                 self.retention.schedule_steps(detail.customer_id, detail.terminated_at, target_arn)
             return result, detail.customer_id
         if isinstance(detail, events.CustomerReinstated):
-            cancel = self.retention.cancel_ops(detail.customer_id)
+            cancel = self.retention.cancel_ops(detail.customer_id, detail.event_id)
             result = self.customers.reinstate(detail.customer_id, detail.entity_version, detail.event_id, cancel)
             if result in (WriteResult.APPLIED, WriteResult.DUPLICATE):
                 self.retention.after_reinstatement(detail.customer_id)

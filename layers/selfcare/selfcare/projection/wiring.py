@@ -9,6 +9,7 @@ from selfcare.dal.customers import CustomerProjection
 from selfcare.dal.erasure import CustomerErasure
 from selfcare.dal.inventory_projection import InventoryProjection
 from selfcare.dal.login_keys import CustomerLoginKeys
+from selfcare.dal.logs import LogsRepository
 from selfcare.dal.retention import RetentionRepository
 from selfcare.ports.dead_letters import SqsDeadLetters
 from selfcare.ports.hash_key import SecretsManagerHashKey
@@ -33,6 +34,8 @@ def build_retention(settings: ProjectionSettings, customers: CustomerProjection,
             settings.anonymisation_schedule_group, settings.anonymisation_scheduler_role_arn
         ),
         clock=clock,
+        # Termination, reinstatement, hide and anonymisation go to the audit trail (the one writer, append-only).
+        audit=LogsRepository(None, settings.audit_log_table) if settings.audit_log_table else None,
     )
 
 

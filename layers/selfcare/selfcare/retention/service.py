@@ -26,6 +26,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from selfcare.account.models import CustomerProfile
+from selfcare.audit.system import SystemAction, system_entry
+from selfcare.auth.models import AuditEntry
 from selfcare.clock import Clock, iso
 from selfcare.observability import count, logger
 from selfcare.projection.models import Outcome, WriteResult
@@ -95,25 +97,57 @@ class ReconciliationIncomplete(Exception):
     """Some overdue steps failed again: they stay pending for the next run (the invocation is retried)."""
 
 
+class AuditTrail(Protocol):
+    """selfcare.dal.logs.LogsRepository: the one writer of the audit trail."""
+
+    def audit_op(self, entry: AuditEntry, collected_at: datetime) -> dict[str, Any]: ...
+
+    def audit(self, entry: AuditEntry, collected_at: datetime) -> None: ...
+
+
 class RetentionService:
-    def __init__(self, *, customers: Customers, steps: Steps, erasure: Erasure, schedules: Schedules, clock: Clock):
+    def __init__(
+        self,
+        *,
+        customers: Customers,
+        steps: Steps,
+        erasure: Erasure,
+        schedules: Schedules,
+        clock: Clock,
+        audit: AuditTrail | None = None,
+    ):
         self.customers = customers
         self.steps = steps
         self.erasure = erasure
         self.schedules = schedules
         self.clock = clock
+        self.audit = audit  # termination, reinstatement, hide and anonymisation are audited (issue 9)
+
+    def _audit_ops(self, customer_id: str, action: SystemAction, cause: str) -> list[dict[str, Any]]:
+        """The step's audit entry, for its own transaction (none without an audit trail: unit tests)."""
+        if self.audit is None:
+            return []
+        now = self.clock.now()
+        return [self.audit.audit_op(system_entry("projection", customer_id, action, now, cause), now)]
+
+    def _audit(self, customer_id: str, action: SystemAction, cause: str) -> None:
+        if self.audit is not None:
+            now = self.clock.now()
+            self.audit.audit(system_entry("projection", customer_id, action, now, cause), now)
 
     # Termination and reinstatement (called by the projection) --------------------------------------------------
-    def termination_ops(self, customer_id: str, terminated_at: datetime) -> list[dict[str, Any]]:
+    def termination_ops(self, customer_id: str, terminated_at: datetime, cause: str = "") -> list[dict[str, Any]]:
+        """The pending steps and the termination's audit entry, written in the termination's transaction."""
         due = {step: iso(due_at(step, terminated_at)) for step in Step}
-        return self.steps.pending_ops(customer_id, iso(terminated_at), due)
+        ops = self.steps.pending_ops(customer_id, iso(terminated_at), due)
+        return ops + self._audit_ops(customer_id, SystemAction.TERMINATED, cause)
 
     def schedule_steps(self, customer_id: str, terminated_at: datetime, target_arn: str) -> None:
         for step in Step:
             self.schedules.schedule(customer_id, step, due_at(step, terminated_at), target_arn)
 
-    def cancel_ops(self, customer_id: str) -> list[dict[str, Any]]:
-        return self.steps.cancel_ops(customer_id)
+    def cancel_ops(self, customer_id: str, cause: str = "") -> list[dict[str, Any]]:
+        return self.steps.cancel_ops(customer_id) + self._audit_ops(customer_id, SystemAction.REINSTATED, cause)
 
     def after_reinstatement(self, customer_id: str) -> None:
         for step in Step:
@@ -140,6 +174,8 @@ class RetentionService:
             return Outcome.NOT_DUE  # reinstated meanwhile
         self.steps.close_credential(customer_id, closed=True)
         marked = self.steps.close_sessions(customer_id, at)
+        # Audited before the step is marked done: a failure in between audits it again, never not at all.
+        self._audit(customer_id, SystemAction.HIDDEN, f"schedule:{Step.HIDE.value}")
         self.steps.complete(customer_id, Step.HIDE)
         logger.info("customer space hidden", extra={"customer_id": customer_id, "sessions_and_grants": marked})
         count("RetentionHidden")
@@ -163,6 +199,7 @@ class RetentionService:
         result = self.customers.anonymise(customer_id, profile.terminated_at, iso(self.clock.now()))
         if result is not WriteResult.APPLIED:
             return Outcome.ALREADY_DONE
+        self._audit(customer_id, SystemAction.ANONYMISED, f"schedule:{Step.ANONYMISE.value}")
         self.steps.complete(customer_id, Step.ANONYMISE)
         count("RetentionAnonymised")
         return Outcome.APPLIED
