@@ -89,7 +89,7 @@ def test_log_entries_are_not_read_past_12_months(service: AuthService, world: De
     jeanne = world.customers[0]
     collected = clock.now()
     service.login.login_customer(jeanne.login_id, jeanne.password, REQUEST)
-    logs = LogsRepository(service.logs.connection_table, service.logs.audit_table)
+    logs = LogsRepository(service.context.logs.connection_table, service.context.logs.audit_table)
     edge = epoch(add_months(collected, 12))
     assert len(logs.connections("customer#C0001", edge - 1)) == 1
     assert logs.connections("customer#C0001", edge) == []
@@ -130,7 +130,7 @@ def _login_91_days_after_change(service: AuthService, email: str, password: str)
     from selfcare.dal.credentials import principal_key
     from selfcare.dal.dynamo import client, key, values
 
-    principal_id = service.credentials.principal_for(f"LOGIN#staff_email#{email}")
+    principal_id = service.context.credentials.principal_for(f"LOGIN#staff_email#{email}")
     assert principal_id
     client().update_item(
         TableName=service.context.credentials.table,
