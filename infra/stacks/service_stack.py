@@ -99,6 +99,7 @@ class ServiceStack(Stack):
             dead_letter_queues={
                 "Projection": self.projection.dead_letters,
                 "CrmOutbox": self.crm_outbox.dead_letters,
+                "SmsCampaigns": self.sms.dead_letters,
             },
             state_machines=dict(self.workflows.state_machines),
             api=self.api.api,

@@ -199,6 +199,7 @@ def test_every_alarm_notifies_the_one_encrypted_topic(service_template: Template
     [
         ("DeadLettersProjection", definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME),
         ("DeadLettersCrmOutbox", definitions.CRM_OUTBOX_DEAD_LETTER_QUEUE_NAME),
+        ("DeadLettersSmsCampaigns", definitions.SMS_CAMPAIGN_DEAD_LETTER_QUEUE_NAME),
     ],
 )
 def test_dead_letter_queues_alarm_on_a_visible_message(
