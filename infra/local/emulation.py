@@ -437,8 +437,8 @@ def fire_anonymisation_schedules(scheduler_client: Any, now: datetime) -> list[A
     from selfcare.config import ProjectionSettings
     from selfcare.projection.wiring import build_projection
 
-    service = build_projection(ProjectionSettings.from_env())
-    service.clock = _At(now)
+    # The clock of every part (the retention steps decide what is due by it), not only the projection's.
+    service = build_projection(ProjectionSettings.from_env(), clock=_At(now))
 
     def handler(event: Any, context: Any) -> dict[str, str]:
         return {"outcome": service.handle(event, target_arn=context.invoked_function_arn).value}

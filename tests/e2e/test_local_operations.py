@@ -116,16 +116,19 @@ def test_a_termination_then_the_schedules_fired_five_years_later_anonymise_the_c
         return list(scheduler.list_schedules(GroupName=ANONYMISATION_SCHEDULE_GROUP)["Schedules"])
 
     assert eventually(scheduled), "the CustomerTerminated event never reached the projection"
-    assert (
-        scheduler.get_schedule(GroupName=ANONYMISATION_SCHEDULE_GROUP, Name=scheduled()[0]["Name"])[
-            "ScheduleExpression"
-        ]
-        == "at(2031-11-25T00:00:00)"
-    )
+    expressions = {
+        scheduler.get_schedule(GroupName=ANONYMISATION_SCHEDULE_GROUP, Name=s["Name"])["ScheduleExpression"]
+        for s in scheduled()
+    }
+    # two steps: hide one calendar month after the termination, anonymise five years after it
+    assert expressions == {"at(2026-12-25T00:00:00)", "at(2031-11-25T00:00:00)"}
 
-    # When the schedules due the day before the fifth anniversary fire: nothing is due
+    # When the schedules due the day before the fifth anniversary fire: only the hide step is due
     early = own_client.call("POST", "/_local/schedules/fire", {"now": "2031-11-24T00:00:00Z"})
-    assert early.status == 200 and early.json() == {"now": "2031-11-24T00:00:00+00:00", "fired": []}
+    assert early.status == 200 and early.json() == {
+        "now": "2031-11-24T00:00:00+00:00",
+        "fired": [{"outcome": "applied"}],
+    }
 
     # When those due the day after fire
     due = own_client.call("POST", "/_local/schedules/fire", {"now": "2031-11-26T00:00:00Z"})

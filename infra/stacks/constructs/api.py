@@ -121,8 +121,11 @@ class Api(Construct):
             identity_sources=[aws_apigateway.IdentitySource.header(AUTHORIZATION_HEADER)],
             results_cache_ttl=Duration.seconds(definitions.AUTHORIZER_CACHE_TTL_SECONDS),
         )
+        # One invoke permission per function, scoped to this API (not one per method): with ~130 routes the
+        # per-method permissions alone took the service stack past CloudFormation's 500 resources. The API's
+        # routes are the function's routes; API Gateway of this API is the only principal allowed.
         integrations = {
-            name: aws_apigateway.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
+            name: aws_apigateway.LambdaIntegration(function, proxy=True, scope_permission_to_method=False)
             for name, function in functions.items()
             if definitions.has_routes(definitions.function_named(name))
         }
