@@ -127,6 +127,8 @@ def test_the_rule_also_sends_the_inventory_events_to_the_projection(service_temp
 
 
 def test_the_projection_may_read_the_vod_key_and_no_other_secret(synth: Synth, service_template: Template) -> None:
+    """No other secret but the audit trail's pseudonym key, which every function appending to the trail reads
+    (the retention steps are audited)."""
     statements = statements_of_function(synth, service_template, d.PROJECTION.name)
     read = statements["ReadVodHashKey"]
     assert read["Action"] == "secretsmanager:GetSecretValue"
@@ -134,7 +136,8 @@ def test_the_projection_may_read_the_vod_key_and_no_other_secret(synth: Synth, s
         "Ref": names.VOD_HASH_KEY_SECRET_LOGICAL_ID
     } or names.VOD_HASH_KEY_SECRET_LOGICAL_ID in (json.dumps(read["Resource"]))
     secret_reads = [s for s in statements.values() if "secretsmanager:GetSecretValue" in json.dumps(s["Action"])]
-    assert secret_reads == [read]
+    assert secret_reads == [read, statements["ReadAuditPseudonymKey"]]
+    assert "AuditPseudonymKey" in json.dumps(statements["ReadAuditPseudonymKey"]["Resource"])
     function_id = synth.logical_id(SERVICE, f"Functions/{names.construct_name(d.PROJECTION.name)}/Function/Resource")
     variables = service_template["Resources"][function_id]["Properties"]["Environment"]["Variables"]
     assert "VOD_HASH_KEY_SECRET_ID" in variables
