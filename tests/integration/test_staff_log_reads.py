@@ -12,8 +12,9 @@ from selfcare.auth.policy import StaffRole
 from infra import definitions as d
 from infra.local.resources import LocalResources
 from infra.scripts.verify_audit import verify
-from tests.factories import DemoWorld
+from tests.factories import DemoWorld, grant_conditions
 from tests.integration.conftest import Api, body
+from tests.integration.test_activation import solved
 
 GRANT = d.ASSISTED_ACCESS_HEADER
 
@@ -26,7 +27,12 @@ def _staff(api: Api, world: DemoWorld, role: StaffRole, customer_id: str | None 
     granted = api.call(
         "POST",
         "/staff/assisted-access",
-        {"customer_id": customer_id, "reason": "Incident INC-4521: login failures", "duration_minutes": 30},
+        {
+            "customer_id": customer_id,
+            "reason": "Incident INC-4521: login failures",
+            "duration_minutes": 30,
+            **grant_conditions(customer_id),
+        },
         token=token,
     )
     assert granted.status == 201, granted.body
@@ -118,7 +124,8 @@ def test_code_requests_are_audited_without_the_address(api: Api, world: DemoWorl
     token = api.login(jeanne.login_id, jeanne.password)["access_token"]
     # When: Jeanne asks for a code to confirm a new email, and one to link Marco's account
     assert api.call("PUT", "/account/contact/email", {"email": "jeanne.new@example.mc"}, token=token).status == 202
-    linked = api.call("POST", "/account/links/codes", {"identifier": marco.login_id, "channel": "email"}, token=token)
+    link_code = {"identifier": marco.login_id, "channel": "email", "captcha": solved(api)}
+    linked = api.call("POST", "/account/links/codes", link_code, token=token)
     assert linked.status == 202, linked.body
     # Then: both requests are in her trail, naming the channel, never the address nor the other account
     entries = {e["action"]: e for e in _trail(aws)}

@@ -13,6 +13,7 @@ from selfcare.auth.policy import StaffRole
 from selfcare.observability import metrics
 
 from infra.local.resources import LocalResources
+from infra.local.seed import demo_request_id
 from tests.factories import DemoWorld
 from tests.fakes import FixedClock
 from tests.integration.conftest import Api, HttpResponse, body
@@ -38,7 +39,8 @@ def stored_tickets(aws: LocalResources, customer_id: str) -> list[dict[str, Any]
         KeyConditionExpression="pk = :pk AND begins_with(sk, :t)",
         ExpressionAttributeValues={":pk": f"CUSTOMER#{customer_id}", ":t": "TICKET#"},
     )["Items"]
-    return list(items)
+    # Leave out the demo customer's open request (a ticket taken by phone: what customer-service grants name).
+    return [item for item in items if item.get("ticket_id") != demo_request_id(customer_id)]
 
 
 def test_the_same_key_and_body_answer_the_same_ticket_and_store_one(
