@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from selfcare.api.context import caller_from, request_info
 from selfcare.api.errors import responses
-from selfcare.api.resolver import create_resolver
+from selfcare.api.resolver import create_resolver, no_content
 from selfcare.auth import digital_identity_schemas as schemas
 from selfcare.auth.digital_identity import IssuedTokens, LinkRequired, Started
 from selfcare.auth.digital_identity_wiring import build_customer_login, build_links, build_staff_login
@@ -166,7 +166,7 @@ def view_link() -> schemas.DigitalIdentityLinkView:
 )
 def remove_link() -> Response[Any]:
     links.unlink(caller_from(app.current_event), request_info(app.current_event))
-    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+    return no_content()
 
 
 # Staff: the operator's identity provider (the directory) -----------------------------------------------------
