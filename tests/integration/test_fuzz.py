@@ -47,8 +47,18 @@ from tests.fakes import InMemoryPaymentProvider, InMemoryProvisioning
 
 EXAMPLES_PER_MODE = 3  # per operation: 3 valid requests and 3 that break the schema
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Left out: the two redirect starts ask the OpenID Connect provider's discovery document first, and this world
+# has no provider (their 503 when it does not answer is declared); tests/integration/test_digital_identity.py and
+# tests/e2e/test_digital_identity_journey.py drive them against the local provider.
+NEEDS_AN_IDENTITY_PROVIDER = {
+    ("POST", "/auth/digital-identity/authorizations"),
+    ("POST", "/staff/auth/directory/authorizations"),
+}
 OPERATIONS = sorted(
-    (method.upper(), path) for path, operations in contract.document()["paths"].items() for method in operations
+    (method.upper(), path)
+    for path, operations in contract.document()["paths"].items()
+    for method in operations
+    if (method.upper(), path) not in NEEDS_AN_IDENTITY_PROVIDER
 )
 
 

@@ -94,8 +94,14 @@ def begin(
     from authlib.common.security import generate_token  # type: ignore[import-untyped]
 
     request = AuthorizationRequest(state=generate_token(43), nonce=generate_token(43), code_verifier=generate_token(64))
+    try:  # the provider's discovery document gives its authorize endpoint: it may not answer
+        url = provider.authorization_url(request)
+    except OidcUnavailable as error:
+        logger.warning("identity provider unavailable", extra={"purpose": purpose, "step": str(error)})
+        count("OidcProviderUnavailable")
+        raise IdentityProviderUnavailable() from error
     flows.put_state(request.state, FlowState(purpose, request.nonce, request.code_verifier, now + seconds))
-    return Started(provider.authorization_url(request), request.state, seconds)
+    return Started(url, request.state, seconds)
 
 
 def redeem(
