@@ -1,11 +1,27 @@
-"""Test data: the demo world of the local stack, seeded into the test's own moto."""
+"""Test data: the demo world of the local stack, seeded into the test's own moto.
+
+The first test of a session (per process) that asks for the world seeds it for real: CRM and inventory events
+through EventBridge, the delivery queue and the projection handler, credentials through the auth service's
+enrolment (infra/local/seed.py), ~10 s on moto. The seed writes nothing but DynamoDB items (some keyed with generated secrets, kept with them) (checked by
+tests/integration/test_world_snapshot.py), so the items it wrote are kept, and every later test gets the same
+world by writing them (and the secrets' values) back into its fresh resources (~0.2 s). The local stack and its end-to-end tests always seed
+through the projection.
+"""
 
 from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+import boto3
 
 from infra.local.resources import LocalResources
 from infra.local.seed import DemoCustomer, DemoStaff, DemoWorld, demo_request_id, seed_demo
 
-__all__ = ["DemoCustomer", "DemoStaff", "DemoWorld", "grant_conditions", "seed_world"]
+__all__ = ["DemoCustomer", "DemoStaff", "DemoWorld", "grant_conditions", "seed_world", "seed_world_through_projection"]
+
+BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem
 
 
 def grant_conditions(customer_id: str) -> dict[str, str]:
@@ -14,6 +30,72 @@ def grant_conditions(customer_id: str) -> dict[str, str]:
     return {"incident_reference": "INC-000001", "ticket_id": demo_request_id(customer_id)}
 
 
-def seed_world(resources: LocalResources) -> DemoWorld:
+# (the environment the world was seeded under) -> (the world, table name -> the items it holds after the seed)
+_snapshots: dict[frozenset[tuple[str, str]], tuple[DemoWorld, dict[str, list[dict[str, Any]]], dict[str, Any]]] = {}
+
+
+def _snapshot_key(resources: LocalResources) -> frozenset[tuple[str, str]]:
+    """What the seed's output depends on besides the secrets (kept with it): the tables and the hashing costs."""
+    names = {n for n in os.environ if n.startswith(("ARGON2_", "CAPTCHA_", "PASSWORD_"))}
+    return frozenset(resources.table_names.items()) | frozenset((name, os.environ[name]) for name in names)
+
+
+def _secrets() -> dict[str, dict[str, Any]]:
+    """Every secret's value, and every SSM parameter: keyed hashes in the seeded items (audit pseudonyms, login
+    keys) and the tokens' signing key depend on them, generated at random by create_resources."""
+    manager, ssm = boto3.client("secretsmanager"), boto3.client("ssm")
+    values: dict[str, dict[str, Any]] = {"secrets": {}, "parameters": {}}
+    for page in manager.get_paginator("list_secrets").paginate():
+        for secret in page["SecretList"]:
+            value = manager.get_secret_value(SecretId=secret["ARN"])
+            values["secrets"][secret["Name"]] = {k: value[k] for k in ("SecretString", "SecretBinary") if k in value}
+    for page in ssm.get_paginator("describe_parameters").paginate():
+        for parameter in page["Parameters"]:
+            read = ssm.get_parameter(Name=parameter["Name"], WithDecryption=True)["Parameter"]
+            values["parameters"][parameter["Name"]] = {"Value": read["Value"], "Type": read["Type"]}
+    return values
+
+
+def _write_secrets(values: dict[str, dict[str, Any]]) -> None:
+    manager, ssm = boto3.client("secretsmanager"), boto3.client("ssm")
+    for name, value in values["secrets"].items():
+        manager.put_secret_value(SecretId=name, **value)
+    for name, parameter in values["parameters"].items():
+        ssm.put_parameter(Name=name, Overwrite=True, **parameter)
+
+
+def _table_items(resources: LocalResources) -> dict[str, list[dict[str, Any]]]:
+    client = boto3.client("dynamodb")
+    items: dict[str, list[dict[str, Any]]] = {}
+    for name in resources.table_names.values():
+        pages = client.get_paginator("scan").paginate(TableName=name)
+        items[name] = [item for page in pages for item in page["Items"]]
+    return items
+
+
+def _write_items(items: dict[str, list[dict[str, Any]]]) -> None:
+    client = boto3.client("dynamodb")
+    for name, table_items in items.items():
+        for start in range(0, len(table_items), BATCH_WRITE_LIMIT):
+            requests = {name: [{"PutRequest": {"Item": item}} for item in table_items[start : start + BATCH_WRITE_LIMIT]]}
+            while requests:
+                requests = client.batch_write_item(RequestItems=requests).get("UnprocessedItems") or {}
+
+
+def seed_world_through_projection(resources: LocalResources) -> DemoWorld:
+    """The demo world as the local stack seeds it: events, projection, enrolment."""
     del resources  # the environment already names its tables
     return seed_demo(demo_bills=False)  # the billing tests write the bills they check
+
+
+def seed_world(resources: LocalResources) -> DemoWorld:
+    """The demo world in this test's tables: seeded through the projection once, then the same items written back."""
+    key = _snapshot_key(resources)
+    if key not in _snapshots:
+        world = seed_world_through_projection(resources)
+        _snapshots[key] = (copy.deepcopy(world), _table_items(resources), _secrets())
+        return world
+    world, items, secrets = _snapshots[key]
+    _write_secrets(secrets)
+    _write_items(items)
+    return copy.deepcopy(world)

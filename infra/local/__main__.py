@@ -197,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
         configure_moto(moto)
         emulation.install_outbox_timestamps()
         emulation.install_bounded_memory()  # moto's whole-table copy per transaction, kept: GiBs on long runs
+        emulation.install_serialized_dynamodb()  # moto's DynamoDB is not thread-safe; its server is threaded
 
         import boto3
 

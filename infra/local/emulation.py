@@ -78,6 +78,16 @@ the two hooks that must reach inside moto, through moto's private API, pinned wi
    `python -m infra.local`. `inject_inbound_sms` builds the SNS event that the two-way channel's topic would
    deliver (the message: originationNumber, destinationNumber, messageBody) and calls the `sms_inbound`
    handler: the local route POST /_local/sms/inbound uses it.
+
+9. DynamoDB requests one at a time (`install_serialized_dynamodb`).
+   moto's server answers each request in its own thread, and its DynamoDB backend is not thread-safe: a
+   transaction that changes an item while another request projects or scans it fails with
+   `RuntimeError: dictionary changed size during iteration` (a 500 that botocore retries, and a traceback on the
+   console; a CI run met it while a line workflow wrote and the client polled). DynamoDB serialises nothing
+   either, but each of its requests is atomic: the hook runs moto's DynamoDB and DynamoDB Streams request
+   handlers under one lock, which gives the same guarantee. Neither handler calls another service, so the lock
+   never waits on a request of its own. moto 5.2.5's `DynamoHandler.call_action` and
+   `DynamoDBStreamsHandler.call_action`: covered by tests/e2e/test_emulation.py.
 """
 
 from __future__ import annotations
@@ -511,6 +521,36 @@ def install_bounded_memory() -> None:
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _memory_installed = saved
+
+
+# 9. DynamoDB requests one at a time -----------------------------------------------------------------
+_dynamodb_lock = threading.Lock()
+_serialized_installed: dict[type, Any] = {}  # handler class -> its own call_action, once replaced
+
+
+def install_serialized_dynamodb() -> None:
+    """Run moto's DynamoDB and DynamoDB Streams request handlers one at a time (see section 9)."""
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    for handler_class in (DynamoHandler, DynamoDBStreamsHandler):
+        if handler_class in _serialized_installed:
+            continue
+        original = handler_class.call_action
+
+        def call_action(self: Any, _original: Any = original) -> Any:
+            with _dynamodb_lock:
+                return _original(self)
+
+        _serialized_installed[handler_class] = original
+        handler_class.call_action = call_action  # type: ignore[method-assign]
+
+
+def uninstall_serialized_dynamodb() -> None:
+    """moto's own handlers again (tests)."""
+    for handler_class, original in _serialized_installed.items():
+        handler_class.call_action = original  # type: ignore[method-assign]
+    _serialized_installed.clear()
 
 
 def uninstall_bounded_memory() -> None:

@@ -1,0 +1,50 @@
+"""The integration world is seeded through the projection once per session and written back for later tests
+(tests/factories.py): that is only the same world if the seed leaves nothing but DynamoDB items behind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from infra.local.resources import LocalResources
+from tests.factories import _table_items, seed_world, seed_world_through_projection
+
+
+def _outside_dynamodb() -> dict[str, Any]:
+    s3, sqs, scheduler = boto3.client("s3"), boto3.client("sqs"), boto3.client("scheduler")
+    state: dict[str, Any] = {}
+    for bucket in s3.list_buckets()["Buckets"]:
+        state[f"s3:{bucket['Name']}"] = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", [])]
+    for url in sqs.list_queues().get("QueueUrls", []):
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        state[f"sqs:{url}"] = attributes
+    state["schedules"] = [
+        s["Name"]
+        for group in scheduler.list_schedule_groups()["ScheduleGroups"]
+        for s in scheduler.list_schedules(GroupName=group["Name"])["Schedules"]
+    ]
+    state["ses"] = len(ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-3"].sent_messages)
+    return state
+
+
+def test_the_seed_writes_only_dynamodb_items(aws: LocalResources) -> None:
+    before = _outside_dynamodb()
+    seed_world_through_projection(aws)
+    assert _outside_dynamodb() == before
+    assert sum(len(items) for items in _table_items(aws).values()) > 50
+
+
+def test_a_written_back_world_holds_the_very_items_of_the_seed(aws: LocalResources) -> None:
+    world = seed_world(aws)  # seeded now, or written back from an earlier test's seed
+    items = _table_items(aws)
+    from tests import factories
+
+    (snapshot_world, snapshot_items, _), *_ = [v for k, v in factories._snapshots.items() if k == factories._snapshot_key(aws)]
+    assert world == snapshot_world and world is not snapshot_world
+    key = lambda item: sorted((k, str(v)) for k, v in item.items())  # noqa: E731
+    assert {n: sorted(map(key, i)) for n, i in items.items()} == {n: sorted(map(key, i)) for n, i in snapshot_items.items()}
