@@ -2,10 +2,10 @@
 
 The first test of a session (per process) that asks for the world seeds it for real: CRM and inventory events
 through EventBridge, the delivery queue and the projection handler, credentials through the auth service's
-enrolment (infra/local/seed.py), ~10 s on moto. The seed writes nothing but DynamoDB items (some keyed with generated secrets, kept with them) (checked by
-tests/integration/test_world_snapshot.py), so the items it wrote are kept, and every later test gets the same
-world by writing them (and the secrets' values) back into its fresh resources (~0.2 s). The local stack and its end-to-end tests always seed
-through the projection.
+enrolment (infra/local/seed.py), ~10 s on moto. The seed writes nothing but DynamoDB items (checked by
+tests/integration/test_world_snapshot.py), some keyed with generated secrets: the items and the secrets' values
+are kept, and every later test gets the same world by writing them back into its fresh resources (~0.3 s).
+The local stack and its end-to-end tests always seed through the projection.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ def _write_items(items: dict[str, list[dict[str, Any]]]) -> None:
     client = boto3.client("dynamodb")
     for name, table_items in items.items():
         for start in range(0, len(table_items), BATCH_WRITE_LIMIT):
-            requests = {name: [{"PutRequest": {"Item": item}} for item in table_items[start : start + BATCH_WRITE_LIMIT]]}
+            batch = table_items[start : start + BATCH_WRITE_LIMIT]
+            requests = {name: [{"PutRequest": {"Item": item}} for item in batch]}
             while requests:
                 requests = client.batch_write_item(RequestItems=requests).get("UnprocessedItems") or {}
 
