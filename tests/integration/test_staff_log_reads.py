@@ -19,7 +19,9 @@ from tests.integration.test_activation import solved
 GRANT = d.ASSISTED_ACCESS_HEADER
 
 
-def _staff(api: Api, world: DemoWorld, role: StaffRole, customer_id: str | None = "C0001") -> tuple[str, str | None]:
+def _staff(
+    api: Api, world: DemoWorld, role: StaffRole, customer_id: str | None = "C0001", incident: bool = True
+) -> tuple[str, str | None]:
     member = world.staff[role]
     token = str(api.staff_login(member.email, member.password)["access_token"])
     if customer_id is None:
@@ -31,7 +33,7 @@ def _staff(api: Api, world: DemoWorld, role: StaffRole, customer_id: str | None 
             "customer_id": customer_id,
             "reason": "Incident INC-4521: login failures",
             "duration_minutes": 30,
-            **grant_conditions(customer_id),
+            **{k: v for k, v in grant_conditions(customer_id).items() if incident or k != "incident_reference"},
         },
         token=token,
     )
@@ -110,6 +112,20 @@ def test_staff_need_a_grant_for_that_very_customer(api: Api, world: DemoWorld) -
     token, grant_id = _staff(api, world, StaffRole.PRODUCTION, customer_id="C0002")
     other = api.call("GET", "/staff/customers/C0001/audit-trail", token=token, headers={GRANT: grant_id or ""})
     assert other.status == 403 and body(other)["error"]["code"] == "forbidden"
+
+
+def test_an_infrastructure_grant_without_an_incident_does_not_open_the_logs(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    # Given an infrastructure grant opened for other work: no incident named (the role needs none to open it)
+    token, grant_id = _staff(api, world, StaffRole.INFRASTRUCTURE, incident=False)
+    assert api.call("GET", "/account", token=token, headers={GRANT: grant_id or ""}).status == 200
+    # When the staff member reads the logs under it: refused, nothing read, nothing audited as read
+    for path in ("/staff/customers/C0001/connection-log", "/staff/customers/C0001/audit-trail"):
+        response = api.call("GET", path, token=token, headers={GRANT: grant_id or ""})
+        assert response.status == 403, response.body
+        assert body(response)["error"]["code"] == "incident_grant_required"
+    assert not [e for e in _trail(aws) if str(e["action"]).startswith("logs.")]
 
 
 def test_customers_cannot_read_logs_through_these_routes(api: Api, world: DemoWorld) -> None:

@@ -61,6 +61,11 @@ class AssistedAccessRequired(Forbidden):
     message = "Staff reach a customer's space only through an assisted-access grant."
 
 
+class IncidentGrantRequired(Forbidden):
+    code = "incident_grant_required"
+    message = "Logs are read under an assisted-access grant that names an incident (INC-...)."
+
+
 class PasswordChangeRequired(Forbidden):
     code = "password_change_required"
     message = "Your password has expired: change it before anything else."

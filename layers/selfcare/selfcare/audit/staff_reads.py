@@ -1,9 +1,10 @@
 """Staff reads of a customer's connection log and audit trail (issue 9, section 4).
 
-Only production and infrastructure staff, under a live assisted-access grant for that very customer (the
-authorizer checked that the grant is live and theirs; the identity work may also require the grant to name
-an open incident: that is decided where grants are opened, and nothing here depends on it). Every read is
-itself an audit entry, appended before the data is read: no read leaves no trace.
+Only production and infrastructure staff, under a live assisted-access grant for that very customer that
+names an incident (SPEC.md: logs are read "during an incident"; the authorizer checked that the grant is live
+and theirs and hands on its recorded reference, "incident:INC-..."). A production grant always names one (its
+role condition); an infrastructure grant may be opened without one for other work, but it does not open the
+logs. Every read is itself an audit entry, appended before the data is read: no read leaves no trace.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from selfcare.auth.models import AuditEntry
 from selfcare.auth.policy import Caller, StaffRole, require_staff
 from selfcare.clock import Clock, epoch, iso
 from selfcare.dal.logs import LogsRepository
-from selfcare.errors import AssistedAccessRequired, Forbidden
+from selfcare.errors import AssistedAccessRequired, Forbidden, IncidentGrantRequired
 
 LOG_READER_ROLES: frozenset[StaffRole] = frozenset({StaffRole.PRODUCTION, StaffRole.INFRASTRUCTURE})
+INCIDENT_PREFIX = "incident:"  # the reference selfcare.auth.grant_conditions records for an incident
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class StaffLogReads:
             raise AssistedAccessRequired()
         if caller.customer_id != customer_id:
             raise Forbidden("The assisted-access grant is for another customer.")
+        if not (caller.grant_reference or "").startswith(INCIDENT_PREFIX):
+            raise IncidentGrantRequired()
         now = self.clock.now()
         entry = AuditEntry(
             actor=caller.actor,

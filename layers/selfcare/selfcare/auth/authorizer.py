@@ -58,7 +58,7 @@ class RequestAuthorizer:
             raise AccountClosed()
         if not grant.is_live(now):
             raise Forbidden("No live assisted-access grant of yours has this id.")
-        return replace(caller, customer_id=grant.customer_id, grant_id=grant.grant_id)
+        return replace(caller, customer_id=grant.customer_id, grant_id=grant.grant_id, grant_reference=grant.reference)
 
 
 __all__ = ["RequestAuthorizer", "authorizer_context", "caller_from_context"]

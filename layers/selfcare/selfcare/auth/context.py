@@ -37,6 +37,8 @@ def authorizer_context(caller: Caller) -> dict[str, str | int | bool]:
         context["role"] = caller.role.value
     if caller.grant_id:
         context["grant_id"] = caller.grant_id
+    if caller.grant_reference:
+        context["grant_reference"] = caller.grant_reference
     return context
 
 
@@ -53,6 +55,7 @@ def caller_from_context(raw: dict[str, Any]) -> Caller:
             customer_id=raw.get("customer_id") or None,
             role=StaffRole(raw["role"]) if raw.get("role") else None,
             grant_id=raw.get("grant_id") or None,
+            grant_reference=raw.get("grant_reference") or None,
             password_expired=str(raw.get("password_expired", "false")).lower() == "true",
         )
     except (KeyError, ValueError) as error:

@@ -56,6 +56,8 @@ class Caller:
     role: StaffRole | None = None
     grant_id: str | None = None
     password_expired: bool = False
+    # The grant's recorded reference ("incident:INC-...", "ticket:<id>"): the log reads require an incident.
+    grant_reference: str | None = None
 
     @property
     def is_staff(self) -> bool:
