@@ -3,7 +3,7 @@
 The first test of a session (per process) that asks for the world seeds it for real: CRM and inventory events
 through EventBridge, the delivery queue and the projection handler, credentials through the auth service's
 enrolment (infra/local/seed.py), ~10 s on moto. The seed writes nothing but DynamoDB items (checked by
-tests/integration/test_world_snapshot.py), some keyed with generated secrets: the items and the secrets' values
+tests/integration/test_world_snapshot.py), some keyed with a generated secret: the items and that secret's value
 are kept, and every later test gets the same world by writing them back into its fresh resources (~0.3 s).
 The local stack and its end-to-end tests always seed through the projection.
 """
@@ -16,12 +16,15 @@ from typing import Any
 
 import boto3
 
+from infra import definitions as d
 from infra.local.resources import LocalResources
 from infra.local.seed import DemoCustomer, DemoStaff, DemoWorld, demo_request_id, seed_demo
 
 __all__ = ["DemoCustomer", "DemoStaff", "DemoWorld", "grant_conditions", "seed_world", "seed_world_through_projection"]
 
 BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem
+# The secrets the seed reads (the VOD titles' keyed hash): tests/integration/test_world_snapshot.py checks the list.
+SEED_SECRETS = (d.VOD_HASH_KEY_SECRET_NAME,)
 
 
 def grant_conditions(customer_id: str) -> dict[str, str]:
@@ -41,27 +44,20 @@ def _snapshot_key(resources: LocalResources) -> frozenset[tuple[str, str]]:
 
 
 def _secrets() -> dict[str, dict[str, Any]]:
-    """Every secret's value, and every SSM parameter: keyed hashes in the seeded items (audit pseudonyms, login
-    keys) and the tokens' signing key depend on them, generated at random by create_resources."""
-    manager, ssm = boto3.client("secretsmanager"), boto3.client("ssm")
-    values: dict[str, dict[str, Any]] = {"secrets": {}, "parameters": {}}
-    for page in manager.get_paginator("list_secrets").paginate():
-        for secret in page["SecretList"]:
-            value = manager.get_secret_value(SecretId=secret["ARN"])
-            values["secrets"][secret["Name"]] = {k: value[k] for k in ("SecretString", "SecretBinary") if k in value}
-    for page in ssm.get_paginator("describe_parameters").paginate():
-        for parameter in page["Parameters"]:
-            read = ssm.get_parameter(Name=parameter["Name"], WithDecryption=True)["Parameter"]
-            values["parameters"][parameter["Name"]] = {"Value": read["Value"], "Type": read["Type"]}
+    """The values of SEED_SECRETS: keyed hashes in the seeded items depend on them (create_resources generates
+    them at random). Only those: a test may hold another secret in memory (the payment webhook secret)."""
+    manager = boto3.client("secretsmanager")
+    values: dict[str, dict[str, Any]] = {}
+    for name in SEED_SECRETS:
+        value = manager.get_secret_value(SecretId=name)
+        values[name] = {k: value[k] for k in ("SecretString", "SecretBinary") if k in value}
     return values
 
 
 def _write_secrets(values: dict[str, dict[str, Any]]) -> None:
-    manager, ssm = boto3.client("secretsmanager"), boto3.client("ssm")
-    for name, value in values["secrets"].items():
+    manager = boto3.client("secretsmanager")
+    for name, value in values.items():
         manager.put_secret_value(SecretId=name, **value)
-    for name, parameter in values["parameters"].items():
-        ssm.put_parameter(Name=name, Overwrite=True, **parameter)
 
 
 def _table_items(resources: LocalResources) -> dict[str, list[dict[str, Any]]]:

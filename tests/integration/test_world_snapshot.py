@@ -7,11 +7,12 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from infra.local.resources import LocalResources
-from tests.factories import _table_items, seed_world, seed_world_through_projection
+from tests.factories import SEED_SECRETS, _table_items, seed_world, seed_world_through_projection
 
 
 def _outside_dynamodb() -> dict[str, Any]:
@@ -34,11 +35,24 @@ def _outside_dynamodb() -> dict[str, Any]:
     return state
 
 
-def test_the_seed_writes_only_dynamodb_items(aws: LocalResources) -> None:
+def test_the_seed_writes_only_dynamodb_items_and_reads_only_the_secrets_kept_with_them(
+    aws: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    read: set[str] = set()
+    original = SecretsManagerBackend.get_secret_value
+
+    def recorded(self: Any, secret_id: str, *args: Any, **kwargs: Any) -> Any:
+        read.add(secret_id)
+        return original(self, secret_id, *args, **kwargs)
+
+    monkeypatch.setattr(SecretsManagerBackend, "get_secret_value", recorded)
     before = _outside_dynamodb()
     seed_world_through_projection(aws)
     assert _outside_dynamodb() == before
     assert sum(len(items) for items in _table_items(aws).values()) > 50
+    assert read <= set(SEED_SECRETS), "a secret the seeded items depend on is not in tests.factories.SEED_SECRETS"
 
 
 def test_a_written_back_world_holds_the_very_items_of_the_seed(aws: LocalResources) -> None:
