@@ -124,7 +124,9 @@ def test_spellings_of_one_phone_number_share_a_counter(api: Api, world: DemoWorl
 def test_staff_login_is_asked_alike(api: Api, world: DemoWorld) -> None:
     staff = next(iter(world.staff.values()))
     for _ in range(ATTEMPTS):
-        response = api.call("POST", "/staff/auth/login", {"email": staff.email, "password": WRONG}, source_ip="192.0.2.9")
+        response = api.call(
+            "POST", "/staff/auth/login", {"email": staff.email, "password": WRONG}, source_ip="192.0.2.9"
+        )
         assert response.status == 401
     asked = api.call(
         "POST", "/staff/auth/login", {"email": staff.email, "password": staff.password}, source_ip="192.0.2.10"
