@@ -70,7 +70,7 @@ class LoginService(AuthPart):
             raise TooManyRequests(lookup.address.blocked_until - t)
         # The CAPTCHA after repeated failures: decided on counters that exist alike for known and unknown
         # identifiers, before anything about the account is read, so the answer tells nothing of it.
-        solved = self._captcha_if_needed(principal_type, lookup, login_used, captcha, request)
+        solved = self._captcha_if_needed(principal_type, lookup, login_used, captcha)
         # Read 2: the credential (also when nothing matched: same reads, same hashing work).
         credential = self.credentials.get(principal_id)
         if credential is not None and credential.principal_type is not principal_type:
@@ -117,7 +117,6 @@ class LoginService(AuthPart):
         lookup: Lookup,
         login_used: str,
         captcha: str | None,
-        request: RequestInfo,
     ) -> bool:
         """True when a CAPTCHA was needed and solved; raises CaptchaRequired when needed and not solved (one
         connection-log entry, no counter moves: the password was not tried). A solution sent when none is needed
