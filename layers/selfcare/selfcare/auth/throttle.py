@@ -27,7 +27,7 @@ class ThrottlePolicy:
     identifier_window_seconds: int = 15 * 60
 
     def captcha_needed(self, failures: int, cleared: int) -> bool:
-        """A counter asks for a CAPTCHA from the 3rd failure on, unless a solved one covered them all."""
+        """A counter asks for a CAPTCHA once it holds 3 failures, unless a solved one covered them all."""
         return failures >= self.captcha_after_failures and failures > cleared
 
     def account_lock_seconds(self, failures: int) -> int:
