@@ -49,4 +49,21 @@ def rows() -> list[tuple[str, int, int, str]]:
         confirm = {"identifier": account_number, "code": code, "password": "Harbour-Lantern-Quarry-73"}
         call("POST /auth/activation/confirm", "POST", "/auth/activation/confirm", confirm, 200,
              "<= 3: code, record + lines, transaction", {})  # fmt: skip
+        # The login CAPTCHA after repeated failures: the counters ride in the reads and writes a login already
+        # makes; a solved CAPTCHA adds its replay put.
+        wrong = {"identifier": "bench-nobody", "password": "not-the-password-1"}
+        call("POST /auth/login (wrong password)", "POST", "/auth/login", wrong, 401,
+             "3: lookup (+ counters), credential, transaction", {})  # fmt: skip
+        for _ in range(2):
+            call("(third failure)", "POST", "/auth/login", wrong, 401, "", {})
+        recorder.rows = recorder.rows[:-2]
+        jeanne = world.customers[0]
+        right = {"identifier": jeanne.login_id, "password": jeanne.password}
+        call("POST /auth/login (after 3 failures: 400 captcha_required)", "POST", "/auth/login", right, 400,
+             "2: lookup, log entry", {})  # fmt: skip
+        captcha = altcha.Challenge.from_dict(call("(challenge)", "GET", "/auth/captcha", None, 200, "", {}))
+        recorder.rows.pop()
+        solved = altcha.Payload(challenge=captcha, solution=altcha.solve_challenge(captcha)).to_base64()
+        call("POST /auth/login (after 3 failures, CAPTCHA solved)", "POST", "/auth/login", right | {"captcha": solved},
+             200, "4: lookup, CAPTCHA replay put, credential, transaction", {})  # fmt: skip
         return recorder.rows

@@ -75,14 +75,38 @@ def _no_content() -> Response[Any]:
 
 
 # Public routes ---------------------------------------------------------------------------------
-@app.post("/auth/login", summary="Log in (customer)", tags=["auth"], responses=responses(401, 429, success=TOKENS))
+LOGIN_CAPTCHA = (
+    "After 3 failed logins naming this identifier (known or not; within 15 minutes) or from this source address "
+    "(within an hour), the next attempt needs a solved CAPTCHA in `captcha` (GET /auth/captcha): without one, or "
+    "with a forged, expired or already used one, 400 captcha_required, whatever the account, before the password "
+    "is checked. A solved one covers the failures so far: the next failure asks again. 401 invalid_credentials: "
+    "wrong identifier or password, or locked account (one answer). 429 too_many_requests: the source address is "
+    "blocked (Retry-After)."
+)
+
+
+@app.post(
+    "/auth/login",
+    summary="Log in (customer)",
+    description=LOGIN_CAPTCHA,
+    tags=["auth"],
+    responses=responses(400, 401, 429, success=TOKENS),
+)
 def login(body: schemas.LoginRequest) -> schemas.TokenResponse:
-    return _tokens(service.login.login_customer(body.identifier, body.password, request_info(app.current_event)))
+    return _tokens(
+        service.login.login_customer(body.identifier, body.password, request_info(app.current_event), body.captcha)
+    )
 
 
-@app.post("/staff/auth/login", summary="Log in (staff)", tags=["staff"], responses=responses(401, 429, success=TOKENS))
+@app.post(
+    "/staff/auth/login",
+    summary="Log in (staff)",
+    description=LOGIN_CAPTCHA,
+    tags=["staff"],
+    responses=responses(400, 401, 429, success=TOKENS),
+)
 def staff_login(body: schemas.StaffLoginRequest) -> schemas.TokenResponse:
-    return _tokens(service.login.login_staff(body.email, body.password, request_info(app.current_event)))
+    return _tokens(service.login.login_staff(body.email, body.password, request_info(app.current_event), body.captcha))
 
 
 @app.post("/auth/refresh", summary="Rotate the refresh token", tags=["auth"], responses=responses(401, success=TOKENS))

@@ -74,9 +74,13 @@ def test_wrong_password_unknown_account_and_locked_account_answer_alike(api: Api
     jeanne = world.customers[0]
     wrong = api.call("POST", "/auth/login", {"identifier": jeanne.login_id, "password": "not-the-password-1"})
     unknown = api.call("POST", "/auth/login", {"identifier": "ghost", "password": "not-the-password-1"})
+    # From the 3rd failure on, each attempt comes with a solved CAPTCHA (tests/integration/test_login_captcha.py)
     for _ in range(5):
-        api.call("POST", "/auth/login", {"identifier": jeanne.login_id, "password": "not-the-password-1"})
-    locked = api.call("POST", "/auth/login", {"identifier": jeanne.login_id, "password": jeanne.password})
+        attempt = {"identifier": jeanne.login_id, "password": "not-the-password-1", "captcha": solved(api)}
+        assert api.call("POST", "/auth/login", attempt).status == 401
+    locked = api.call(
+        "POST", "/auth/login", {"identifier": jeanne.login_id, "password": jeanne.password, "captcha": solved(api)}
+    )
     answers = [(r.status, {k: v for k, v in _error(r).items() if k != "request_id"}) for r in (wrong, unknown, locked)]
     assert answers[0] == answers[1] == answers[2]
     assert answers[0][0] == 401 and answers[0][1]["code"] == "invalid_credentials"
@@ -84,11 +88,11 @@ def test_wrong_password_unknown_account_and_locked_account_answer_alike(api: Api
 
 def test_a_source_address_is_blocked_after_repeated_failures(api: Api, world: DemoWorld) -> None:
     for n in range(20):
-        response = api.call(
-            "POST", "/auth/login", {"identifier": f"user{n}", "password": "whatever-1234"}, source_ip="198.51.100.7"
-        )
+        attempt = {"identifier": f"user{n}", "password": "whatever-1234", "captcha": solved(api)}  # asked from the 3rd
+        response = api.call("POST", "/auth/login", attempt, source_ip="198.51.100.7")
         assert response.status == 401
-    blocked = api.call("POST", "/auth/login", {"identifier": "x1", "password": "y" * 12}, source_ip="198.51.100.7")
+    attempt = {"identifier": "x1", "password": "y" * 12, "captcha": solved(api)}
+    blocked = api.call("POST", "/auth/login", attempt, source_ip="198.51.100.7")
     assert blocked.status == 429 and _error(blocked)["code"] == "too_many_requests"
     assert int(blocked.headers["Retry-After"]) > 0
     # Another address is not affected, and the block is not an account lock.

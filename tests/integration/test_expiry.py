@@ -37,6 +37,7 @@ def service(world: DemoWorld, clock: FixedClock, notifier: InMemoryNotifier) -> 
     built = build_auth_service(AuthSettings.from_env(), notifier=notifier)
     built.clock = clock
     built.recovery.captcha = AnySolution()  # type: ignore[assignment]
+    built.login.captcha = AnySolution()  # type: ignore[assignment]
     return built
 
 
@@ -64,13 +65,13 @@ def test_recovery_code_expires_after_exactly_15_minutes(
 
 def test_account_lock_lifts_after_its_delay(service: AuthService, world: DemoWorld, clock: FixedClock) -> None:
     jeanne = world.customers[0]
-    for _ in range(5):
+    for _ in range(5):  # a CAPTCHA is asked from the 3rd failure: every solution passes here
         with pytest.raises(InvalidCredentials):
-            service.login.login_customer(jeanne.login_id, "wrong-password-123", REQUEST)
+            service.login.login_customer(jeanne.login_id, "wrong-password-123", REQUEST, "solved")
     with pytest.raises(InvalidCredentials):  # locked for 15 s: the right password is refused too
-        service.login.login_customer(jeanne.login_id, jeanne.password, REQUEST)
+        service.login.login_customer(jeanne.login_id, jeanne.password, REQUEST, "solved")
     clock.advance(seconds=15)
-    assert service.login.login_customer(jeanne.login_id, jeanne.password, REQUEST).refresh_token
+    assert service.login.login_customer(jeanne.login_id, jeanne.password, REQUEST, "solved").refresh_token
 
 
 def test_an_expired_session_is_refused_before_ttl_deletes_it(

@@ -148,6 +148,7 @@ class MemoryStore:
         event_id: str,
         *,
         release_iccid: str | None = None,
+        keys: list[Any] | None = None,
     ) -> WriteResult:
         self.status_writes.append({**sets, "release": release_iccid})
         return WriteResult.APPLIED

@@ -79,6 +79,7 @@ def test_the_anonymisation_has_a_routine_for_every_locator() -> None:
         (registry.CUSTOMERS, "USAGE#C1#M-1#CALL", "2026#U1", "usage records"),
         (registry.CUSTOMERS, "ICCID#8933", "ICCID#8933", "SIM claims"),
         (registry.CREDENTIALS, "THROTTLE#IP#ab", None, "address throttle counters"),
+        (registry.CREDENTIALS, "THROTTLE#ID#ab", None, "identifier throttle counters"),
         (registry.IDEMPOTENCY, "crm-event#e1", None, "CRM event receipts"),
         (registry.IDEMPOTENCY, "tv.subscribe#abc", None, "idempotency records"),
         (registry.AUDIT_LOG, "customer#C1", "2026#x", "audit trail"),

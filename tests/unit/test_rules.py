@@ -28,6 +28,15 @@ def test_address_delays_grow_and_are_capped() -> None:
     assert policy.address_block_seconds(40) == 3600
 
 
+def test_the_login_captcha_is_asked_from_the_3rd_failure_until_a_solution_covers_them() -> None:
+    policy = ThrottlePolicy()
+    # Given no solved CAPTCHA yet: asked once 3 failures are counted
+    assert [policy.captcha_needed(n, 0) for n in (0, 1, 2, 3, 4)] == [False, False, False, True, True]
+    # When a solved one covered 3 failures: not asked again until a 4th
+    assert policy.captcha_needed(3, 3) is False
+    assert policy.captcha_needed(4, 3) is True
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

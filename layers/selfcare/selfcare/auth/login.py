@@ -1,21 +1,23 @@
-"""Login: customers' and staff passwords, failures counted per account and per source address, recent
-authentication, proofs of control of another account."""
+"""Login: customers' and staff passwords, failures counted per account, per source address and per typed
+identifier (the CAPTCHA after repeated failures), recent authentication, proofs of control of another account."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from selfcare.api.context import RequestInfo
-from selfcare.auth.core import NO_PRINCIPAL, AuthPart, Tokens
+from selfcare.auth.captcha import Captcha
+from selfcare.auth.core import NO_PRINCIPAL, AuthContext, AuthPart, Tokens
 from selfcare.auth.models import (
     Credential,
 )
 from selfcare.auth.policy import Caller, PrincipalType
 from selfcare.clock import epoch
-from selfcare.dal.credentials import AddressThrottle, login_key
+from selfcare.dal.credentials import AddressThrottle, FailureCounter, Lookup, login_key
 from selfcare.dal.dynamo import ConditionFailed, RawItem, transact
 from selfcare.errors import (
     AccountClosed,
+    CaptchaRequired,
     InvalidCredentials,
     TooManyRequests,
 )
@@ -23,17 +25,29 @@ from selfcare.identifiers import IdentifierKind, customer_lookup_keys, normalize
 from selfcare.observability import count, logger
 
 
+def counted_identifier(keys: list[str], login_used: str) -> str:
+    """What the failure counter of a typed identifier is keyed by (through a keyed digest): its normalised lookup
+    keys, so that two spellings of one phone number share a counter, and an unknown identifier counts alike."""
+    return "|".join(keys) or "raw#" + login_used.lower()
+
+
 class LoginService(AuthPart):
     """Password logins and proofs: every attempt is in the connection log."""
 
-    # Login -------------------------------------------------------------------------------------
-    def login_customer(self, identifier: str, password: str, request: RequestInfo) -> Tokens:
-        keys = [login_key(kind, value) for kind, value in customer_lookup_keys(identifier)]
-        return self._login(PrincipalType.CUSTOMER, keys, identifier.strip(), password, request)
+    def __init__(self, context: AuthContext, captcha: Captcha) -> None:
+        super().__init__(context)
+        self.captcha = captcha
 
-    def login_staff(self, email: str, password: str, request: RequestInfo) -> Tokens:
+    # Login -------------------------------------------------------------------------------------
+    def login_customer(
+        self, identifier: str, password: str, request: RequestInfo, captcha: str | None = None
+    ) -> Tokens:
+        keys = [login_key(kind, value) for kind, value in customer_lookup_keys(identifier)]
+        return self._login(PrincipalType.CUSTOMER, keys, identifier.strip(), password, request, captcha)
+
+    def login_staff(self, email: str, password: str, request: RequestInfo, captcha: str | None = None) -> Tokens:
         keys = [login_key(IdentifierKind.STAFF_EMAIL, normalize_email(email))]
-        return self._login(PrincipalType.STAFF, keys, normalize_email(email), password, request)
+        return self._login(PrincipalType.STAFF, keys, normalize_email(email), password, request, captcha)
 
     def _login(
         self,
@@ -42,16 +56,21 @@ class LoginService(AuthPart):
         login_used: str,
         password: str,
         request: RequestInfo,
+        captcha: str | None,
     ) -> Tokens:
         now = self.clock.now()
         t = epoch(now)
-        # Read 1: the identifier's principal and the source address's throttle state.
-        lookup = self.credentials.lookup(keys, request.source_ip, t)
+        counted = counted_identifier(keys, login_used)
+        # Read 1: the identifier's principal, the source address's throttle state, the identifier's failures.
+        lookup = self.credentials.lookup(keys, request.source_ip, t, identifier=counted)
         principal_id = next((lookup.principals[k] for k in keys if k in lookup.principals), NO_PRINCIPAL)
         if lookup.address.blocked_until > t:
             transact([self.logs.connection_op(self._connection(principal_type, login_used, None, False, now), now)])
             count("LoginRefusedForSourceAddress")
             raise TooManyRequests(lookup.address.blocked_until - t)
+        # The CAPTCHA after repeated failures: decided on counters that exist alike for known and unknown
+        # identifiers, before anything about the account is read, so the answer tells nothing of it.
+        solved = self._captcha_if_needed(principal_type, lookup, login_used, captcha)
         # Read 2: the credential (also when nothing matched: same reads, same hashing work).
         credential = self.credentials.get(principal_id)
         if credential is not None and credential.principal_type is not principal_type:
@@ -59,8 +78,8 @@ class LoginService(AuthPart):
         password_ok = self.passwords.verify(credential.password_hash if credential else None, password)
         locked = credential is not None and credential.locked_until > t
         if credential is None or not password_ok or locked:
-            # Write: one transaction (log entry, account counter, address counter).
-            self._record_failure(principal_type, credential, login_used, lookup.address, request, now)
+            # Write: one transaction (log entry, account counter, address and identifier counters).
+            self._record_failure(principal_type, credential, login_used, lookup, counted, request, now, solved)
             raise InvalidCredentials()
         if credential.account_closed:
             # Retention: the right password of a closed space (hide step) is told so; no session. A wrong one
@@ -73,13 +92,18 @@ class LoginService(AuthPart):
         session, refresh = self._new_session(credential, request, t)
         new_hash = self.passwords.hash(password) if self.passwords.needs_rehash(credential.password_hash) else None
         # Write: one transaction (session, log entry, counters reset).
-        transact(
-            [
-                self.sessions.put_session_op(session),
-                self.logs.connection_op(self._connection(principal_type, login_used, credential, True, now), now),
-                self.credentials.success_op(credential.principal_id, new_hash),
-            ]
-        )
+        ops = [
+            self.sessions.put_session_op(session),
+            self.logs.connection_op(self._connection(principal_type, login_used, credential, True, now), now),
+            self.credentials.success_op(credential.principal_id, new_hash),
+        ]
+        if lookup.identifier.failures:  # this identifier's failures are forgotten; other identifiers' are not
+            ops.append(self.credentials.identifier_reset_op(counted))
+        if solved and lookup.address.failures > lookup.address.cleared:
+            # The address's failures so far are covered by the solved CAPTCHA (they still count towards its block):
+            # no new challenge from this address until failures recur.
+            ops.append(self.credentials.address_cleared_op(request.source_ip, lookup.address.failures))
+        transact(ops)
         logger.info(
             "login succeeded",
             extra={"principal_type": principal_type.value, "session_id": session.session_id},
@@ -87,18 +111,50 @@ class LoginService(AuthPart):
         count("LoginSucceeded")
         return self._tokens(session, t, refresh)
 
+    def _captcha_if_needed(
+        self,
+        principal_type: PrincipalType,
+        lookup: Lookup,
+        login_used: str,
+        captcha: str | None,
+    ) -> bool:
+        """True when a CAPTCHA was needed and solved; raises CaptchaRequired when needed and not solved (one
+        connection-log entry, no counter moves: the password was not tried). A solution sent when none is needed
+        is left unused."""
+        throttle = self.policy.throttle
+        if not (
+            throttle.captcha_needed(lookup.address.failures, lookup.address.cleared)
+            or throttle.captcha_needed(lookup.identifier.failures, lookup.identifier.cleared)
+        ):
+            return False
+        try:
+            self.captcha.require(captcha)
+        except CaptchaRequired:
+            now = self.clock.now()
+            transact([self.logs.connection_op(self._connection(principal_type, login_used, None, False, now), now)])
+            logger.info("login refused: captcha required", extra={"principal_type": principal_type.value})
+            count("LoginCaptchaRequired")
+            raise
+        count("LoginCaptchaSolved")
+        return True
+
     def _record_failure(
         self,
         principal_type: PrincipalType,
         credential: Credential | None,
         login_used: str,
-        address: AddressThrottle,
+        lookup: Lookup,
+        counted: str,
         request: RequestInfo,
         now: datetime,
+        solved: bool = False,
     ) -> None:
+        """One transaction: the log entry, the account's counter (lock), the address's counter (block, CAPTCHA) and
+        the typed identifier's counter (CAPTCHA). A solved CAPTCHA covered the failures counted before it."""
         moment = now
         t = epoch(moment)
         throttle = self.policy.throttle
+        address = lookup.address
         ops: list[RawItem] = [
             self.logs.connection_op(self._connection(principal_type, login_used, credential, False, moment), moment)
         ]
@@ -115,8 +171,18 @@ class LoginService(AuthPart):
         ops.append(
             self.credentials.address_failure_op(
                 request.source_ip,
-                AddressThrottle(address_failures, t + block if block else 0),
+                AddressThrottle(
+                    address_failures, t + block if block else 0, address.failures if solved else address.cleared
+                ),
                 t + throttle.address_window_seconds,
+            )
+        )
+        counter = lookup.identifier
+        ops.append(
+            self.credentials.identifier_failure_op(
+                counted,
+                FailureCounter(counter.failures + 1, counter.failures if solved else counter.cleared),
+                t + throttle.identifier_window_seconds,
             )
         )
         transact(ops)
@@ -173,7 +239,8 @@ class LoginService(AuthPart):
         now = self.clock.now()
         t = epoch(now)
         keys = [login_key(kind, value) for kind, value in customer_lookup_keys(identifier)]
-        lookup = self.credentials.lookup(keys, request.source_ip, t)
+        counted = counted_identifier(keys, identifier.strip())
+        lookup = self.credentials.lookup(keys, request.source_ip, t, identifier=counted)
         if lookup.address.blocked_until > t:
             raise TooManyRequests(lookup.address.blocked_until - t)
         principal_id = next((lookup.principals[k] for k in keys if k in lookup.principals), NO_PRINCIPAL)
@@ -182,7 +249,7 @@ class LoginService(AuthPart):
             credential = None
         password_ok = self.passwords.verify(credential.password_hash if credential else None, password)
         if credential is None or not password_ok or credential.locked_until > t:
-            self._record_failure(PrincipalType.CUSTOMER, credential, identifier.strip(), lookup.address, request, now)
+            self._record_failure(PrincipalType.CUSTOMER, credential, identifier.strip(), lookup, counted, request, now)
             raise InvalidCredentials()
         # A success is a login of that account without a session: in its connection log, counters reset.
         success = self._connection(PrincipalType.CUSTOMER, identifier.strip(), credential, True, now)

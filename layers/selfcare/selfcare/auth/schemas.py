@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import ConfigDict, Field, StrictInt
 
@@ -17,6 +18,17 @@ class Request(Schema):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
+LoginCaptcha = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=4096,
+        description="Only after repeated failures (400 captcha_required): the solved CAPTCHA (GET /auth/captcha), "
+        "base64 JSON {challenge, solution}",
+    ),
+]
+
+
 class LoginRequest(Request):
     identifier: str = Field(
         min_length=1,
@@ -25,11 +37,13 @@ class LoginRequest(Request):
         examples=["jdupont"],
     )
     password: Password
+    captcha: LoginCaptcha = None
 
 
 class StaffLoginRequest(Request):
     email: str = Field(min_length=3, max_length=254, description="Professional email")
     password: Password
+    captcha: LoginCaptcha = None
 
 
 class RefreshRequest(Request):

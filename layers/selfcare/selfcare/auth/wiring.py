@@ -20,7 +20,7 @@ from selfcare.auth.tokens import TokenIssuer
 from selfcare.clock import Clock, SystemClock
 from selfcare.config import AuthSettings
 from selfcare.dal.activation import ActivationRepository
-from selfcare.dal.credentials import CredentialsRepository
+from selfcare.dal.credentials import CounterDigests, CredentialsRepository
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.sessions import SessionsRepository
@@ -50,7 +50,7 @@ class AuthService:
     @clock.setter
     def clock(self, clock: Clock) -> None:
         self.context.clock = clock  # every part reads the shared context: one swap moves them all
-        self.activation.captcha.clock = clock
+        self.activation.captcha.clock = clock  # shared by recovery and login
 
     @property
     def notifier(self) -> Notifier:
@@ -59,7 +59,7 @@ class AuthService:
 
 def compose(context: AuthContext, activation: ActivationService) -> AuthService:
     """The parts on one context; the CAPTCHA is the activation's, shared with recovery."""
-    login = LoginService(context)
+    login = LoginService(context, activation.captcha)
     return AuthService(
         context=context,
         login=login,
@@ -76,8 +76,12 @@ def compose(context: AuthContext, activation: ActivationService) -> AuthService:
 def build_auth_service(
     settings: AuthSettings, notifier: Notifier | None = None, sms: SmsSender | None = None
 ) -> AuthService:
+    # One key (Secrets Manager) for the CAPTCHA's signatures and, derived from it, the failure counters' digests.
+    captcha_key = SecretsManagerHashKey(settings.captcha_key_secret_id)
     context = AuthContext(
-        credentials=CredentialsRepository(settings.credentials_table, settings.customers_table),
+        credentials=CredentialsRepository(
+            settings.credentials_table, settings.customers_table, CounterDigests(captcha_key)
+        ),
         sessions=SessionsRepository(settings.sessions_table),
         logs=LogsRepository(settings.connection_log_table, settings.audit_log_table),
         customers=CustomersRepository(settings.customers_table),
@@ -104,7 +108,7 @@ def build_auth_service(
     )
     records = ActivationRepository(settings.sessions_table, settings.customers_table)
     captcha = Captcha(
-        key=SecretsManagerHashKey(settings.captcha_key_secret_id),
+        key=captcha_key,
         solved=records,
         clock=context.clock,
         policy=CaptchaPolicy(cost=settings.captcha_cost),

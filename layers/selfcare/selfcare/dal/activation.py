@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from selfcare.account.models import CustomerProfile
 from selfcare.dal.customers import PROFILE, _profile
 from selfcare.dal.dynamo import RawItem, client, from_raw, is_condition_failure, key, to_raw, values
+from selfcare.lines.models import LINE_ENDED
 
 BY_ACCOUNT_NUMBER = "by_account_number"
 BY_LINE_NUMBER = "by_line_number"
@@ -69,7 +70,7 @@ class ActivationRepository:
         return owners.pop() if len(owners) == 1 else None
 
     def customer_with_lines(self, customer_id: str) -> tuple[CustomerProfile | None, list[str], int | None]:
-        """The record (consistent), its line numbers and its version: one Query."""
+        """The record (consistent), its live lines' numbers and its version: one Query."""
         response = client().query(
             TableName=self.customers_table,
             KeyConditionExpression="pk = :pk",
@@ -84,7 +85,7 @@ class ActivationRepository:
             if item["sk"] == PROFILE:
                 profile = _profile(item)
                 version = int(item["version"]) if item.get("version") is not None else None
-            elif item.get("number"):
+            elif item.get("number") and item.get("status") != LINE_ENDED:  # an ended line's number is no key
                 numbers.append(str(item["number"]))
         return profile, numbers, version
 

@@ -7,12 +7,17 @@ Items:
   `LOGIN`), so that the account and projection functions move them in the transaction that changes the record,
   without any right on credentials; a staff member's (professional email) are here.
 - `PRINCIPAL#<principal id>` -> the Credential (hash, throttle state, identifiers).
-- `THROTTLE#IP#<digest of the address>` -> {failures, blocked_until, expires_at}.
+- `THROTTLE#IP#<keyed digest of the address>` -> {failures, blocked_until, cleared, expires_at}.
+- `THROTTLE#ID#<keyed digest of the typed identifier>` -> {failures, cleared, expires_at}: failed logins per
+  identifier, known or not (the login CAPTCHA); `cleared` is the failure count a solved CAPTCHA covered.
+The digests are HMAC-SHA-256 under a key from Secrets Manager: neither the address nor the identifier is stored,
+and neither can be found again by hashing candidates without the key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +37,7 @@ from selfcare.dal.dynamo import (
     values,
 )
 from selfcare.identifiers import IdentifierKind
+from selfcare.ports.hash_key import HashKeySource
 
 
 def login_key(kind: IdentifierKind, value: str) -> str:
@@ -55,23 +61,55 @@ def principal_key(principal_id: str) -> str:
     return f"PRINCIPAL#{principal_id}"
 
 
-def address_key(source_ip: str) -> str:
-    # The address itself is personal data: the counter is keyed by its digest only.
-    return "THROTTLE#IP#" + hashlib.sha256(source_ip.encode()).hexdigest()[:32]
+_COUNTER_KEY_LABEL = b"selfcare/login-failure-counters"
+
+
+class CounterDigests:
+    """Keyed digests (HMAC-SHA-256) naming the failure counters: an address or an identifier is personal data, and
+    an unkeyed hash of an IPv4 address or a phone number is found again by hashing every candidate."""
+
+    def __init__(self, key: HashKeySource) -> None:
+        self._source = key
+        self._key: bytes | None = None
+
+    def _derived(self) -> bytes:
+        if self._key is None:  # a key of its own, derived from the shared secret (domain separation)
+            self._key = hmac.new(self._source.key(), _COUNTER_KEY_LABEL, hashlib.sha256).digest()
+        return self._key
+
+    def digest(self, kind: str, value: str) -> str:
+        return hmac.new(self._derived(), f"{kind}|{value}".encode(), hashlib.sha256).hexdigest()[:40]
+
+    def address_key(self, source_ip: str) -> str:
+        return "THROTTLE#IP#" + self.digest("ip", source_ip)
+
+    def identifier_key(self, identifier: str) -> str:
+        return "THROTTLE#ID#" + self.digest("identifier", identifier)
 
 
 @dataclass(frozen=True)
 class AddressThrottle:
     failures: int = 0
     blocked_until: int = 0
+    cleared: int = 0  # the failures a solved CAPTCHA covered (login CAPTCHA)
+
+
+@dataclass(frozen=True)
+class FailureCounter:
+    """Failed logins naming one identifier (known or not) in the current window."""
+
+    failures: int = 0
+    cleared: int = 0
 
 
 @dataclass(frozen=True)
 class Lookup:
-    """What one BatchGetItem found: principal ids per lookup key, and the address's throttle state."""
+    """What one BatchGetItem found: principal ids per lookup key, the address's throttle state and the typed
+    identifier's failure counter."""
 
     principals: dict[str, str]  # login key -> principal id
     address: AddressThrottle
+    identifier: FailureCounter = FailureCounter()
 
 
 def _credential(item: Item) -> Credential:
@@ -133,9 +171,16 @@ def login_keys_of(credential: Credential) -> list[str]:
 
 
 class CredentialsRepository:
-    def __init__(self, table: str, keys_table: str) -> None:
+    def __init__(self, table: str, keys_table: str, counters: CounterDigests | None = None) -> None:
         self.table = table
         self.keys_table = keys_table  # the customers table: customers' login keys
+        self._counters = counters  # only the functions that count login failures (auth) have the key
+
+    @property
+    def counters(self) -> CounterDigests:
+        if self._counters is None:
+            raise RuntimeError("this credentials repository was built without the failure counters' key")
+        return self._counters
 
     def where(self, login: str) -> tuple[str, RawItem]:
         if is_customer_login(login):
@@ -143,21 +188,34 @@ class CredentialsRepository:
         return self.table, key(pk=login)
 
     # Reads -----------------------------------------------------------------------------------
-    def lookup(self, login_keys: list[str], source_ip: str, now: int) -> Lookup:
-        """One BatchGetItem (two tables): the login keys and the source address's throttle counter."""
-        requests: dict[str, list[RawItem]] = {self.table: [key(pk=address_key(source_ip))]}
+    def lookup(self, login_keys: list[str], source_ip: str, now: int, identifier: str | None = None) -> Lookup:
+        """One BatchGetItem (two tables): the login keys, the source address's throttle counter and, when given,
+        the typed identifier's failure counter."""
+        address_pk = self.counters.address_key(source_ip)
+        requests: dict[str, list[RawItem]] = {self.table: [key(pk=address_pk)]}
+        identifier_pk = self.counters.identifier_key(identifier) if identifier is not None else None
+        if identifier_pk:
+            requests[self.table].append(key(pk=identifier_pk))
         for login in dict.fromkeys(login_keys):
             table, item_key = self.where(login)
             requests.setdefault(table, []).append(item_key)
         found = batch_get_keys(requests)
         principals = {k: found[k]["principal_id"] for k in login_keys if k in found}
-        throttle = live(found.get(address_key(source_ip)), now)
+        throttle = live(found.get(address_pk), now)
         address = (
-            AddressThrottle(int(throttle.get("failures", 0)), int(throttle.get("blocked_until", 0)))
+            AddressThrottle(
+                int(throttle.get("failures", 0)), int(throttle.get("blocked_until", 0)), int(throttle.get("cleared", 0))
+            )
             if throttle
             else AddressThrottle()
         )
-        return Lookup(principals, address)
+        counted = live(found.get(identifier_pk), now) if identifier_pk else None
+        failures = (
+            FailureCounter(int(counted.get("failures", 0)), int(counted.get("cleared", 0)))
+            if counted
+            else FailureCounter()
+        )
+        return Lookup(principals, address, failures)
 
     def get(self, principal_id: str) -> Credential | None:
         raw = client().get_item(TableName=self.table, Key=key(pk=principal_key(principal_id)), ConsistentRead=True)
@@ -248,14 +306,45 @@ class CredentialsRepository:
                 "TableName": self.table,
                 "Item": to_raw(
                     {
-                        "pk": address_key(source_ip),
+                        "pk": self.counters.address_key(source_ip),
                         "failures": throttle.failures,
                         "blocked_until": throttle.blocked_until,
+                        "cleared": throttle.cleared,
                         "expires_at": expires_at,
                     }
                 ),
             }
         }
+
+    def address_cleared_op(self, source_ip: str, cleared: int) -> RawItem:
+        """A solved CAPTCHA covered the address's failures so far (they still count towards its block)."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(pk=self.counters.address_key(source_ip)),
+                "UpdateExpression": "SET cleared = :c",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": values(c=cleared),
+            }
+        }
+
+    def identifier_failure_op(self, identifier: str, counter: FailureCounter, expires_at: int) -> RawItem:
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_raw(
+                    {
+                        "pk": self.counters.identifier_key(identifier),
+                        "failures": counter.failures,
+                        "cleared": counter.cleared,
+                        "expires_at": expires_at,
+                    }
+                ),
+            }
+        }
+
+    def identifier_reset_op(self, identifier: str) -> RawItem:
+        return {"Delete": {"TableName": self.table, "Key": key(pk=self.counters.identifier_key(identifier))}}
 
     def password_op(self, principal_id: str, password_hash: str, changed_at: int) -> RawItem:
         return {
@@ -281,4 +370,12 @@ class CredentialsRepository:
         }
 
 
-__all__ = ["AddressThrottle", "ConditionFailed", "CredentialsRepository", "Lookup", "login_key"]
+__all__ = [
+    "AddressThrottle",
+    "ConditionFailed",
+    "CounterDigests",
+    "CredentialsRepository",
+    "FailureCounter",
+    "Lookup",
+    "login_key",
+]

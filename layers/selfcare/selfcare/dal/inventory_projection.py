@@ -6,7 +6,9 @@ packs, VOD views, usage, charges) and the `ICCID#<iccid>` claims. What the proje
 - `inventory_version` and `last_event_id` on the line item and on each versioned child item (boxes,
   mailboxes, packs): every write is conditional on the stored version being older (an older event never
   overwrites a newer state), and `voip_version` for the VoIP settings (a service of its own in the inventory);
-- the event's receipt (selfcare.dal.receipts) in the same transaction: a replay writes nothing.
+- the event's receipt (selfcare.dal.receipts) in the same transaction: a replay writes nothing;
+- the moves of the line number's login key (selfcare.dal.login_keys.line_move), when the caller gives them, in the
+  same transaction: a key whose holder changed meanwhile cancels it (LoginKeysMoved: read again).
 Writes are Updates of named attributes, never a replacement of the item: what the space's capabilities own
 (`status_version`, `workflow`, `previous_status`, `sim_activated_at`, `tv_password_changed_at`, a pack's
 `replaces_end`...) is left alone. Immutable records (usage, charges, VOD views) are keyed by their ids:
@@ -43,6 +45,14 @@ class StatusMoved(Exception):
     """The line's status changed between the read and the write (a workflow began): try the event again."""
 
 
+class LoginKeysMoved(Exception):
+    """A login key given or taken with the line changed holder between the read and the write: try again."""
+
+
+def _keys_failed(codes: list[str | None], first: int, count: int) -> bool:
+    return any(code == "ConditionalCheckFailed" for code in codes[first : first + count])
+
+
 @dataclass(frozen=True)
 class LineSnapshot:
     """What the projection reads of a line before a SIM, status or end event."""
@@ -51,6 +61,7 @@ class LineSnapshot:
     status_version: int
     iccid: str | None
     inventory_version: int
+    number: str | None = None
 
 
 def _expression(sets: Mapping[str, Any], removals: tuple[str, ...], names: dict[str, str]) -> tuple[str, RawItem]:
@@ -152,7 +163,7 @@ class InventoryProjection:
             Key=key(pk=customer_pk(customer_id), sk=sk),
             ConsistentRead=True,
             ProjectionExpression=attributes,
-            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeNames={"#s": "status", "#n": "number"},
         )
         return from_raw(raw["Item"]) if "Item" in raw else None
 
@@ -166,7 +177,7 @@ class InventoryProjection:
 
     # Reads -----------------------------------------------------------------------------------------------
     def line(self, customer_id: str, line_id: str) -> LineSnapshot | None:
-        item = self._get(customer_id, line_sk(line_id), "#s, status_version, iccid, inventory_version")
+        item = self._get(customer_id, line_sk(line_id), "#s, status_version, iccid, inventory_version, #n")
         if item is None:
             return None
         return LineSnapshot(
@@ -174,6 +185,7 @@ class InventoryProjection:
             status_version=int(item.get("status_version", 0)),
             iccid=item.get("iccid"),
             inventory_version=int(item.get("inventory_version", 0)),
+            number=item.get("number"),
         )
 
     # Lines -----------------------------------------------------------------------------------------------
@@ -187,13 +199,19 @@ class InventoryProjection:
         event_id: str,
         *,
         must_exist: bool,
+        keys: list[RawItem] | None = None,
     ) -> WriteResult:
-        """Create or change a line's attributes (a key starting with "?" is set only if absent)."""
+        """Create or change a line's attributes (a key starting with "?" is set only if absent), with the moves of
+        its number's login key (`keys`) in the same transaction."""
         op = self._versioned(line_sk(line_id), customer_id, sets, removals, version, event_id, must_exist=must_exist)
-        codes = self._transact([op], event_id)
+        keys = keys or []
+        codes = self._transact([op, *keys], event_id)
         if codes is None:
             return WriteResult.APPLIED
-        return self._classify(codes, customer_id, line_id)
+        result = self._classify(codes, customer_id, line_id)
+        if result is WriteResult.STALE and _keys_failed(codes, 1, len(keys)) and codes[0] != "ConditionalCheckFailed":
+            raise LoginKeysMoved()
+        return result
 
     def change_sim(
         self, customer_id: str, line_id: str, seen: LineSnapshot, iccid: str, puk: str, version: int, event_id: str
@@ -260,9 +278,11 @@ class InventoryProjection:
         event_id: str,
         *,
         release_iccid: str | None = None,
+        keys: list[RawItem] | None = None,
     ) -> WriteResult:
         """A status set by the network (or the line's end), only if the line is still where it was read: same
-        status version (no workflow began meanwhile). StatusMoved otherwise, so the event is tried again."""
+        status version (no workflow began meanwhile). StatusMoved otherwise, so the event is tried again. `keys`:
+        the moves of the number's login key (a line's end), in the same transaction."""
         guard = (
             " AND (attribute_not_exists(status_version) OR status_version = :sv)"
             if seen.status_version == 0
@@ -280,10 +300,18 @@ class InventoryProjection:
             extra_values={"sv": seen.status_version},
         )
         ops = [op] + ([self._release_op(customer_id, line_id, release_iccid)] if release_iccid else [])
-        codes = self._transact(ops, event_id)
+        keys = keys or []
+        first_key = len(ops)
+        codes = self._transact([*ops, *keys], event_id)
         if codes is None:
             return WriteResult.APPLIED
         result = self._classify(codes, customer_id, line_id)
+        if (
+            result is WriteResult.STALE
+            and _keys_failed(codes, first_key, len(keys))
+            and codes[0] != "ConditionalCheckFailed"
+        ):
+            raise LoginKeysMoved()
         if result is WriteResult.STALE:
             current = self.line(customer_id, line_id)
             if current is not None and current.inventory_version < version:

@@ -17,6 +17,9 @@ from selfcare.account.models import LineType
 __all__ = ["Box", "ChildKind", "LineDetail", "LineType", "UsageKind", "UsageRecord", "boxes"]
 
 
+LINE_ENDED = "ended"  # a line's status once the product inventory ended it (terminal; selfcare.projection.inventory)
+
+
 class ChildKind(StrEnum):
     BOX = "BOX"
     MAILBOX = "MAILBOX"

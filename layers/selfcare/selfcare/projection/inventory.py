@@ -16,7 +16,13 @@ refusals go through the projection's one dead-letter path, with these decisions,
    the network's word comes after the workflow's and is the last one. On an idle line the network's status
    applies and bumps `status_version`, so a workflow begun on the former status fails its conditional start
    instead of overwriting the network's state. docs/decisions.md (2026-11-25) has the why.
-5. VOD views: the catalogue's title reference is replaced by its keyed hash (selfcare.tv.vod) before the
+5. Login keys (issue 8): a line's number is a login key of an activated customer. A line created, renumbered
+   (LineChanged's `number`) or ended moves the key in the line's transaction (selfcare.dal.login_keys.line_move):
+   the old number's key goes, the new one comes. A new number whose key another customer holds is not taken:
+   the event is projected (applied), the key is withheld, and the log line and the `LineLoginKeyWithheld`
+   metric say so with the reason `login_key_held_by_another` (never the number). An ended line's number no
+   longer logs in.
+6. VOD views: the catalogue's title reference is replaced by its keyed hash (selfcare.tv.vod) before the
    write; the reference in clear is never stored, logged or sent to the dead letters' log line.
 Nothing here logs personal data: event ids, types, customer and line ids, reason codes.
 """
@@ -30,17 +36,19 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from selfcare.clock import iso
-from selfcare.dal.inventory_projection import IccidHeldElsewhere, LineSnapshot, StatusMoved
+from selfcare.dal.dynamo import RawItem
+from selfcare.dal.inventory_projection import IccidHeldElsewhere, LineSnapshot, LoginKeysMoved, StatusMoved
 from selfcare.dal.line_items import child_sk
-from selfcare.lines.models import ChildKind
-from selfcare.observability import logger
+from selfcare.dal.login_keys import LineKeyMove
+from selfcare.lines.models import LINE_ENDED, ChildKind
+from selfcare.observability import count, logger
 from selfcare.ports.hash_key import HashKeySource
 from selfcare.projection import inventory_events as ev
 from selfcare.projection.models import Outcome, RejectReason, WriteResult
 from selfcare.tv.vod import anonymise
 from selfcare.workflows.models import PENDING_STATUSES
 
-ENDED = "ended"
+ENDED = LINE_ENDED
 STATUS_ATTEMPTS = 3  # a status event meeting a concurrent status change is re-read this many times
 
 
@@ -63,6 +71,7 @@ class InventoryStore(Protocol):
         event_id: str,
         *,
         must_exist: bool,
+        keys: list[RawItem] | None = None,
     ) -> WriteResult: ...
 
     def change_sim(
@@ -79,6 +88,7 @@ class InventoryStore(Protocol):
         event_id: str,
         *,
         release_iccid: str | None = None,
+        keys: list[RawItem] | None = None,
     ) -> WriteResult: ...
 
     def write_voip(
@@ -104,6 +114,20 @@ class InventoryStore(Protocol):
 
 class ProfileReader(Protocol):
     def get_profile(self, customer_id: str) -> Any: ...
+
+
+class LineKeys(Protocol):
+    """selfcare.dal.login_keys.CustomerLoginKeys: the moves of a line number's login key."""
+
+    def line_move(
+        self,
+        customer_id: str,
+        account_number: str,
+        contact_mobile: str | None,
+        line_id: str,
+        old: str | None,
+        new: str | None,
+    ) -> LineKeyMove: ...
 
 
 class Reject(Protocol):
@@ -164,6 +188,7 @@ def change_attributes(changes: ev.LineChanges) -> tuple[dict[str, Any], tuple[st
         "details.user": changes.user,
         "renewal_eligible_on": _day(changes.renewal_eligible_on),
         "commitment_ends_on": _day(changes.commitment_ends_on),
+        "number": changes.number,
     }
     named = {("details.user" if f == "user" else f) for f in changes.model_fields_set}
     sets, removals = _split({k: v for k, v in mapped.items() if k in named})
@@ -232,10 +257,18 @@ def vod_item(customer_id: str, line_id: str, view: ev.VodView, key: bytes) -> di
 
 
 class InventoryProjector:
-    def __init__(self, *, store: InventoryStore, customers: ProfileReader, hash_key: HashKeySource) -> None:
+    def __init__(
+        self,
+        *,
+        store: InventoryStore,
+        customers: ProfileReader,
+        hash_key: HashKeySource,
+        login_keys: LineKeys | None = None,
+    ) -> None:
         self.store = store
         self.customers = customers
         self.hash_key = hash_key
+        self.login_keys = login_keys
 
     def project(self, raw: Any, reject: Reject) -> Outcome:
         from selfcare.projection.service import _explain  # the projection's one explanation of a refusal
@@ -265,10 +298,11 @@ class InventoryProjector:
         def refuse(reason: RejectReason, explanation: str) -> Outcome:
             return reject(reason, explanation, raw, event_id=detail.event_id, detail_type=envelope.detail_type)
 
-        if self.customers.get_profile(detail.customer_id) is None:
+        profile = self.customers.get_profile(detail.customer_id)
+        if profile is None:
             return refuse(RejectReason.UNKNOWN_CUSTOMER, f"customer {detail.customer_id} is not in the read model")
         try:
-            result = self._apply(detail)
+            result = self._apply(detail, profile)
         except IccidHeldElsewhere:
             return refuse(RejectReason.ICCID_IN_USE, f"another line holds the SIM card of line {line_id}")
         if result is WriteResult.STALE:
@@ -288,19 +322,20 @@ class InventoryProjector:
         return outcome
 
     # Writes ------------------------------------------------------------------------------------------------
-    def _apply(self, detail: ev.LineEvent) -> WriteResult:
+    def _apply(self, detail: ev.LineEvent, profile: Any) -> WriteResult:
         c, v, e = detail.customer_id, detail.entity_version, detail.event_id
         store = self.store
         if isinstance(detail, ev.LineCreated):
             sets, removals = line_attributes(detail.line)
-            return store.write_line(c, detail.line.line_id, sets, removals, v, e, must_exist=False)
+            return self._write_line(detail, profile, detail.line.line_id, sets, removals, detail.line.number, True)
         if isinstance(detail, ev.LineChanged):
             sets, removals = change_attributes(detail.changes)
-            return store.write_line(c, detail.line_id, sets, removals, v, e, must_exist=True)
+            renumbered = "number" in detail.changes.model_fields_set
+            return self._write_line(detail, profile, detail.line_id, sets, removals, detail.changes.number, renumbered)
         if isinstance(detail, ev.LineSimChanged):
             return self._sim(detail)
         if isinstance(detail, ev.LineStatusChanged | ev.LineEnded):
-            return self._status(detail)
+            return self._status(detail, profile)
         if isinstance(detail, ev.VoipSettingsChanged):
             return store.write_voip(c, detail.line_id, voip_attributes(detail.voip), v, e)
         if isinstance(detail, ev.BoxChanged):
@@ -324,6 +359,61 @@ class InventoryProjector:
             return store.put_records(c, detail.line_id, items, e)
         raise TypeError(f"no projection for {type(detail).__name__}")
 
+    def _write_line(
+        self,
+        detail: ev.LineCreated | ev.LineChanged,
+        profile: Any,
+        line_id: str,
+        sets: dict[str, Any],
+        removals: tuple[str, ...],
+        number: str | None,
+        names_number: bool,
+    ) -> WriteResult:
+        """A line created or changed; when the event names its number, the number's login key moves with it."""
+        c, v, e = detail.customer_id, detail.entity_version, detail.event_id
+        if not names_number or self.login_keys is None:
+            return self.store.write_line(
+                c, line_id, sets, removals, v, e, must_exist=isinstance(detail, ev.LineChanged)
+            )
+        for _ in range(STATUS_ATTEMPTS):
+            seen = self.store.line(c, line_id)
+            live = seen is None or seen.status != ENDED  # an ended line's number gives no key, on any event
+            old = seen.number if seen is not None and live else None
+            move = self._key_move(profile, line_id, old, number if live else None)
+            try:
+                result = self.store.write_line(
+                    c,
+                    line_id,
+                    sets,
+                    removals,
+                    v,
+                    e,
+                    must_exist=isinstance(detail, ev.LineChanged),
+                    keys=move.operations,
+                )
+            except LoginKeysMoved:
+                continue
+            return self._reported(result, move, detail)
+        raise LineBusy("the line number's login key kept changing during the event")
+
+    def _key_move(self, profile: Any, line_id: str, old: str | None, new: str | None) -> LineKeyMove:
+        if self.login_keys is None or old == new:
+            return LineKeyMove([])
+        return self.login_keys.line_move(
+            profile.customer_id, profile.account_number, profile.contact_mobile, line_id, old, new
+        )
+
+    @staticmethod
+    def _reported(result: WriteResult, move: LineKeyMove, detail: ev.LineEvent) -> WriteResult:
+        """A line projected while its new number's key was withheld: said in the log and a metric (no number)."""
+        if result is WriteResult.APPLIED and move.reason:
+            logger.warning(
+                "line number not given as a login key",
+                extra={"event_id": detail.event_id, "customer_id": detail.customer_id, "reason": move.reason},
+            )
+            count("LineLoginKeyWithheld")
+        return result
+
     def _sim(self, detail: ev.LineSimChanged) -> WriteResult:
         for _ in range(STATUS_ATTEMPTS):
             seen = self.store.line(detail.customer_id, detail.line_id)
@@ -343,7 +433,7 @@ class InventoryProjector:
                 continue
         raise LineBusy("the line's SIM kept changing during the event")
 
-    def _status(self, detail: ev.LineStatusChanged | ev.LineEnded) -> WriteResult:
+    def _status(self, detail: ev.LineStatusChanged | ev.LineEnded, profile: Any) -> WriteResult:
         at = iso(detail.ended_at if isinstance(detail, ev.LineEnded) else detail.occurred_at)
         for _ in range(STATUS_ATTEMPTS):
             seen = self.store.line(detail.customer_id, detail.line_id)
@@ -366,6 +456,9 @@ class InventoryProjector:
                     sets["status"] = detail.state.value
             if sets.get("status", seen.status) != seen.status:
                 sets |= {"status_version": seen.status_version + 1, "status_changed_at": at}
+            # The line's end takes its number's login key (it no longer logs in); a suspension keeps it.
+            ended = isinstance(detail, ev.LineEnded) and seen.status != ENDED
+            move = self._key_move(profile, detail.line_id, seen.number, None) if ended else LineKeyMove([])
             try:
                 return self.store.change_status(
                     detail.customer_id,
@@ -375,7 +468,8 @@ class InventoryProjector:
                     detail.entity_version,
                     detail.event_id,
                     release_iccid=release,
+                    keys=move.operations,
                 )
-            except StatusMoved:
+            except (StatusMoved, LoginKeysMoved):
                 continue
         raise LineBusy("the line's status kept changing during the event")

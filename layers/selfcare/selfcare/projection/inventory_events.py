@@ -153,6 +153,7 @@ class LineChanges(_Model):
     user: ShortText | None = None
     renewal_eligible_on: date | None = None
     commitment_ends_on: date | None = None
+    number: E164 | None = None  # a new number (portability, a number change); null: the line has none any more
 
 
 class LineChanged(LineEvent):

@@ -43,11 +43,13 @@ def build_projection(settings: ProjectionSettings, clock: Clock | None = None) -
     """`clock`: the system's; tests pass a fixed one."""
     clock = clock or SystemClock()
     customers = CustomerProjection(settings.customers_table, settings.idempotency_table, clock)
+    login_keys = CustomerLoginKeys(settings.customers_table)  # identity (issue 8): keys follow the record and lines
     # Lines and services from the product inventory; VOD title references hashed with the VOD key.
     inventory = InventoryProjector(
         store=InventoryProjection(settings.customers_table, settings.idempotency_table, clock),
         customers=customers,
         hash_key=SecretsManagerHashKey(settings.vod_hash_key_secret_id),
+        login_keys=login_keys,
     )
     return ProjectionService(
         customers=customers,
@@ -56,5 +58,5 @@ def build_projection(settings: ProjectionSettings, clock: Clock | None = None) -
         retention=build_retention(settings, customers, clock),
         clock=clock,
         inventory=inventory,
-        login_keys=CustomerLoginKeys(settings.customers_table),  # identity (issue 8)
+        login_keys=login_keys,  # identity (issue 8)
     )
