@@ -40,9 +40,7 @@ service = PrivacyService(
 )
 app = create_resolver()
 
-Lang = Annotated[
-    Literal["fr", "en"] | None, Query(description="fr or en; wins over Accept-Language (default: French)")
-]
+Lang = Annotated[Literal["fr", "en"] | None, Query(description="fr or en; wins over Accept-Language (default: French)")]
 AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language", max_length=256)]
 Day = Annotated[date | None, Query(description="YYYY-MM-DD (UTC)")]
 

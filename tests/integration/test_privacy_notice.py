@@ -61,7 +61,9 @@ def test_the_public_notice_is_served_without_authentication_versioned_with_every
         assert stores[store.name]["category"] == store.category.value
 
 
-def test_the_language_comes_from_the_query_first_then_accept_language_then_french(api: Api, aws: LocalResources) -> None:
+def test_the_language_comes_from_the_query_first_then_accept_language_then_french(
+    api: Api, aws: LocalResources
+) -> None:
     # Given a browser preferring English; When no query names a language, Then English
     english = _notice(api, headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"})
     assert english["language"] == "en" and english["title"] == "Data-protection notice"
