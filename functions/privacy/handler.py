@@ -125,8 +125,8 @@ def statistics(
                 capability=c.capability,
                 method=c.method,
                 route=c.route,
-                platform=c.platform,  # type: ignore[arg-type]
-                outcome=c.outcome,  # type: ignore[arg-type]
+                platform=c.platform,
+                outcome=c.outcome,
                 count=c.count,
             )
             for c in counters

@@ -63,15 +63,15 @@ class PrivacyRepository:
             _add(found, registry.store_of(registry.CUSTOMERS, "LOGIN#", "LOGIN"))
             if "digital_identity_id" in credential:
                 _add(found, registry.store_of(registry.CREDENTIALS, "DIGITAL_IDENTITY#"))
-        if self._any(IndexName=BY_PRINCIPAL, name="principal", value=f"customer#{customer_id}"):
+        if self._any(index=BY_PRINCIPAL, name="principal", value=f"customer#{customer_id}"):
             _add(found, registry.store_of(registry.SESSIONS, "SESSION#"))
-        if self._any(IndexName=BY_CUSTOMER, name="customer_id", value=customer_id):
+        if self._any(index=BY_CUSTOMER, name="customer_id", value=customer_id):
             _add(found, registry.store_of(registry.SESSIONS, "GRANT#"))
         if self._any(table=self.connection_log_table, name="principal", value=f"customer#{customer_id}"):
             _add(found, registry.store_of(registry.CONNECTION_LOG, f"customer#{customer_id}"))
         return [store for store in registry.REGISTRY if _id(store) in found]
 
-    def _any(self, name: str, value: str, table: str | None = None, IndexName: str | None = None) -> bool:  # noqa: N803
+    def _any(self, name: str, value: str, table: str | None = None, index: str | None = None) -> bool:
         kwargs: dict[str, object] = {
             "TableName": table or self.sessions_table,
             "KeyConditionExpression": "#k = :v",
@@ -80,8 +80,8 @@ class PrivacyRepository:
             "Limit": 1,
             "Select": "COUNT",
         }
-        if IndexName:
-            kwargs["IndexName"] = IndexName
+        if index:
+            kwargs["IndexName"] = index
         return int(client().query(**kwargs).get("Count", 0)) > 0
 
 
