@@ -205,6 +205,8 @@ def dynamodb_calls() -> list[tuple[str, int, int, str]]:
             )
             if response.status != expect:
                 raise SystemExit(f"{label}: {response.status} {response.body}")
+            if counts["usage"] != 1:  # the usage statistics: one UpdateItem per answered request, no more
+                raise SystemExit(f"{label}: {counts['usage']} usage-statistics writes")
             rows.append((label, counts["authorizer"], counts["handler"], target))
             return json.loads(response.body) if response.body else None
 

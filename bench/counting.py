@@ -1,8 +1,10 @@
 """DynamoDB calls per request through the emulated API Gateway, counted with botocore's event hooks.
 
 `count_calls(gateway)` returns a Counter keyed by phase: "authorizer" (calls the authorizer Lambda
-makes), "handler" (the capability's handler) and "tasks" (calls from other threads, e.g. Step
-Functions tasks run in-process on moto). Clear it before a request, read it after.
+makes), "handler" (the capability's handler), "usage" (the usage statistics' one UpdateItem per answered
+request, made by the shared resolver, counted apart so that the handler figures stay comparable) and "tasks"
+(calls from other threads, e.g. Step Functions tasks run in-process on moto). Clear it before a request, read it
+after.
 """
 
 from __future__ import annotations
@@ -13,14 +15,25 @@ from typing import Any
 
 from selfcare import aws
 
+from infra.definitions import USAGE_STATS
+
+USAGE_STATS_SUFFIX = USAGE_STATS.logical_id  # local table names end with the logical id
+
 
 def count_calls(gateway: Any) -> Counter[str]:
     counts: Counter[str] = Counter()
     phase = {"name": "handler"}
     main = threading.get_ident()
 
-    def count(**_: Any) -> None:
-        counts[phase["name"] if threading.get_ident() == main else "tasks"] += 1
+    def count(model: Any = None, params: Any = None, **_: Any) -> None:
+        if threading.get_ident() != main:
+            counts["tasks"] += 1
+        elif getattr(model, "name", "") == "UpdateItem" and str((params or {}).get("TableName", "")).endswith(
+            USAGE_STATS_SUFFIX
+        ):
+            counts["usage"] += 1
+        else:
+            counts[phase["name"]] += 1
 
     aws.client("dynamodb").meta.events.register("before-call.dynamodb", count)
     authorizer = gateway.handlers["authorizer"]
