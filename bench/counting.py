@@ -9,6 +9,7 @@ after.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from typing import Any
@@ -20,6 +21,15 @@ from infra.definitions import USAGE_STATS
 USAGE_STATS_SUFFIX = USAGE_STATS.logical_id  # local table names end with the logical id
 
 
+def _table_of(request: Any) -> str:
+    """The table a DynamoDB request names (before-call sees the serialised request: a JSON body)."""
+    body = (request or {}).get("body") or b"{}"
+    try:
+        return str(json.loads(body).get("TableName", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
 def count_calls(gateway: Any) -> Counter[str]:
     counts: Counter[str] = Counter()
     phase = {"name": "handler"}
@@ -28,9 +38,7 @@ def count_calls(gateway: Any) -> Counter[str]:
     def count(model: Any = None, params: Any = None, **_: Any) -> None:
         if threading.get_ident() != main:
             counts["tasks"] += 1
-        elif getattr(model, "name", "") == "UpdateItem" and str((params or {}).get("TableName", "")).endswith(
-            USAGE_STATS_SUFFIX
-        ):
+        elif getattr(model, "name", "") == "UpdateItem" and _table_of(params).endswith(USAGE_STATS_SUFFIX):
             counts["usage"] += 1
         else:
             counts[phase["name"]] += 1
