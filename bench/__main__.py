@@ -278,6 +278,24 @@ def dynamodb_calls() -> list[tuple[str, int, int, str]]:
             token=staff_token,
             expect=204,
         )
+        # Privacy (issue 10): the notice, the categories held, the usage statistics (one Query per day).
+        call("GET /privacy/notice", "GET", "/privacy/notice", target="0")
+        marco = world.customers[1]
+        marco_login = gateway.handle(
+            "POST",
+            "/auth/login",
+            {"Content-Type": "application/json"},
+            json.dumps({"identifier": marco.login_id, "password": marco.password}),
+        )
+        call(
+            "GET /account/privacy/data-categories",
+            "GET",
+            "/account/privacy/data-categories",
+            token=json.loads(marco_login.body)["access_token"],
+            target="5: partition, credential, sessions, grants, connection log",
+        )
+        call("GET /staff/privacy/notice", "GET", "/staff/privacy/notice", token=staff_token, target="0")
+        call("GET /staff/usage-statistics (7 days)", "GET", "/staff/usage-statistics", token=staff_token, target="7")
     return rows
 
 
