@@ -449,8 +449,11 @@ def staff_notice(language: Language, operator: Operator) -> s.PrivacyNotice:
         purposes=[
             s.PrivacyPurpose(purpose=p, legal_basis=b, categories=[x.value for x in cats]) for p, b, cats in purposes
         ],
-        categories=[category(code, language) for code in dict.fromkeys(st.category for st in stores)]
-        + [category(Category.IDENTIFICATION, language)],
+        # Their stores' categories, and the directory identity (name, professional email, role) they sign in with.
+        categories=[
+            category(code, language)
+            for code in dict.fromkeys([*(st.category for st in stores), Category.IDENTIFICATION])
+        ],
         recipients=[s.PrivacyRecipient(recipient=r, what=w) for r, w in recipients],
         retention_periods=retention_periods(language)[:1],
         stores=store_rows(stores),
