@@ -30,6 +30,11 @@ def _table_of(request: Any) -> str:
         return ""
 
 
+def is_usage_write(model: Any, request: Any) -> bool:
+    """The usage statistics' UpdateItem (one per answered request, made by the shared resolver)."""
+    return getattr(model, "name", "") == "UpdateItem" and _table_of(request).endswith(USAGE_STATS_SUFFIX)
+
+
 def count_calls(gateway: Any) -> Counter[str]:
     counts: Counter[str] = Counter()
     phase = {"name": "handler"}
@@ -38,7 +43,7 @@ def count_calls(gateway: Any) -> Counter[str]:
     def count(model: Any = None, params: Any = None, **_: Any) -> None:
         if threading.get_ident() != main:
             counts["tasks"] += 1
-        elif getattr(model, "name", "") == "UpdateItem" and _table_of(params).endswith(USAGE_STATS_SUFFIX):
+        elif is_usage_write(model, params):
             counts["usage"] += 1
         else:
             counts[phase["name"]] += 1
