@@ -205,6 +205,8 @@ def dynamodb_calls() -> list[tuple[str, int, int, str]]:
             )
             if response.status != expect:
                 raise SystemExit(f"{label}: {response.status} {response.body}")
+            if counts["usage"] != 1:  # the usage statistics: one UpdateItem per answered request, no more
+                raise SystemExit(f"{label}: {counts['usage']} usage-statistics writes")
             rows.append((label, counts["authorizer"], counts["handler"], target))
             return json.loads(response.body) if response.body else None
 
@@ -276,6 +278,24 @@ def dynamodb_calls() -> list[tuple[str, int, int, str]]:
             token=staff_token,
             expect=204,
         )
+        # Privacy (issue 10): the notice, the categories held, the usage statistics (one Query per day).
+        call("GET /privacy/notice", "GET", "/privacy/notice", target="0")
+        marco = world.customers[1]
+        marco_login = gateway.handle(
+            "POST",
+            "/auth/login",
+            {"Content-Type": "application/json"},
+            json.dumps({"identifier": marco.login_id, "password": marco.password}),
+        )
+        call(
+            "GET /account/privacy/data-categories",
+            "GET",
+            "/account/privacy/data-categories",
+            token=json.loads(marco_login.body)["access_token"],
+            target="5: partition, credential, sessions, grants, connection log",
+        )
+        call("GET /staff/privacy/notice", "GET", "/staff/privacy/notice", token=staff_token, target="0")
+        call("GET /staff/usage-statistics (7 days)", "GET", "/staff/usage-statistics", token=staff_token, target="7")
     return rows
 
 

@@ -29,15 +29,16 @@ def rows() -> list[tuple[str, int | None, int, str]]:
     from selfcare import aws
     from selfcare.auth.policy import StaffRole
 
-    from bench.counting import count_calls
+    from bench.counting import count_calls, is_usage_write
 
     out: list[tuple[str, int | None, int, str]] = []
     with local_stack() as (gateway, world, resources):
         counts = count_calls(gateway)
         operations: Counter[str] = Counter()
 
-        def by_operation(model: Any, **_: Any) -> None:
-            operations[model.name] += 1
+        def by_operation(model: Any, params: Any = None, **_: Any) -> None:
+            if not is_usage_write(model, params):  # the usage statistics' write: bench/counting.py counts it apart
+                operations[model.name] += 1
 
         aws.client("dynamodb").meta.events.register("before-call.dynamodb", by_operation)
 

@@ -454,7 +454,11 @@ COMMON_ENV: dict[str, str] = {
 
 def tables_of(function: Function) -> list[Table]:
     by_id = {t.logical_id: t for t in TABLES}
-    return [by_id[logical_id] for logical_id in function.tables]
+    listed = [by_id[logical_id] for logical_id in function.tables]
+    # Usage statistics (issue 10): every function with a route also counts its answers in USAGE_STATS.
+    if counts_usage(function) and USAGE_STATS.logical_id not in function.tables:
+        listed.append(USAGE_STATS)
+    return listed
 
 
 def function_named(name: str) -> Function:
@@ -841,3 +845,45 @@ SMS_CAMPAIGN_MAX_RECEIVES = 5  # then the batch goes to the dead-letter queue (r
 SMS_CAMPAIGN_VISIBILITY_SECONDS = 6 * SMS_CAMPAIGNS.timeout_seconds  # AWS's advice for a Lambda consumer
 # The two-way channel (AWS End User Messaging SMS / SNS two-way) publishes inbound SMS here.
 SMS_INBOUND_TOPIC_NAME = f"{SERVICE}-sms-inbound"
+
+
+# --- Privacy (issue 10, sections 2 and 3): the information notice and the usage statistics -----------------------
+# Usage statistics: aggregate counters only (selfcare.dal.usage_stats), item `pk=DAY#<day>`,
+# `sk=<METHOD> <route template>#<platform>#<outcome>`, attribute `count`. No identifier of any kind: not personal
+# data (selfcare.privacy.registry.NON_PERSONAL_TABLES). Every function with a route counts its answers (one
+# UpdateItem per request, in selfcare.api.resolver): `counts_usage`, read by tables_of and the CDK grants.
+USAGE_STATS = Table(
+    logical_id="UsageStatsTable",
+    env="USAGE_STATS_TABLE",
+    partition_key=Key("pk"),
+    sort_key=Key("sk"),
+    ttl_attribute="expires_at",
+)
+TABLES = (*TABLES, USAGE_STATS)
+
+PRIVACY = Function(
+    name="privacy",
+    tables={
+        # The categories held for a customer: which registry stores hold items of theirs (keys only).
+        CUSTOMERS.logical_id: Access.READ,
+        CREDENTIALS.logical_id: Access.READ,
+        SESSIONS.logical_id: Access.READ,
+        CONNECTION_LOG.logical_id: Access.READ,
+        USAGE_STATS.logical_id: Access.READ,
+    },
+    description="Data-protection notice (public, customer, staff) and the usage statistics (staff, CSV)",
+)
+FUNCTIONS = (*FUNCTIONS, PRIVACY)
+ROUTES = (
+    *ROUTES,
+    Route("GET", "/privacy/notice", PRIVACY.name, public=True),
+    Route("GET", "/account/privacy/data-categories", PRIVACY.name),
+    Route("GET", "/staff/privacy/notice", PRIVACY.name),
+    Route("GET", "/staff/usage-statistics", PRIVACY.name),
+    Route("GET", "/staff/usage-statistics/export", PRIVACY.name),
+)
+
+
+def counts_usage(function: Function) -> bool:
+    """It answers API requests, so it counts them in the usage statistics (UpdateItem on USAGE_STATS only)."""
+    return has_routes(function)

@@ -76,6 +76,8 @@ WAF_RATE_WINDOW_SECONDS = 300
 # Paths the per-IP rate rule covers (as routes write them; the stage-prefixed form is added too).
 # The SMS provider API is public too (providers authenticate in the function): rate-limited per IP as well.
 WAF_RATE_LIMITED_PREFIXES: tuple[str, ...] = ("/auth/", "/staff/auth/", "/billing/payments/webhook", "/sms/provider/")
+# Privacy (issue 10): the public notice, rate-limited per IP like every public route.
+WAF_RATE_LIMITED_PREFIXES = (*WAF_RATE_LIMITED_PREFIXES, "/privacy/notice")
 
 
 def construct_name(name: str) -> str:

@@ -24,6 +24,7 @@ def test_first_and_last_page_of_10000_records_cost_the_same() -> None:
     first, last = cost["first"], cost["last"]
     assert cost["pages"] >= 100
     assert first["calls"] == last["calls"] == 2  # the authorizer's session read, then ONE Query
+    assert first["usage_writes"] == last["usage_writes"] == 1  # and the usage statistics' counter (issue 10)
     assert first["items_read"] == first["records"] == 100
     assert last["items_read"] == last["records"] <= 100  # what the page shows, nothing scanned before it
     assert last["capacity_units"] <= first["capacity_units"]

@@ -236,6 +236,9 @@ def test_every_item_written_is_on_the_registry_and_nothing_personal_survives_the
     for table in d.TABLES:
         for item in scan(names[table.logical_id]):
             pk, sk = key_values(table, item)
+            if table.logical_id in registry.NON_PERSONAL_TABLES:
+                assert not markers_in(item), (table.logical_id, pk, sk)  # the usage statistics: no personal data
+                continue
             if registry.store_of(table.logical_id, pk, sk) is None:
                 unregistered.append((table.logical_id, pk.split("#")[0], (sk or "").split("#")[0]))
     assert not unregistered, sorted(set(unregistered))

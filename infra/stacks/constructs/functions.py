@@ -334,9 +334,15 @@ class Functions(Construct):
         ]
         kms_actions: set[str] = set()
         for table in definitions.tables_of(spec):
-            access = spec.tables[table.logical_id]
+            access = spec.tables.get(table.logical_id)  # None: the usage counter only (below)
             table_arn = grantable.tables[table.logical_id].table_arn
             sid = table.logical_id
+            if table.logical_id == definitions.USAGE_STATS.logical_id and definitions.counts_usage(spec):
+                # Usage statistics (issue 10): one UpdateItem (ADD) per answered request, nothing else.
+                statements.append(
+                    aws_iam.PolicyStatement(sid="CountUsage", actions=["dynamodb:UpdateItem"], resources=[table_arn])
+                )
+                kms_actions.update(KMS_WRITE_ACTIONS)
             if access in _READS:
                 index_arns = [f"{table_arn}/index/{index.name}" for index in table.indexes]
                 statements.append(

@@ -230,3 +230,27 @@ class SmsSettings(_FromEnv):
     missing_mention_rate: float = Field(0.05, alias="SMS_PROPOSAL_MISSING_MENTION_RATE", gt=0, le=1)
     complaints_per_10k: float = Field(5.0, alias="SMS_PROPOSAL_COMPLAINTS_PER_10K", gt=0)
     proposal_min_submitted: int = Field(20, alias="SMS_PROPOSAL_MIN_SUBMITTED", ge=1)
+
+
+# --- Privacy (issue 10, sections 2 and 3) ----------------------------------------------------------------------
+class UsageStatsSettings(_FromEnv):
+    """Every function with a route: where its answers are counted (absent: not counted)."""
+
+    usage_stats_table: str | None = Field(None, alias="USAGE_STATS_TABLE")
+
+
+class PrivacySettings(_FromEnv):
+    """Function `privacy`: the notice's operator identity, and the stores read for a customer's categories."""
+
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    credentials_table: str = Field(alias="CREDENTIALS_TABLE")
+    sessions_table: str = Field(alias="SESSIONS_TABLE")
+    connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
+    usage_stats_table: str = Field(alias="USAGE_STATS_TABLE")
+    # The controller named by the notice (the operator deploying Selfcare).
+    operator_name: str = Field("Selfcare demonstration operator", alias="OPERATOR_NAME")
+    operator_address: str = Field("1 avenue de la Démonstration, 98000 Monaco", alias="OPERATOR_ADDRESS")
+    operator_privacy_email: str = Field("privacy@selfcare.example", alias="OPERATOR_PRIVACY_EMAIL")
+    operator_postal_contact: str = Field(
+        "Data protection, 1 avenue de la Démonstration, 98000 Monaco", alias="OPERATOR_POSTAL_CONTACT"
+    )

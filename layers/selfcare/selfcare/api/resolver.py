@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from selfcare import errors as domain
 from selfcare.api import errors
 from selfcare.auth.context import is_account_closed
+from selfcare.config import UsageStatsSettings
+from selfcare.dal.usage_stats import UsageCounter
 from selfcare.errors import AccountClosed
+from selfcare.privacy.usage import use_of
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -44,7 +48,10 @@ def no_content() -> Response[None]:
 
 class Resolver(APIGatewayRestResolver):
     """Powertools' REST resolver: every route declares its success response (`with_success`), and
-    oversized bodies are refused before any parsing or validation."""
+    oversized bodies are refused before any parsing or validation. Every answer, refusals included, is counted
+    in the usage statistics (`usage_counter`: one UpdateItem, never failing the request; None: not counted)."""
+
+    usage_counter: UsageCounter | None = None
 
     def route(
         self,
@@ -91,6 +98,15 @@ class Resolver(APIGatewayRestResolver):
         )
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        response = self._answer(event, context)
+        if self.usage_counter is not None:
+            # Usage statistics (issue 10): the route template, platform, outcome and day; nothing identifying.
+            use = use_of(event, int(response.get("statusCode", 500)), datetime.now(UTC))
+            if use is not None:
+                self.usage_counter.count(use, datetime.now(UTC))
+        return response
+
+    def _answer(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         body = event.get("body")
         request_context = event.get("requestContext") or {}
         request_id = request_context.get("requestId")
@@ -154,4 +170,7 @@ def create_resolver() -> Resolver:
         json_body_deserializer=errors.parse_json_body,
     )
     errors.register(app)
+    usage = UsageStatsSettings.from_env()
+    if usage.usage_stats_table:
+        app.usage_counter = UsageCounter(usage.usage_stats_table)
     return app

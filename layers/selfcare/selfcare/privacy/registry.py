@@ -666,6 +666,14 @@ REGISTRY: tuple[Store, ...] = (
     ),
 )
 
+# Tables that hold no personal data at all, so no entry above (a test demands every other table have entries).
+USAGE_STATS = "UsageStatsTable"
+NON_PERSONAL_TABLES: dict[str, str] = {
+    # Issue 10: aggregate counters per day, route template, platform and outcome; no identifier of any kind
+    # (selfcare.privacy.usage; tests/integration/test_usage_statistics.py scans the table for identifiers).
+    USAGE_STATS: "usage statistics: aggregate counters, no identifier",
+}
+
 TABLE_KEYS: dict[str, tuple[str, str | None]] = {
     # logical id -> (partition key, sort key) names (infra/definitions.py; a test keeps them equal)
     CUSTOMERS: ("pk", "sk"),
@@ -675,6 +683,7 @@ TABLE_KEYS: dict[str, tuple[str, str | None]] = {
     AUDIT_LOG: ("subject", "sk"),
     IDEMPOTENCY: ("id", None),
     SMS: ("pk", "sk"),
+    USAGE_STATS: ("pk", "sk"),
 }
 
 
