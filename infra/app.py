@@ -45,6 +45,22 @@ OIDC_CONTEXT: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def operator_identity(context: Any) -> dict[str, str] | None:
+    """The CDK context `operator_identity` ({"name", "address", "privacy_email", "postal_contact"}, or that object
+    as JSON text) as the privacy function's OPERATOR_* variables; None (the demonstration values) when unset. A
+    partial one fails."""
+    if not context:
+        return None
+    if isinstance(context, str):  # `cdk deploy -c operator_identity='{...}'` passes a string
+        context = json.loads(context)
+    fields = {"name": "OPERATOR_NAME", "address": "OPERATOR_ADDRESS", "privacy_email": "OPERATOR_PRIVACY_EMAIL"}
+    fields["postal_contact"] = "OPERATOR_POSTAL_CONTACT"
+    missing = sorted(set(fields) - set(context))
+    if missing:
+        raise ValueError(f"context {names.OPERATOR_IDENTITY_CONTEXT} lacks {missing}")
+    return {variable: str(context[key]) for key, variable in fields.items()}
+
+
 def cdk_json_context() -> dict[str, Any]:
     """cdk.json's context, so that `python -m infra.app` and the CDK CLI synthesize the same templates."""
     cdk_json = ROOT / "cdk.json"
@@ -78,6 +94,7 @@ def build_app(outdir: str | None = None) -> App:
                 for argument, context, default in OIDC_CONTEXT
             }
         ),
+        operator_identity=operator_identity(app.node.try_get_context(names.OPERATOR_IDENTITY_CONTEXT)),
         env=env,
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))

@@ -516,6 +516,15 @@ GRANT_ENV: dict[str, tuple[str, ...]] = {
     ),
     # Retention: s3:ListBucket (prefix invoices/) and s3:DeleteObject on the invoices bucket (the anonymisation).
     "invoices_erase": ("INVOICES_BUCKET_NAME",),
+    # The controller the data-protection notice names (issue 10): no permission, the values come from the CDK
+    # context `operator_identity` (DEMO_OPERATOR_IDENTITY when unset, the local stack's values).
+    "operator_identity": ("OPERATOR_NAME", "OPERATOR_ADDRESS", "OPERATOR_PRIVACY_EMAIL", "OPERATOR_POSTAL_CONTACT"),
+}
+DEMO_OPERATOR_IDENTITY: dict[str, str] = {
+    "OPERATOR_NAME": "Selfcare demonstration operator",
+    "OPERATOR_ADDRESS": "1 avenue de la Démonstration, 98000 Monaco",
+    "OPERATOR_PRIVACY_EMAIL": "privacy@selfcare.example",
+    "OPERATOR_POSTAL_CONTACT": "Data protection, 1 avenue de la Démonstration, 98000 Monaco",
 }
 
 
@@ -871,6 +880,7 @@ PRIVACY = Function(
         CONNECTION_LOG.logical_id: Access.READ,
         USAGE_STATS.logical_id: Access.READ,
     },
+    grants=("operator_identity",),
     description="Data-protection notice (public, customer, staff) and the usage statistics (staff, CSV)",
 )
 FUNCTIONS = (*FUNCTIONS, PRIVACY)

@@ -124,5 +124,8 @@ DEFAULT_STAFF_DIRECTORY_CLIENT_ID = "selfcare-staff"
 # The API's public base URL (its custom domain): the callbacks registered with both providers are under it.
 PUBLIC_API_URL_CONTEXT = "public_api_url"
 DEFAULT_PUBLIC_API_URL = "https://api.selfcare.example"
+# The controller named by the data-protection notice (issue 10): {"name", "address", "privacy_email",
+# "postal_contact"}; the demonstration values (definitions.DEMO_OPERATOR_IDENTITY) when unset.
+OPERATOR_IDENTITY_CONTEXT = "operator_identity"
 DIGITAL_IDENTITY_CLIENT_SECRET_LOGICAL_ID = "DigitalIdentityClientSecret"  # noqa: S105 (a logical id)
 STAFF_DIRECTORY_CLIENT_SECRET_LOGICAL_ID = "StaffDirectoryClientSecret"  # noqa: S105 (a logical id)

@@ -32,6 +32,7 @@ class ServiceStack(Stack):
         notification_sender: str,
         provisioning_endpoint: str = names.DEFAULT_PROVISIONING_ENDPOINT,
         oidc_values: dict[str, str] | None = None,
+        operator_identity: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -64,6 +65,7 @@ class ServiceStack(Stack):
                     names.STAFF_DIRECTORY_CLIENT_SECRET_LOGICAL_ID
                 ].ref,
                 oidc_values=oidc_values if oidc_values is not None else oidc_grant_values(),
+                operator_identity=operator_identity,
                 audit_digest_key_arn=data.audit_digest_key.key_arn,
                 audit_pseudonym_key_secret_arn=data.audit_pseudonym_key_secret.secret_arn,
             ),

@@ -274,6 +274,8 @@ def test_function_environment(
         "AUDIT_DIGEST_KEY_ID": get_att(names.AUDIT_DIGEST_KEY_LOGICAL_ID, "Arn"),
         # Commercial SMS: the campaign queue's URL.
         "SMS_CAMPAIGN_QUEUE_URL": f"sqs-url:{definitions.SMS_CAMPAIGN_QUEUE_NAME}",
+        # The notice's controller: no `operator_identity` context here, the demonstration values.
+        **definitions.DEMO_OPERATOR_IDENTITY,
     } | {machine.env: f"arn:states:{machine.name}" for machine in definitions.STATE_MACHINES}
     expected = definitions.environment_for(spec, table_refs, grant_values) | names.POWERTOOLS_ENV
     actual = {name: imported(value, exports) for name, value in variables.items()}
@@ -723,3 +725,20 @@ def test_pdf_answers_are_binary(service_template: Template) -> None:
     assert [api["Properties"].get("BinaryMediaTypes") for api in apis.values()] == [
         list(definitions.BINARY_MEDIA_TYPES)
     ]
+
+
+def test_the_operator_identity_context_names_the_notice_controller() -> None:
+    from infra.app import operator_identity
+
+    context = {"name": "Monaco Telecom", "address": "25 bd de Suisse", "privacy_email": "dpo@x.mc"}
+    context["postal_contact"] = "DPO"
+    assert operator_identity(context) == {
+        "OPERATOR_NAME": "Monaco Telecom",
+        "OPERATOR_ADDRESS": "25 bd de Suisse",
+        "OPERATOR_PRIVACY_EMAIL": "dpo@x.mc",
+        "OPERATOR_POSTAL_CONTACT": "DPO",
+    }
+    assert operator_identity(json.dumps(context)) == operator_identity(context)  # from `cdk -c`: JSON text
+    assert operator_identity(None) is None
+    with pytest.raises(ValueError, match="postal_contact"):
+        operator_identity({k: v for k, v in context.items() if k != "postal_contact"})

@@ -169,6 +169,8 @@ class Grantable:
     digital_identity_client_secret_arn: str = ""
     staff_directory_client_secret_arn: str = ""
     oidc_values: Mapping[str, str] | None = None  # the grants' variables (DIGITAL_IDENTITY_*, STAFF_DIRECTORY_*)
+    # The notice's controller (issue 10): OPERATOR_* (CDK context `operator_identity`; demo values when unset).
+    operator_identity: Mapping[str, str] | None = None
     # Audit trail (issue 9): the digests' signing key, the targets' pseudonym key.
     audit_digest_key_arn: str = ""
     audit_pseudonym_key_secret_arn: str = ""
@@ -235,6 +237,8 @@ class Functions(Construct):
             "CAPTCHA_KEY_SECRET_ID": definitions.CAPTCHA_KEY_SECRET_NAME,  # identity (issue 8)
             # Digital-identity login and staff sign-in (OpenID Connect): the providers, from the CDK context.
             **dict(self._grantable.oidc_values or {}),
+            **definitions.DEMO_OPERATOR_IDENTITY,
+            **dict(self._grantable.operator_identity or {}),
             "AUDIT_DIGEST_BUCKET_NAME": audit_digest_bucket(Stack.of(self)),
             "AUDIT_DIGEST_KEY_ID": self._grantable.audit_digest_key_arn,
         } | {machine.env: state_machine_arn(Stack.of(self), machine.name) for machine in definitions.STATE_MACHINES}

@@ -247,10 +247,8 @@ class PrivacySettings(_FromEnv):
     sessions_table: str = Field(alias="SESSIONS_TABLE")
     connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
     usage_stats_table: str = Field(alias="USAGE_STATS_TABLE")
-    # The controller named by the notice (the operator deploying Selfcare).
-    operator_name: str = Field("Selfcare demonstration operator", alias="OPERATOR_NAME")
-    operator_address: str = Field("1 avenue de la Démonstration, 98000 Monaco", alias="OPERATOR_ADDRESS")
-    operator_privacy_email: str = Field("privacy@selfcare.example", alias="OPERATOR_PRIVACY_EMAIL")
-    operator_postal_contact: str = Field(
-        "Data protection, 1 avenue de la Démonstration, 98000 Monaco", alias="OPERATOR_POSTAL_CONTACT"
-    )
+    # The controller named by the notice (the operator deploying Selfcare): the CDK context `operator_identity`.
+    operator_name: str = Field(alias="OPERATOR_NAME")
+    operator_address: str = Field(alias="OPERATOR_ADDRESS")
+    operator_privacy_email: str = Field(alias="OPERATOR_PRIVACY_EMAIL")
+    operator_postal_contact: str = Field(alias="OPERATOR_POSTAL_CONTACT")
