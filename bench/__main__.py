@@ -331,6 +331,11 @@ def main() -> None:
     emit: Callable[[str], None] = out.append
 
     # Cold starts against a moto server (the children talk to it over HTTP, as Lambda to DynamoDB).
+    from infra.local import emulation
+
+    # moto's DynamoDB is not thread-safe and its server is threaded (the seed met "dictionary changed size
+    # during iteration" on a busy machine): one request at a time, as in the local stack.
+    emulation.install_serialized_dynamodb()
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -338,8 +343,13 @@ def main() -> None:
         endpoint = f"http://127.0.0.1:{port}"
         os.environ.update(_aws_env(endpoint))
         import boto3
+        from botocore.config import Config
         from selfcare import aws
 
+        # The seed's transactions on a busy machine can outlast the 5 s read timeout; botocore's retry then
+        # meets its own first write (IdentifierTaken). The bench's own clients wait longer; the children
+        # keep the production settings.
+        aws._CONFIG = aws._CONFIG.merge(Config(read_timeout=120))
         from infra.local.resources import create_resources
         from infra.local.seed import seed_demo
 
