@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.logging import correlation_paths
+from selfcare import coldstart
 from selfcare.account import schemas
 from selfcare.account.models import ConsentPurpose, ContactKind
 from selfcare.account.schemas import AccountView
@@ -247,3 +248,7 @@ def ticket(ticket_id: Annotated[OpaqueId, Path()]) -> schemas.TicketView:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+# The end of init: the collector settles, SnapStart's priming is registered (selfcare/coldstart.py).
+coldstart.loaded(resolver=app)

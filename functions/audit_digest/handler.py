@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from selfcare import coldstart
 from selfcare.audit.digest import AuditDigester
 from selfcare.clock import SystemClock
 from selfcare.config import AuditDigestSettings
@@ -33,3 +34,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     count("AuditDigestWritten")
     logger.info("audit digest written", extra={"digest_key": written.key, "heads": written.heads})
     return {"digest_key": written.key, "heads": written.heads}
+
+
+# The end of init: the collector settles, SnapStart's priming is registered (selfcare/coldstart.py).
+coldstart.loaded()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
+from selfcare import coldstart
 from selfcare.account import schemas as account_schemas
 from selfcare.account.links import LinkPolicy, LinkService
 from selfcare.api.context import caller_from, request_info
@@ -519,3 +520,7 @@ def link_digital_identity(body: DigitalIdentityLinkRequest) -> schemas.TokenResp
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+# The end of init: the collector settles, SnapStart's priming is registered (selfcare/coldstart.py).
+coldstart.loaded(resolver=app)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from selfcare import coldstart
 from selfcare.auth.authorizer import RequestAuthorizer, authorizer_context
 from selfcare.auth.context import closed_context
 from selfcare.config import AuthorizerSettings
@@ -65,3 +66,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return _policy("closed", "Allow", method_arn, closed_context())
     logger.append_keys(session_id=caller.session_id, principal_type=caller.principal_type.value)
     return _policy(caller.actor, "Allow", method_arn, authorizer_context(caller))
+
+
+# The end of init: the collector settles, SnapStart's priming is registered (selfcare/coldstart.py).
+coldstart.loaded(clients=("dynamodb", "ssm"))

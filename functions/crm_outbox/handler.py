@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from selfcare import coldstart
 from selfcare.config import CrmOutboxSettings
 from selfcare.crm_outbox.wiring import build_relay
 from selfcare.observability import logger, metrics
@@ -23,3 +24,7 @@ relay = build_relay(CrmOutboxSettings.from_env())
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[dict[str, str]]]:
     failed = relay.relay(list(event.get("Records") or []))
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
+
+
+# The end of init: the collector settles, SnapStart's priming is registered (selfcare/coldstart.py).
+coldstart.loaded()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
+from selfcare import coldstart
 from selfcare.api.context import caller_from, request_info
 from selfcare.api.errors import responses
 from selfcare.api.resolver import create_resolver, no_content
@@ -201,3 +202,7 @@ def staff_callback(state: StateQuery, code: CodeQuery = None, error: ErrorQuery 
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+# The end of init: the collector settles, SnapStart's priming is registered (selfcare/coldstart.py).
+coldstart.loaded(resolver=app)

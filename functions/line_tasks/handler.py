@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from selfcare import coldstart
 from selfcare.config import LineTasksSettings
 from selfcare.observability import logger
 from selfcare.workflows.wiring import build_line_tasks
@@ -20,3 +21,7 @@ tasks = build_line_tasks(LineTasksSettings.from_env())
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return tasks.run(event)
+
+
+# The end of init: the collector settles, SnapStart's priming is registered (selfcare/coldstart.py).
+coldstart.loaded()

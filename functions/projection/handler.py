@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from selfcare import coldstart
 from selfcare.config import ProjectionSettings
 from selfcare.observability import logger, metrics
 from selfcare.projection.wiring import build_projection
@@ -28,3 +29,7 @@ projection = build_projection(ProjectionSettings.from_env())
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     outcome = projection.handle(event, target_arn=context.invoked_function_arn)
     return {"outcome": outcome.value}
+
+
+# The end of init: the collector settles, SnapStart's priming is registered (selfcare/coldstart.py).
+coldstart.loaded()

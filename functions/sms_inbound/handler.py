@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from selfcare import coldstart
 from selfcare.config import SmsSettings
 from selfcare.observability import count, logger, metrics
 from selfcare.sms.optout import parse_inbound
@@ -33,3 +34,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             count("SmsOptOutChanged")
         handled.append({"keyword": result.keyword.value if result.keyword else None, "changed": result.changed})
     return {"handled": handled}
+
+
+# The end of init: the collector settles, SnapStart's priming is registered (selfcare/coldstart.py).
+coldstart.loaded()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
+from selfcare import coldstart
 from selfcare.api.context import caller_from, request_info
 from selfcare.api.errors import responses
 from selfcare.api.resolver import create_resolver
@@ -280,3 +281,7 @@ def report_sms(body: schemas.SmsComplaintRequest) -> Response[schemas.SmsComplai
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+# The end of init: the collector settles, SnapStart's priming is registered (selfcare/coldstart.py).
+coldstart.loaded(resolver=app)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.logging import correlation_paths
+from selfcare import coldstart
 from selfcare.api.context import RequestInfo, caller_from, request_info
 from selfcare.api.errors import responses
 from selfcare.api.resolver import create_resolver, no_content
@@ -161,3 +162,7 @@ def vod_export(line_id: LinePath):  # type: ignore[no-untyped-def]
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
     return app.resolve(event, context)
+
+
+# The end of init: the collector settles, SnapStart's priming is registered (selfcare/coldstart.py).
+coldstart.loaded(resolver=app)

@@ -88,7 +88,8 @@ class ServiceStack(Stack):
             worker=self.functions.functions[definitions.SMS_CAMPAIGNS.name],
             inbound=self.functions.functions[definitions.SMS_INBOUND.name],
         )
-        self.api = Api(self, "Api", functions=self.functions.functions)
+        # The API functions' aliases (SnapStart, issue 12), the other functions as they are.
+        self.api = Api(self, "Api", functions=self.functions.invocation_targets)
         stage = self.api.api.deployment_stage
         self.waf = Waf(self, "Waf", stage_arn=stage.stage_arn, stage_name=names.STAGE_NAME)
         # Audit trail and alarms (issue 9).

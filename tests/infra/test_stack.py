@@ -81,6 +81,14 @@ def function_ids(synth: Synth) -> dict[str, str]:
     }
 
 
+def alias_ids(template: Template) -> dict[str, str]:
+    """Function logical id -> logical id of its alias (the API functions, SnapStart)."""
+    return {
+        alias["Properties"]["FunctionName"]["Ref"]: logical_id
+        for logical_id, alias in resources_of_type(template, "AWS::Lambda::Alias").items()
+    }
+
+
 def role_statements(template: Template, function_id: str) -> list[dict[str, Any]]:
     role_id = template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
     return [statement for logical_id, statement in iam_statements(template) if logical_id == role_id]
@@ -209,6 +217,35 @@ def test_public_keys_parameter_starts_as_an_empty_jwks(data_template: Template) 
 
 def test_one_function_per_definition(synth: Synth, service_template: Template) -> None:
     assert set(function_ids(synth).values()) == set(resources_of_type(service_template, "AWS::Lambda::Function"))
+
+
+# Cold start (issue 12): SnapStart on the API functions, invoked through the alias of a published version.
+def test_snapstart_on_the_api_functions_behind_an_alias(synth: Synth, service_template: Template) -> None:
+    functions = resources_of_type(service_template, "AWS::Lambda::Function")
+    versions = resources_of_type(service_template, "AWS::Lambda::Version")
+    aliases = alias_ids(service_template)
+    api_functions = {
+        spec.name
+        for spec in definitions.FUNCTIONS
+        if definitions.has_routes(spec) or spec.name == definitions.AUTHORIZER.name
+    }
+    for spec in definitions.FUNCTIONS:
+        function_id = function_ids(synth)[spec.name]
+        snap_start = functions[function_id]["Properties"].get("SnapStart")
+        if spec.name in api_functions:
+            assert snap_start == {"ApplyOn": "PublishedVersions"}, spec.name
+            alias = service_template["Resources"][aliases[function_id]]["Properties"]
+            assert alias["Name"] == "live"
+            version_id = alias["FunctionVersion"]["Fn::GetAtt"][0]
+            assert versions[version_id]["Properties"]["FunctionName"] == ref(function_id)
+        else:
+            assert snap_start is None and function_id not in aliases, spec.name
+    # API Gateway may invoke the aliases (one permission per function, scoped to the API), not $LATEST.
+    permissions = resources_of_type(service_template, "AWS::Lambda::Permission")
+    invoked = {p["Properties"]["FunctionName"].get("Ref") for p in permissions.values()}
+    assert {aliases[function_ids(synth)[name]] for name in api_functions} <= invoked
+    # A version and an alias per API function: the stack stays under CloudFormation's 500 resources.
+    assert len(service_template["Resources"]) < 500
 
 
 @pytest.mark.parametrize("spec", definitions.FUNCTIONS, ids=lambda f: f.name)
@@ -499,7 +536,9 @@ def test_route_method(
 
     integration = method["Integration"]
     assert integration["Type"] == "AWS_PROXY"
-    assert get_att(function_ids(synth)[route.function], "Arn") in integration["Uri"]["Fn::Join"][1]
+    # The alias of the function's published version (SnapStart), not $LATEST.
+    alias_id = alias_ids(service_template)[function_ids(synth)[route.function]]
+    assert ref(alias_id) in integration["Uri"]["Fn::Join"][1]
 
 
 def test_authorizer(synth: Synth, service_template: Template) -> None:
@@ -509,7 +548,7 @@ def test_authorizer(synth: Synth, service_template: Template) -> None:
     assert properties["IdentitySource"] == "method.request.header.Authorization"
     assert properties["AuthorizerResultTtlInSeconds"] == definitions.AUTHORIZER_CACHE_TTL_SECONDS
     authorizer_function = function_ids(synth)[definitions.AUTHORIZER.name]
-    assert get_att(authorizer_function, "Arn") in properties["AuthorizerUri"]["Fn::Join"][1]
+    assert ref(alias_ids(service_template)[authorizer_function]) in properties["AuthorizerUri"]["Fn::Join"][1]
 
 
 def test_stage_logging_tracing_and_throttling(service_template: Template) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from argon2.exceptions import VerifyMismatchError
 from selfcare.auth.passwords import HashParameters, Passwords, check_policy, policy_problems
 from selfcare.errors import InvalidInput
 
@@ -25,7 +26,19 @@ def test_raised_parameters_ask_for_a_rehash() -> None:
 def test_verify_without_a_hash_does_the_same_work_and_fails() -> None:
     passwords = Passwords(FAST)
     assert passwords.verify(None, "anything at all") is False
-    assert passwords._dummy_hash is not None and passwords._dummy_hash.startswith("$argon2id$")
+    assert passwords._dummy_hash is not None and passwords._dummy_hash.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
+
+
+def test_the_timing_equaliser_has_the_hasher_s_parameters_and_matches_nothing() -> None:
+    # Given a hasher; When it is built (no argon2 computation at the cold start)
+    passwords = Passwords(FAST)
+    # Then its stand-in hash is well formed, has the same cost as a real hash (no rehash asked), and verifies nothing
+    assert not passwords.needs_rehash(passwords._dummy_hash)
+    assert passwords.verify(passwords._dummy_hash, "selfcare-timing-equaliser") is False
+    assert passwords.verify(passwords._dummy_hash, "") is False
+    # a mismatch after the full computation, not a malformed hash refused at once
+    with pytest.raises(VerifyMismatchError):
+        passwords._hasher.verify(passwords._dummy_hash, "anything at all")
 
 
 @pytest.mark.parametrize(

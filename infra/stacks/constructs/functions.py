@@ -43,6 +43,15 @@ _APPENDS = {definitions.Access.APPEND, definitions.Access.READ_APPEND}
 
 _ARCHITECTURES = {"arm64": aws_lambda.Architecture.ARM_64, "x86_64": aws_lambda.Architecture.X86_64}
 
+# Cold start (issue 12): the API functions (routes and the authorizer) run with SnapStart. Each publishes a
+# version on deploy (a snapshot of its initialised environment) behind this alias, which API Gateway invokes.
+LIVE_ALIAS = "live"
+
+
+def uses_snapstart(spec: definitions.Function) -> bool:
+    """The functions on the API's request path: behind a route, or the authorizer."""
+    return definitions.has_routes(spec) or spec.name == definitions.AUTHORIZER.name
+
 
 def lambda_runtime() -> aws_lambda.Runtime:
     wanted = f"python{definitions.LAMBDA_PYTHON_VERSION}"
@@ -208,9 +217,15 @@ class Functions(Construct):
         self._layers = [self.powertools_layer, shared_layer]
         self.log_groups: dict[str, aws_logs.LogGroup] = {}
         self.roles: dict[str, aws_iam.Role] = {}
+        self.aliases: dict[str, aws_lambda.Alias] = {}  # SnapStart: the API functions' published versions
         self.functions: dict[str, aws_lambda.Function] = {
             spec.name: self._function(spec) for spec in definitions.FUNCTIONS
         }
+
+    @property
+    def invocation_targets(self) -> dict[str, aws_lambda.IFunction]:
+        """What the API invokes for each function: the alias of its published version where SnapStart is on."""
+        return {name: self.aliases.get(name, function) for name, function in self.functions.items()}
 
     def _grant_values(self) -> dict[str, str]:
         """Each grant variable's value (definitions.GRANT_ENV). Names, not tokens, where the name is fixed:
@@ -325,7 +340,14 @@ class Functions(Construct):
             # Immutable for CDK: nothing (tracing, integrations) may add statements or managed policies
             # behind the inline least-privilege policy above.
             role=role.without_policy_updates(),
+            # Cold start (issue 12): snapshots of the initialised environment, on published versions only.
+            snap_start=aws_lambda.SnapStartConf.ON_PUBLISHED_VERSIONS if uses_snapstart(spec) else None,
         )
+        if uses_snapstart(spec):
+            # A new version whenever the function's code or configuration changes (current_version hashes them).
+            self.aliases[spec.name] = aws_lambda.Alias(
+                scope, "Live", alias_name=LIVE_ALIAS, version=function.current_version
+            )
         self.log_groups[spec.name] = log_group
         self.roles[spec.name] = role
         return function

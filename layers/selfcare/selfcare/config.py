@@ -16,7 +16,8 @@ from selfcare.ports.hash_key import SecretsManagerHashKey
 
 
 class _FromEnv(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    # Built on first use: a function validates one settings class, not every class of this module.
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, defer_build=True)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import secrets
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -33,9 +35,11 @@ class Passwords:
         self._hasher = PasswordHasher(
             time_cost=params.time_cost, memory_cost=params.memory_kib, parallelism=params.parallelism
         )
-        # Computed now (cold start), not at the first unknown identifier: else that login alone would cost two
-        # hashes, and its timing would tell that the identifier is unknown.
-        self._dummy_hash = self.hash("selfcare-timing-equaliser")
+        # Ready now, not at the first unknown identifier (else that login alone would cost two hashes, and its
+        # timing would tell that the identifier is unknown), and without hashing at the cold start: an encoded
+        # hash with this hasher's parameters and random salt and digest costs one full argon2 computation to
+        # verify, as a real one does, and matches no password.
+        self._dummy_hash = _unmatchable_hash(self._hasher)
 
     def hash(self, password: str) -> str:
         return str(self._hasher.hash(password))
@@ -52,6 +56,16 @@ class Passwords:
 
     def needs_rehash(self, stored_hash: str) -> bool:
         return bool(self._hasher.check_needs_rehash(stored_hash))
+
+
+def _unmatchable_hash(hasher: PasswordHasher) -> str:
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode("ascii").rstrip("=")
+
+    return (
+        f"$argon2id$v=19$m={hasher.memory_cost},t={hasher.time_cost},p={hasher.parallelism}"
+        f"${b64(secrets.token_bytes(hasher.salt_len))}${b64(secrets.token_bytes(hasher.hash_len))}"
+    )
 
 
 @cache
