@@ -23,6 +23,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
+import altcha
 import boto3
 import pytest
 import schemathesis
@@ -98,14 +99,18 @@ class FuzzWorld:
     ids: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def token(self) -> str:
-        """A fresh session of the demo customer (a generated logout must not end the others' session)."""
+        """A fresh session of the demo customer (a generated logout must not end the others' session). The generated
+        logins fail from the same source: past the threshold, the login needs a solved CAPTCHA, as a client would."""
         customer = self.world.customers[0]
-        answer = self.gateway.handle(
-            "POST",
-            "/auth/login",
-            {"Content-Type": "application/json"},
-            json.dumps({"identifier": customer.email, "password": customer.password}),
-        )
+        credentials = {"identifier": customer.email, "password": customer.password}
+        json_body = {"Content-Type": "application/json"}
+        answer = self.gateway.handle("POST", "/auth/login", json_body, json.dumps(credentials))
+        if answer.status == 400 and json.loads(answer.body)["error"]["code"] == "captcha_required":
+            challenge = altcha.Challenge.from_dict(json.loads(self.gateway.handle("GET", "/auth/captcha", {}).body))
+            solution = altcha.solve_challenge(challenge)
+            assert solution is not None
+            credentials["captcha"] = str(altcha.Payload(challenge=challenge, solution=solution).to_base64())
+            answer = self.gateway.handle("POST", "/auth/login", json_body, json.dumps(credentials))
         assert answer.status == 200, answer.body
         return str(json.loads(answer.body)["access_token"])
 
