@@ -115,6 +115,9 @@ CUSTOMERS = Table(
         Index("by_account_number", Key("account_number")),
         Index("by_line_number", Key("number")),
         Index("by_retention_due", Key("retention_queue"), Key("due_at")),
+        # Rights (issue 10): the open data-subject requests by due time (sparse: only open `RIGHTS#` items carry
+        # `rights_queue`); the staff queue and the daily due-soon count (selfcare.dal.rights).
+        Index("by_rights_due", Key("rights_queue"), Key("due_at")),
     ),
 )
 
@@ -841,3 +844,61 @@ SMS_CAMPAIGN_MAX_RECEIVES = 5  # then the batch goes to the dead-letter queue (r
 SMS_CAMPAIGN_VISIBILITY_SECONDS = 6 * SMS_CAMPAIGNS.timeout_seconds  # AWS's advice for a Lambda consumer
 # The two-way channel (AWS End User Messaging SMS / SNS two-way) publishes inbound SMS here.
 SMS_INBOUND_TOPIC_NAME = f"{SERVICE}-sms-inbound"
+
+
+# --- Data-subject rights (capability `rights`, issue 10, section 1) --------------------------------------------
+# Requests of access and rectification (customers table, RIGHTS#<id>), the export worker behind an SQS queue, the
+# rights bucket (KMS-encrypted, private): exports/<request id>/ (expire after RIGHTS_EXPORT_DAYS) and
+# identity-documents/<request id> (deleted on verification, at the latest after IDENTITY_DOCUMENT_DAYS).
+RIGHTS = Function(
+    name="rights",
+    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.APPEND},
+    grants=("send_email", "rights_export_queue", "rights_bucket_read"),
+    description="Data-subject rights: requests of access (and their clock), download links of the exports",
+)
+RIGHTS_EXPORT = Function(
+    name="rights_export",
+    # Every store of the personal-data registry, read (selfcare.dal.rights.PersonalDataReader).
+    tables={
+        CUSTOMERS.logical_id: Access.READ_WRITE,
+        CREDENTIALS.logical_id: Access.READ,
+        SESSIONS.logical_id: Access.READ,
+        CONNECTION_LOG.logical_id: Access.READ,
+        AUDIT_LOG.logical_id: Access.READ_APPEND,
+    },
+    grants=("send_email", "rights_export_consumer", "rights_bucket_write", "invoices_list"),
+    memory_mb=1024,
+    # 10,000 usage records and their PDF: a few seconds measured (bench/rights.py); a wide margin.
+    timeout_seconds=120,
+    description="Data-subject rights: builds the exports (JSON and PDF) of the requests of access (SQS; no route)",
+)
+FUNCTIONS = (*FUNCTIONS, RIGHTS, RIGHTS_EXPORT)
+ROUTES = (
+    *ROUTES,
+    Route("POST", "/account/data-requests", RIGHTS.name),
+    Route("GET", "/account/data-requests", RIGHTS.name),
+    Route("GET", "/account/data-requests/{request_id}", RIGHTS.name),
+)
+# sqs:SendMessage on the export queue.
+GRANT_ENV["rights_export_queue"] = ("RIGHTS_EXPORT_QUEUE_URL",)
+# The export queue's consumer (event source mapping): receive, delete, attributes; no variable.
+GRANT_ENV["rights_export_consumer"] = ()
+# s3:GetObject on exports/* of the rights bucket (the presigned download links), kms:Decrypt with its key.
+GRANT_ENV["rights_bucket_read"] = ("RIGHTS_BUCKET_NAME",)
+# s3:PutObject on exports/* of the rights bucket, kms:GenerateDataKey with its key.
+GRANT_ENV["rights_bucket_write"] = ("RIGHTS_BUCKET_NAME",)
+# s3:ListBucket (prefix invoices/) on the invoices bucket: the export lists a customer's invoice documents.
+GRANT_ENV["invoices_list"] = ("INVOICES_BUCKET_NAME",)
+RIGHTS_EXPORT_QUEUE_NAME = f"{SERVICE}-rights-exports"
+RIGHTS_EXPORT_DEAD_LETTER_QUEUE_NAME = f"{SERVICE}-rights-export-dead-letters"
+RIGHTS_EXPORT_MAX_RECEIVES = 3  # then the request (status failed) waits in the dead-letter queue: replay it
+RIGHTS_EXPORT_VISIBILITY_SECONDS = 6 * RIGHTS_EXPORT.timeout_seconds
+RIGHTS_BUCKET_PREFIX = f"{SERVICE}-rights"
+RIGHTS_EXPORTS_PREFIX = "exports/"
+RIGHTS_IDENTITY_DOCUMENTS_PREFIX = "identity-documents/"
+RIGHTS_EXPORT_DAYS = 7  # selfcare.privacy.registry.RIGHTS_EXPORT_DAYS (a test keeps them equal)
+IDENTITY_DOCUMENT_DAYS = 30  # selfcare.privacy.registry.IDENTITY_DOCUMENT_DAYS (a test keeps them equal)
+
+
+def rights_bucket_name(account: str, region: str) -> str:
+    return f"{RIGHTS_BUCKET_PREFIX}-{account}-{region}"

@@ -289,6 +289,14 @@ def run(args: argparse.Namespace) -> int:
         ).start()
         cleanups.append(lambda: sms_delivery.stop(timeout=STOP_JOIN_SECONDS))
         sms_inbound = gateway.handlers[d.SMS_INBOUND.name].lambda_handler
+        # Data-subject rights: the export queue -> the export worker (the same SQS -> Lambda emulation).
+        rights_delivery = emulation.SmsCampaignDelivery(
+            session.client("sqs"),
+            resources.rights_export_queue_url,
+            gateway.handlers[d.RIGHTS_EXPORT.name].lambda_handler,
+            function=d.RIGHTS_EXPORT,
+        ).start()
+        cleanups.append(lambda: rights_delivery.stop(timeout=STOP_JOIN_SECONDS))
 
         def inject_sms(origination: str, destination: str, text: str) -> Any:
             return emulation.inject_inbound_sms(

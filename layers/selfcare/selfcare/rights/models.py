@@ -1,0 +1,79 @@
+"""Data-subject rights (issue 10, section 1): the requests of access and rectification, their clock.
+
+Domain models only (no dal, no logic): selfcare.dal.rights stores them, selfcare.rights.service drives them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from selfcare.clock import add_months
+
+# The answer is due one calendar month after receipt (the same calendar-month arithmetic as the retention code).
+ANSWER_MONTHS = 1
+# The staff queue's alarm: requests due within this many days are counted (metric AccessRequestsDueSoon).
+DUE_SOON_DAYS = 5
+
+
+class RequestKind(StrEnum):
+    ACCESS = "access"
+    RECTIFICATION = "rectification"
+
+
+class Channel(StrEnum):
+    SPACE = "space"  # asked from the customer space (logged in, recent authentication)
+    EMAIL = "email"  # registered by staff
+    LETTER = "letter"  # registered by staff
+
+
+class RequestStatus(StrEnum):
+    AWAITING_IDENTITY = "awaiting_identity"  # registered by staff: the requester's identity is not proven yet
+    QUEUED = "queued"  # access: the export is waiting for the worker
+    BUILDING = "building"  # access: the worker is building it
+    FAILED = "failed"  # access: the last build failed midway; the queue retries it (nothing half-done is shown)
+    READY = "ready"  # access: both files are in the bucket, downloadable until files_expire_at
+    SENT_TO_CRM = "sent_to_crm"  # rectification: routed to the CRM (outbox), which applies it
+
+
+OPEN = frozenset({RequestStatus.AWAITING_IDENTITY, RequestStatus.QUEUED, RequestStatus.BUILDING, RequestStatus.FAILED})
+
+
+class ExportFormat(StrEnum):
+    JSON = "json"
+    PDF = "pdf"
+
+
+def due_at(received_at: datetime) -> datetime:
+    return add_months(received_at, ANSWER_MONTHS)
+
+
+def days_left(due: datetime, now: datetime) -> int:
+    """Calendar days until the due date (0 on the day, negative once overdue)."""
+    return (due.date() - now.date()).days
+
+
+@dataclass(frozen=True)
+class RightsRequest:
+    request_id: str
+    customer_id: str
+    kind: RequestKind
+    channel: Channel
+    status: RequestStatus
+    received_at: datetime
+    due_at: datetime
+    registered_by: str  # actor: customer#<id> or staff#<id>
+    changes: dict[str, object] = field(default_factory=dict)  # rectification: what the customer asks to change
+    identity_method: str | None = None  # "session", "code_email", "code_mobile", "document"
+    identity_verified_at: datetime | None = None
+    files: dict[str, str] = field(default_factory=dict)  # ExportFormat value -> object key
+    ready_at: datetime | None = None
+    files_expire_at: datetime | None = None
+    notified_at: datetime | None = None
+    attempts: int = 0
+    failure: str | None = None  # a reason code, never a message with data
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
