@@ -853,8 +853,9 @@ SMS_INBOUND_TOPIC_NAME = f"{SERVICE}-sms-inbound"
 RIGHTS = Function(
     name="rights",
     tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.APPEND},
-    grants=("send_email", "rights_export_queue", "rights_bucket_read"),
-    description="Data-subject rights: requests of access (and their clock), download links of the exports",
+    # send_sms: the identity code to the contact mobile on record (staff path).
+    grants=("send_email", "send_sms", "rights_export_queue", "rights_bucket_read", "rights_identity_documents"),
+    description="Data-subject rights: requests of access and rectification, their clock, staff queue, identity",
 )
 RIGHTS_EXPORT = Function(
     name="rights_export",
@@ -878,6 +879,15 @@ ROUTES = (
     Route("POST", "/account/data-requests", RIGHTS.name),
     Route("GET", "/account/data-requests", RIGHTS.name),
     Route("GET", "/account/data-requests/{request_id}", RIGHTS.name),
+    Route("POST", "/staff/data-requests", RIGHTS.name),
+    Route("GET", "/staff/data-requests", RIGHTS.name),
+    Route("POST", "/staff/customers/{customer_id}/data-requests/{request_id}/identity-code", RIGHTS.name),
+    Route("POST", "/staff/customers/{customer_id}/data-requests/{request_id}/identity-code/verification", RIGHTS.name),
+    Route("POST", "/staff/customers/{customer_id}/data-requests/{request_id}/identity-document", RIGHTS.name),
+    Route("GET", "/staff/customers/{customer_id}/data-requests/{request_id}/identity-document", RIGHTS.name),
+    Route(
+        "POST", "/staff/customers/{customer_id}/data-requests/{request_id}/identity-document/verification", RIGHTS.name
+    ),
 )
 # sqs:SendMessage on the export queue.
 GRANT_ENV["rights_export_queue"] = ("RIGHTS_EXPORT_QUEUE_URL",)
@@ -885,6 +895,9 @@ GRANT_ENV["rights_export_queue"] = ("RIGHTS_EXPORT_QUEUE_URL",)
 GRANT_ENV["rights_export_consumer"] = ()
 # s3:GetObject on exports/* of the rights bucket (the presigned download links), kms:Decrypt with its key.
 GRANT_ENV["rights_bucket_read"] = ("RIGHTS_BUCKET_NAME",)
+# s3:PutObject/GetObject/DeleteObject on identity-documents/* of the rights bucket (presigned PUT and GET, the
+# deletion on verification), kms with its key.
+GRANT_ENV["rights_identity_documents"] = ("RIGHTS_BUCKET_NAME",)
 # s3:PutObject on exports/* of the rights bucket, kms:GenerateDataKey with its key.
 GRANT_ENV["rights_bucket_write"] = ("RIGHTS_BUCKET_NAME",)
 # s3:ListBucket (prefix invoices/) on the invoices bucket: the export lists a customer's invoice documents.
@@ -902,3 +915,11 @@ IDENTITY_DOCUMENT_DAYS = 30  # selfcare.privacy.registry.IDENTITY_DOCUMENT_DAYS 
 
 def rights_bucket_name(account: str, region: str) -> str:
     return f"{RIGHTS_BUCKET_PREFIX}-{account}-{region}"
+
+
+# The staff queue's alarm: a daily schedule invokes the export worker with this command; it publishes the metric
+# AccessRequestsDueSoon (open requests due within selfcare.rights.models.DUE_SOON_DAYS), alarmed above 0.
+RIGHTS_DUE_SOON_SCHEDULE_NAME = f"{SERVICE}-rights-due-soon"
+RIGHTS_DUE_SOON_SCHEDULE_EXPRESSION = "cron(0 7 * * ? *)"  # 07:00 UTC daily
+RIGHTS_DUE_SOON_COMMAND = {"command": "CountDueSoon"}
+RIGHTS_DUE_SOON_METRIC = "AccessRequestsDueSoon"

@@ -3,7 +3,8 @@
 Each message names one request ({"customer_id", "request_id"}). A build that raises is reported in
 `batchItemFailures` (the request is marked `failed`, audited) and SQS delivers it again: the build starts over
 (selfcare.rights.service.RightsService.build_export is safe to repeat); after a few receives the message goes
-to the dead-letter queue (alarmed).
+to the dead-letter queue (alarmed). Invoked by its daily schedule instead (no `Records`): the count of open
+requests due within 5 days, published as the metric AccessRequestsDueSoon (alarmed).
 """
 
 from __future__ import annotations
@@ -36,4 +37,7 @@ def _record(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" not in event:
+        # The daily schedule (definitions.RIGHTS_DUE_SOON_COMMAND; locally a PeriodicInvoker): the due-soon count.
+        return {"due_soon": service.count_due_soon()}
     return dict(process_partial_response(event=event, record_handler=_record, processor=processor, context=context))

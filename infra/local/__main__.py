@@ -297,6 +297,11 @@ def run(args: argparse.Namespace) -> int:
             function=d.RIGHTS_EXPORT,
         ).start()
         cleanups.append(lambda: rights_delivery.stop(timeout=STOP_JOIN_SECONDS))
+        # ... and its daily due-soon count (schedules never fire on moto): at start, then every 24 hours.
+        due_soon = emulation.PeriodicInvoker(
+            gateway.handlers[d.RIGHTS_EXPORT.name].lambda_handler, 24 * 3600, f"{d.SERVICE}-{d.RIGHTS_EXPORT.name}"
+        ).start()
+        cleanups.append(lambda: due_soon.stop(timeout=STOP_JOIN_SECONDS))
 
         def inject_sms(origination: str, destination: str, text: str) -> Any:
             return emulation.inject_inbound_sms(

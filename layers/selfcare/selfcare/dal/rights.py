@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from selfcare import aws
 from selfcare.billing.models import UsageType
 from selfcare.clock import iso
@@ -96,6 +98,11 @@ def request_of(item: Item) -> RightsRequest:
         notified_at=_dt(item.get("notified_at")),
         attempts=int(item.get("attempts") or 0),
         failure=item.get("failure"),
+        code_digest=item.get("code_digest"),
+        code_expires_at=int(item["code_expires_at"]) if item.get("code_expires_at") else None,
+        code_attempts=int(item.get("code_attempts") or 0),
+        document_key=item.get("document_key"),
+        document_shown_at=_dt(item.get("document_shown_at")),
     )
 
 
@@ -193,6 +200,28 @@ class RightsRepository:
                 "ExpressionAttributeValues": values(**vals),
             }
         }
+
+    def update_op(self, request: RightsRequest, condition: str, **fields: Any) -> RawItem:
+        """Set (or remove, None) fields of the request while `condition` holds (names as #<field>)."""
+        names = {f"#{name}": name for name in fields} | {"#status": "status"}
+        sets = [f"#{name} = :{name}" for name, value in fields.items() if value is not None]
+        removes = [f"#{name}" for name, value in fields.items() if value is None]
+        vals = {name: (iso(v) if isinstance(v, datetime) else v) for name, v in fields.items() if v is not None}
+        expression = ("SET " + ", ".join(sets) if sets else "") + (" REMOVE " + ", ".join(removes) if removes else "")
+        operation: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": self._key(request.customer_id, request.request_id),
+            "UpdateExpression": expression.strip(),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+        }
+        condition_values = {
+            "awaiting": RequestStatus.AWAITING_IDENTITY.value,
+        }
+        used = {n: v for n, v in condition_values.items() if f":{n}" in condition}
+        if vals or used:
+            operation["ExpressionAttributeValues"] = values(**vals, **used)
+        return {"Update": operation}
 
     def mark_notified(self, request: RightsRequest, at: datetime) -> None:
         client().update_item(
@@ -496,3 +525,30 @@ class RightsFiles:
                 ExpiresIn=expires_in,
             )
         )
+
+    def upload_url(self, object_key: str, expires_in: int) -> str:
+        """A presigned PUT (the identity document; the bucket's default encryption applies)."""
+        return str(
+            aws.client("s3").generate_presigned_url(
+                "put_object", Params={"Bucket": self.bucket, "Key": object_key}, ExpiresIn=expires_in
+            )
+        )
+
+    def view_url(self, object_key: str, expires_in: int) -> str:
+        return str(
+            aws.client("s3").generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": object_key}, ExpiresIn=expires_in
+            )
+        )
+
+    def exists(self, object_key: str) -> bool:
+        try:
+            aws.client("s3").head_object(Bucket=self.bucket, Key=object_key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403"):
+                return False
+            raise
+        return True
+
+    def delete(self, object_key: str) -> None:
+        aws.client("s3").delete_object(Bucket=self.bucket, Key=object_key)

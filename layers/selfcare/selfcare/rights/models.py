@@ -35,9 +35,22 @@ class RequestStatus(StrEnum):
     FAILED = "failed"  # access: the last build failed midway; the queue retries it (nothing half-done is shown)
     READY = "ready"  # access: both files are in the bucket, downloadable until files_expire_at
     SENT_TO_CRM = "sent_to_crm"  # rectification: routed to the CRM (outbox), which applies it
+    REFUSED = "refused"  # registered by staff: the identity could not be proven (the document was refused)
 
 
 OPEN = frozenset({RequestStatus.AWAITING_IDENTITY, RequestStatus.QUEUED, RequestStatus.BUILDING, RequestStatus.FAILED})
+
+
+class IdentityChannel(StrEnum):
+    """Where staff send the identity code: the contact email or mobile on record (never an address the requester
+    gives)."""
+
+    EMAIL = "email"
+    MOBILE = "mobile"
+
+
+# What a rectification may ask (what the space cannot change itself: SPEC.md, the CRM's records).
+RECTIFIABLE = ("last_name", "first_name", "birth_date", "address")
 
 
 class ExportFormat(StrEnum):
@@ -73,6 +86,12 @@ class RightsRequest:
     notified_at: datetime | None = None
     attempts: int = 0
     failure: str | None = None  # a reason code, never a message with data
+    # Staff path: the identity code (a digest only, single use, attempts counted) and the identity document.
+    code_digest: str | None = None
+    code_expires_at: int | None = None
+    code_attempts: int = 0
+    document_key: str | None = None
+    document_shown_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

@@ -2,21 +2,96 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
 from selfcare.api.schema import Schema
 from selfcare.clock import iso
-from selfcare.rights.models import Channel, ExportFormat, RequestKind, RequestStatus, RightsRequest, days_left
+from selfcare.rights.models import (
+    Channel,
+    ExportFormat,
+    IdentityChannel,
+    RequestKind,
+    RequestStatus,
+    RightsRequest,
+    days_left,
+)
 from selfcare.rights.service import Download
+
+
+class RightsAddress(Schema):
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    line1: str = Field(min_length=1, max_length=120)
+    line2: str | None = Field(None, max_length=120)
+    postal_code: str = Field(min_length=1, max_length=16)
+    city: str = Field(min_length=1, max_length=80)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+
+
+class RightsChanges(Schema):
+    """What the space cannot change itself: name, birth date, address (in Monaco: the operator's records)."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    last_name: str | None = Field(None, min_length=1, max_length=80)
+    first_name: str | None = Field(None, min_length=1, max_length=80)
+    birth_date: date | None = None
+    address: RightsAddress | None = None
+
+    def values(self) -> dict[str, object]:
+        return self.model_dump(mode="json", exclude_none=True)
 
 
 class RightsAccessRequestCreate(Schema):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
-    kind: Literal["access"] = Field(description="access: a copy of every personal data Selfcare holds about you")
+    kind: RequestKind = Field(
+        description="access: a copy of every personal data Selfcare holds about you; rectification: `changes` "
+        "routed to the operator's records"
+    )
+    changes: RightsChanges | None = Field(None, description="rectification only: at least one field")
+
+
+class RightsStaffRegistration(Schema):
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    customer_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    kind: RequestKind
+    channel: Literal["email", "letter"]
+    received_at: datetime | None = Field(None, description="When the email or letter arrived (default: now)")
+    changes: RightsChanges | None = None
+
+
+class RightsIdentityCodeRequest(Schema):
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    to: IdentityChannel = Field(description="The contact email or mobile ON RECORD (never one the requester gives)")
+
+
+class RightsIdentityCodeSentView(Schema):
+    to: IdentityChannel
+    sent_to: str = Field(description="Masked")
+    expires_in: int
+
+
+class RightsIdentityCode(Schema):
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class RightsDocumentDecision(Schema):
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    accepted: bool
+
+
+class RightsDocumentLinkView(Schema):
+    url: str
+    expires_in: int
 
 
 class RightsDownloadView(Schema):
@@ -27,6 +102,7 @@ class RightsDownloadView(Schema):
 
 class RightsRequestView(Schema):
     request_id: str
+    customer_id: str
     kind: RequestKind
     channel: Channel
     status: RequestStatus = Field(
@@ -38,6 +114,8 @@ class RightsRequestView(Schema):
     days_left: int = Field(description="Calendar days until the due date (negative once overdue)")
     ready_at: str | None = None
     files_expire_at: str | None = None
+    changes: dict[str, Any] | None = Field(None, description="rectification: what is asked")
+    identity_method: str | None = Field(None, description="session, code_email, code_mobile or document")
     downloads: list[RightsDownloadView] = Field(
         default_factory=list, description="Once ready and until the files expire: links to the JSON and PDF files"
     )
@@ -46,6 +124,7 @@ class RightsRequestView(Schema):
     def of(cls, request: RightsRequest, now: datetime, downloads: list[Download] | None = None) -> RightsRequestView:
         return cls(
             request_id=request.request_id,
+            customer_id=request.customer_id,
             kind=request.kind,
             channel=request.channel,
             status=request.status,
@@ -54,6 +133,8 @@ class RightsRequestView(Schema):
             days_left=days_left(request.due_at, now),
             ready_at=iso(request.ready_at) if request.ready_at else None,
             files_expire_at=iso(request.files_expire_at) if request.files_expire_at else None,
+            changes=dict(request.changes) or None,
+            identity_method=request.identity_method,
             downloads=[
                 RightsDownloadView(format=d.format, url=d.url, expires_in=d.expires_in) for d in downloads or []
             ],
@@ -61,4 +142,10 @@ class RightsRequestView(Schema):
 
 
 class RightsRequestListView(Schema):
+    requests: list[RightsRequestView]
+
+
+class RightsQueueView(Schema):
+    """Open requests, earliest due first."""
+
     requests: list[RightsRequestView]

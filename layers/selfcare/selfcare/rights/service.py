@@ -28,13 +28,14 @@ from selfcare.clock import Clock, epoch, iso
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.rights import IdempotencyRecord, PersonalDataReader, RightsFiles, RightsRepository, run
-from selfcare.errors import IdempotencyKeyReused, NotFound, ReauthenticationRequired
+from selfcare.errors import FieldProblem, IdempotencyKeyReused, InvalidInput, NotFound, ReauthenticationRequired
 from selfcare.observability import count, logger
 from selfcare.ports.notifications import Notification, Notifier
 from selfcare.ports.rights_queue import ExportQueue
 from selfcare.privacy.registry import RIGHTS_EXPORT_DAYS
 from selfcare.rights import export
 from selfcare.rights.models import (
+    DUE_SOON_DAYS,
     Channel,
     ExportFormat,
     RequestKind,
@@ -109,9 +110,13 @@ class RightsService:
 
     # The customer ---------------------------------------------------------------------------------------------
     def create_access_request(
-        self, caller: Caller, request: RequestInfo, idempotency_key: str | None = None
+        self, caller: Caller, request: RequestInfo, idempotency_key: str | None = None, has_changes: bool = False
     ) -> Created:
         customer_id = require_customer(caller)
+        if has_changes:
+            raise InvalidInput(
+                [FieldProblem(("body", "changes"), "Only a rectification has changes.", "extra_forbidden")]
+            )
         now = self.clock.now()
         if epoch(now) - caller.auth_time > self.policy.recent_auth_seconds:
             raise ReauthenticationRequired()
@@ -273,6 +278,15 @@ class RightsService:
         self._notify(rights)
         items = sum(len(v) for v in found.items.values())
         return ExportOutcome(request_id, RequestStatus.READY, len(found.items), items, found.reads)
+
+    # The daily check (staff queue's alarm) ------------------------------------------------------------------
+    def count_due_soon(self) -> int:
+        """Open requests due within DUE_SOON_DAYS (overdue ones included): the metric AccessRequestsDueSoon, which
+        an alarm watches (above 0: a request needs an answer within days)."""
+        due_soon = self.requests.open_by_due(self.clock.now() + timedelta(days=DUE_SOON_DAYS))
+        count("AccessRequestsDueSoon", len(due_soon))
+        logger.info("rights requests due soon", extra={"due_soon": len(due_soon)})
+        return len(due_soon)
 
     def _notify(self, rights: RightsRequest) -> None:
         if rights.notified_at is not None:

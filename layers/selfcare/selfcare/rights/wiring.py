@@ -7,9 +7,10 @@ from selfcare.config import RightsExportSettings, RightsSettings
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.rights import PersonalDataReader, RightsFiles, RightsRepository
-from selfcare.ports.notifications import Notifier, SesNotifier
+from selfcare.ports.notifications import Notifier, SesNotifier, SmsSender, SnsSmsSender
 from selfcare.ports.rights_queue import ExportQueue, SqsExportQueue
 from selfcare.rights.service import RightsPolicy, RightsService
+from selfcare.rights.staff import IdentityPolicy, RightsDesk
 
 
 def build_rights_service(
@@ -40,5 +41,28 @@ def build_rights_service(
         clock=clock or SystemClock(),
         policy=RightsPolicy(
             recent_auth_seconds=settings.recent_auth_seconds, link_seconds=settings.download_link_seconds
+        ),
+    )
+
+
+def build_rights_desk(
+    settings: RightsSettings,
+    *,
+    notifier: Notifier | None = None,
+    sms: SmsSender | None = None,
+    queue: ExportQueue | None = None,
+    clock: Clock | None = None,
+) -> RightsDesk:
+    return RightsDesk(
+        requests=RightsRepository(settings.customers_table),
+        customers=CustomersRepository(settings.customers_table),
+        logs=LogsRepository(None, settings.audit_log_table),
+        queue=queue or SqsExportQueue(settings.rights_export_queue_url),
+        files=RightsFiles(settings.rights_bucket_name),
+        notifier=notifier or SesNotifier(settings.notification_sender),
+        sms=sms or SnsSmsSender(),
+        clock=clock or SystemClock(),
+        policy=IdentityPolicy(
+            recent_auth_seconds=settings.recent_auth_seconds, document_link_seconds=settings.download_link_seconds
         ),
     )
