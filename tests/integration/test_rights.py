@@ -205,3 +205,177 @@ def test_the_export_holds_every_store_field_and_marker_of_the_customer_and_nothi
     assert world.customers[0].email.lower() not in text
     # the PDF is a readable document, one section per category
     assert files["pdf"].startswith(b"%PDF") and len(files["pdf"]) > 2000
+
+
+# --- Staff: requests by email or letter, the proof of identity, the queue; rectification --------------------------
+def staff_token(api: Api, world: DemoWorld, role: str = "customer_service_advisor") -> str:
+    member = next(s for r, s in world.staff.items() if r.value == role)
+    return str(api.staff_login(member.email, member.password)["access_token"])
+
+
+def last_code(to: str) -> str:
+    import re
+
+    message = emulation.outbox(to=to)[0]
+    found = re.search(r"\b(\d{6})\b", message["body"])
+    assert found, message
+    return found.group(1)
+
+
+def test_staff_register_an_emailed_request_prove_identity_by_code_and_the_export_follows(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    # Given an access request received by email eight days ago, registered by a customer-service advisor
+    customer = world.customers[0]
+    token = staff_token(api, world)
+    received = datetime.now(UTC) - timedelta(days=8)
+    registered = api.call(
+        "POST",
+        "/staff/data-requests",
+        {"customer_id": customer.customer_id, "kind": "access", "channel": "email", "received_at": iso(received)},
+        token=token,
+    )
+    assert registered.status == 201, registered.body
+    request = body(registered)
+    assert request["status"] == "awaiting_identity" and request["channel"] == "email"
+    assert request["due_at"] == iso(
+        add_months(datetime.fromisoformat(request["received_at"].replace("Z", "+00:00")), 1)
+    )
+    base = f"/staff/customers/{customer.customer_id}/data-requests/{request['request_id']}"
+    # the queue shows it, with its days left
+    queue = body(api.call("GET", "/staff/data-requests", token=token))["requests"]
+    mine = [r for r in queue if r["request_id"] == request["request_id"]]
+    assert mine and mine[0]["days_left"] == request["days_left"] and 18 <= mine[0]["days_left"] <= 23
+    # another role may not (sales)
+    sales = staff_token(api, world, "sales")
+    assert api.call("GET", "/staff/data-requests", token=sales).status == 403
+
+    # When staff send a code to the contact email on record, and a wrong code is entered
+    sent = api.call("POST", f"{base}/identity-code", {"to": "email"}, token=token)
+    assert sent.status == 202, sent.body
+    assert body(sent)["sent_to"].endswith("@" + customer.email.split("@")[1]) and "***" in body(sent)["sent_to"]
+    code = last_code(customer.email)
+    wrong = "000000" if code != "000000" else "111111"
+    refused = api.call("POST", f"{base}/identity-code/verification", {"code": wrong}, token=token)
+    assert refused.status == 400
+    # Then the right code proves the identity and queues the export
+    verified = api.call("POST", f"{base}/identity-code/verification", {"code": code}, token=token)
+    assert verified.status == 200, verified.body
+    assert body(verified)["status"] == "queued" and body(verified)["identity_method"] == "code_email"
+    # the code works once
+    assert api.call("POST", f"{base}/identity-code/verification", {"code": code}, token=token).status == 409
+    assert drain(aws) == 1
+    customer_token = api.login(customer.login_id, customer.password)["access_token"]
+    ready = body(api.call("GET", f"/account/data-requests/{request['request_id']}", token=customer_token))
+    assert ready["status"] == "ready" and len(ready["downloads"]) == 2
+    # answered: off the queue
+    queue = body(api.call("GET", "/staff/data-requests", token=token))["requests"]
+    assert request["request_id"] not in [r["request_id"] for r in queue]
+
+
+def test_the_identity_document_is_shown_once_and_deleted_on_verification(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    # Given a letter asking for a rectification, from a customer no code can reach
+    customer = world.customers[1]
+    token = staff_token(api, world, "customer_service_staff")
+    request = body(
+        api.call(
+            "POST",
+            "/staff/data-requests",
+            {
+                "customer_id": customer.customer_id,
+                "kind": "rectification",
+                "channel": "letter",
+                "changes": {"last_name": "Nouveau-Nom", "birth_date": "1980-02-29"},
+            },
+            token=token,
+        )
+    )
+    base = f"/staff/customers/{customer.customer_id}/data-requests/{request['request_id']}"
+    # When staff get an upload link and the document is uploaded to it
+    upload = api.call("POST", f"{base}/identity-document", token=token)
+    assert upload.status == 201, upload.body
+    assert "X-Amz-Expires=300" in body(upload)["url"]
+    s3 = boto3.client("s3")
+    object_key = f"identity-documents/{request['request_id']}"
+    s3.put_object(Bucket=aws.rights_bucket, Key=object_key, Body=b"%PDF identity card")
+    # Then it is shown once; a second view is refused
+    shown = api.call("GET", f"{base}/identity-document", token=token)
+    assert shown.status == 200 and object_key in unquote(body(shown)["url"])
+    assert api.call("GET", f"{base}/identity-document", token=token).status == 409
+    # When the verifying staff member accepts it: the document is deleted, the rectification goes to the CRM
+    decided = api.call("POST", f"{base}/identity-document/verification", {"accepted": True}, token=token)
+    assert decided.status == 200, decided.body
+    assert body(decided)["status"] == "sent_to_crm" and body(decided)["identity_method"] == "document"
+    assert s3.list_objects_v2(Bucket=aws.rights_bucket, Prefix="identity-documents/").get("KeyCount", 0) == 0
+    outbox = [
+        i
+        for i in scan(aws.table_names[d.CUSTOMERS.logical_id])
+        if i["pk"]["S"] == f"CUSTOMER#{customer.customer_id}" and i["sk"]["S"].startswith("OUTBOX#")
+    ]
+    events = [json.loads(i["payload"]["S"]) for i in outbox if i["event_type"]["S"] == "RectificationRequested"]
+    assert events and events[0]["changes"] == {"last_name": "Nouveau-Nom", "birth_date": "1980-02-29"}
+    assert events[0]["request_id"] == request["request_id"] and events[0]["due_at"]
+    # every step audited on the customer's trail, without the document or the code
+    trail = [
+        i["action"]["S"]
+        for i in scan(aws.table_names[d.AUDIT_LOG.logical_id])
+        if i["subject"]["S"] == f"customer#{customer.customer_id}" and i["action"]["S"].startswith("rights.")
+    ]
+    assert trail.count("rights.rectification.registered") == 1
+    assert {"rights.identity.document_upload", "rights.identity.document_shown", "rights.identity.verified"} <= set(
+        trail
+    )
+
+
+def test_a_customer_asks_for_a_rectification_from_the_space(api: Api, world: DemoWorld, aws: LocalResources) -> None:
+    # Given a logged-in customer
+    customer = world.customers[0]
+    token = api.login(customer.login_id, customer.password)["access_token"]
+    # When they ask to rectify their birth date
+    created = api.call(
+        "POST",
+        "/account/data-requests",
+        {"kind": "rectification", "changes": {"birth_date": "1975-05-04"}},
+        token=token,
+    )
+    # Then it is routed to the CRM at once, with the same clock
+    assert created.status == 201, created.body
+    request = body(created)
+    assert request["kind"] == "rectification" and request["status"] == "sent_to_crm"
+    assert request["changes"] == {"birth_date": "1975-05-04"} and 27 <= request["days_left"] <= 31
+    # a rectification without changes, or an access request with some, is refused (422, located)
+    empty = api.call("POST", "/account/data-requests", {"kind": "rectification"}, token=token)
+    assert empty.status == 422 and body(empty)["error"]["details"][0]["loc"] == ["body", "changes"]
+    mixed = api.call("POST", "/account/data-requests", {"kind": "access", "changes": {"last_name": "X"}}, token=token)
+    assert mixed.status == 422
+
+
+def test_the_daily_check_counts_the_requests_due_soon(api: Api, world: DemoWorld, aws: LocalResources) -> None:
+    # Given a letter received 27 days ago (due in 4 days or less) and one received today
+    token = staff_token(api, world)
+    for days in (27, 0):
+        received = datetime.now(UTC) - timedelta(days=days)
+        response = api.call(
+            "POST",
+            "/staff/data-requests",
+            {
+                "customer_id": world.customers[0].customer_id,
+                "kind": "access",
+                "channel": "letter",
+                "received_at": iso(received),
+            },
+            token=token,
+        )
+        assert response.status == 201, response.body
+    # When the daily schedule invokes the worker
+    from infra.local.gateway import load_handler
+
+    answer = load_handler(d.RIGHTS_EXPORT).lambda_handler(
+        d.RIGHTS_DUE_SOON_COMMAND, emulation._sms_context(d.RIGHTS_EXPORT)
+    )
+    # Then one request is counted as due soon; the queue puts it first
+    assert answer == {"due_soon": 1}
+    queue = body(api.call("GET", "/staff/data-requests", token=token))["requests"]
+    assert [r["days_left"] for r in queue] == sorted(r["days_left"] for r in queue) and queue[0]["days_left"] <= 5
