@@ -96,7 +96,10 @@ def my_requests() -> schemas.RightsRequestListView:
 @app.get(
     "/account/data-requests/<request_id>",
     summary="One request; once ready, short-lived links to download both files",
-    description="The links (presigned, 5 minutes) are issued at each read while the files last (7 days); audited.",
+    description=(
+        "The links (presigned, 5 minutes) are issued at each of the customer's reads while the files last (7 days); "
+        "audited. Staff under an assisted-access grant see the request, not the links."
+    ),
     tags=["rights"],
     responses=responses(401, 403, 404, success={200: {"description": "OK", "content": _VIEW}}),
 )

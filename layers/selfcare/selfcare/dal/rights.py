@@ -389,7 +389,10 @@ class PersonalDataReader:
                 self._derived(found, customer_id, f"PAYREF#{item['payment_id']}")
 
     def _usage_partitions(self, customer_id: str, found: Found, context: dict[str, Any]) -> None:
+        """Every usage partition of the lines, as the anonymisation finds them; the per-type partitions hold copies
+        of the per-line records (selfcare.dal.billing): a record is exported once (by line and sort key)."""
         for line_id in sorted(context.get("line_ids", set())):
+            seen: set[str] = set()
             for suffix in ["", *(f"#{t.value}" for t in UsageType)]:
                 pk = f"USAGE#{customer_id}#{line_id}{suffix}"
                 for item in self._query(
@@ -398,6 +401,9 @@ class PersonalDataReader:
                     KeyConditionExpression="pk = :pk",
                     ExpressionAttributeValues=values(pk=pk),
                 ):
+                    if str(item["sk"]) in seen:
+                        continue
+                    seen.add(str(item["sk"]))
                     store = registry.store_of(registry.CUSTOMERS, pk, str(item["sk"]))
                     if store is not None:
                         found.add(store, item)

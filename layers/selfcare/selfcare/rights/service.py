@@ -184,13 +184,16 @@ class RightsService:
         return self.requests.of_customer(customer_id)
 
     def my_request(self, caller: Caller, request_id: str, request: RequestInfo) -> tuple[RightsRequest, list[Download]]:
-        """The request, and when ready (files not expired) presigned links to both files (audited)."""
+        """The request, and when ready (files not expired) presigned links to both files (audited; the customer's
+        own reads only: staff under an assisted-access grant see the status)."""
         customer_id = authorize(caller, Permission.READ)
         found = self.requests.get(customer_id, request_id)
         if found is None:
             raise NotFound("No such request.")
         now = self.clock.now()
         if found.status is not RequestStatus.READY or not found.files_expire_at or found.files_expire_at <= now:
+            return found, []
+        if caller.is_staff:  # staff under a grant see the request, never the customer's files
             return found, []
         downloads = [
             Download(

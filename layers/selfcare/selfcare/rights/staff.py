@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from selfcare.account.common import audit_entry, crm_event, mask_email, mask_phone
@@ -153,6 +153,8 @@ class RightsDesk:
         self._profile(customer_id)
         now = self.clock.now()
         received = received_at or now
+        if received.tzinfo is None:  # a time without offset is read as UTC
+            received = received.replace(tzinfo=UTC)
         if received > now or received < now - timedelta(days=31 * ANSWER_MONTHS):
             raise InvalidInput(
                 [FieldProblem(("body", "received_at"), "Not in the future, nor more than a month ago.", "value_error")]
