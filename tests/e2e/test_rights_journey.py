@@ -53,6 +53,11 @@ def test_a_customer_asks_for_their_data_waits_and_downloads_both_files(client: C
     assert customer["email"] in document.decode()
     status, pdf = _get(links["pdf"])
     assert status == 200 and pdf.startswith(b"%PDF")
-    # and the customer was told by email
-    messages = client.call("GET", f"/_local/outbox?to={quote(customer['email'])}").json()["messages"]
-    assert any(request["request_id"] in m["body"] for m in messages)
+    # and the customer is told by email (sent just after the request is marked ready)
+    deadline = time.monotonic() + 15
+    while True:
+        messages = client.call("GET", f"/_local/outbox?to={quote(customer['email'])}").json()["messages"]
+        if any(request["request_id"] in m["body"] for m in messages):
+            break
+        assert time.monotonic() < deadline, [m["subject"] for m in messages]
+        time.sleep(0.5)
