@@ -43,7 +43,7 @@ def export_cost() -> ExportCost:
     from selfcare.config import ProjectionSettings, RightsExportSettings
     from selfcare.dal.rights import run
     from selfcare.projection.wiring import build_projection
-    from selfcare.rights.models import Channel, RequestKind, RequestStatus, RightsRequest, due_at
+    from selfcare.rights.models import RightsChannel, RightsRequest, RightsRequestKind, RightsRequestStatus, due_at
     from selfcare.rights.service import new_request_id
     from selfcare.rights.wiring import build_rights_service
 
@@ -64,15 +64,15 @@ def export_cost() -> ExportCost:
         outcome = None
         per_run: list[Counter[str]] = []
         for _ in range(RUNS):
-            request = RightsRequest(new_request_id(), CUSTOMER, RequestKind.ACCESS, Channel.SPACE,
-                                    RequestStatus.QUEUED, now, due_at(now), f"customer#{CUSTOMER}")  # fmt: skip
+            request = RightsRequest(new_request_id(), CUSTOMER, RightsRequestKind.ACCESS, RightsChannel.SPACE,
+                                    RightsRequestStatus.QUEUED, now, due_at(now), f"customer#{CUSTOMER}")  # fmt: skip
             run([service.requests.put_op(request)])
             calls.clear()
             started = time.perf_counter()
             outcome = service.build_export(CUSTOMER, request.request_id)
             seconds.append(time.perf_counter() - started)
             per_run.append(Counter(calls))
-            assert outcome.status is RequestStatus.READY, outcome
+            assert outcome.status is RightsRequestStatus.READY, outcome
         assert outcome is not None
         s3 = aws.client("s3")
         files = service.requests.get(CUSTOMER, outcome.request_id)

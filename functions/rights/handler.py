@@ -14,7 +14,7 @@ from selfcare.clock import SystemClock
 from selfcare.config import RightsSettings
 from selfcare.observability import logger, metrics
 from selfcare.rights import schemas
-from selfcare.rights.models import Channel, RequestKind
+from selfcare.rights.models import RightsChannel, RightsRequestKind
 from selfcare.rights.wiring import build_rights_desk, build_rights_service
 from selfcare.types import OpaqueId
 
@@ -70,7 +70,7 @@ def create_request(
     body: schemas.RightsAccessRequestCreate, idempotency_key: IdempotencyKey = None
 ) -> Response[schemas.RightsRequestView]:
     caller, info = caller_from(app.current_event), request_info(app.current_event)
-    if body.kind is RequestKind.RECTIFICATION:
+    if body.kind is RightsRequestKind.RECTIFICATION:
         changes = body.changes.values() if body.changes else {}
         return _json(201, schemas.RightsRequestView.of(desk.rectify(caller, info, changes), clock.now()))
     created = service.create_access_request(caller, info, idempotency_key, has_changes=body.changes is not None)
@@ -132,7 +132,7 @@ def register(body: schemas.RightsStaffRegistration) -> Response[schemas.RightsRe
         request_info(app.current_event),
         customer_id=body.customer_id,
         kind=body.kind,
-        channel=Channel(body.channel),
+        channel=RightsChannel(body.channel),
         received_at=body.received_at,
         changes=body.changes.values() if body.changes else {},
     )

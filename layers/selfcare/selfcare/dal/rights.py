@@ -45,7 +45,7 @@ from selfcare.dal.dynamo import (
 from selfcare.identifiers import IdentifierKind
 from selfcare.privacy import registry
 from selfcare.privacy.registry import Locator, Store
-from selfcare.rights.models import Channel, RequestKind, RequestStatus, RightsRequest
+from selfcare.rights.models import RightsChannel, RightsRequest, RightsRequestKind, RightsRequestStatus
 
 RIGHTS = "RIGHTS#"
 RIGHTS_REQUEST = "RIGHTS_REQUEST#"
@@ -83,9 +83,9 @@ def request_of(item: Item) -> RightsRequest:
     return RightsRequest(
         request_id=str(item["request_id"]),
         customer_id=str(item["customer_id"]),
-        kind=RequestKind(item["kind"]),
-        channel=Channel(item["channel"]),
-        status=RequestStatus(item["status"]),
+        kind=RightsRequestKind(item["kind"]),
+        channel=RightsChannel(item["channel"]),
+        status=RightsRequestStatus(item["status"]),
         received_at=_dt(item["received_at"]) or datetime.min,
         due_at=_dt(item["due_at"]) or datetime.min,
         registered_by=str(item.get("registered_by") or ""),
@@ -162,8 +162,8 @@ class RightsRepository:
     def transition_op(
         self,
         request: RightsRequest,
-        leaving: frozenset[RequestStatus],
-        to: RequestStatus,
+        leaving: frozenset[RightsRequestStatus],
+        to: RightsRequestStatus,
         **fields: Any,
     ) -> RawItem:
         """Set the status (and fields) only while the request is in one of `leaving`; off the queue once answered."""
@@ -178,7 +178,7 @@ class RightsRepository:
             else:
                 sets.append(f"#f{n} = :f{n}")
                 vals[f"f{n}"] = iso(value) if isinstance(value, datetime) else value
-        if to in (RequestStatus.READY, RequestStatus.SENT_TO_CRM):
+        if to in (RightsRequestStatus.READY, RightsRequestStatus.SENT_TO_CRM):
             names["#q"] = "rights_queue"
             removes.append("#q")
         else:
@@ -216,7 +216,7 @@ class RightsRepository:
             "ExpressionAttributeNames": names,
         }
         condition_values = {
-            "awaiting": RequestStatus.AWAITING_IDENTITY.value,
+            "awaiting": RightsRequestStatus.AWAITING_IDENTITY.value,
         }
         used = {n: v for n, v in condition_values.items() if f":{n}" in condition}
         if vals or used:

@@ -17,18 +17,18 @@ ANSWER_MONTHS = 1
 DUE_SOON_DAYS = 5
 
 
-class RequestKind(StrEnum):
+class RightsRequestKind(StrEnum):
     ACCESS = "access"
     RECTIFICATION = "rectification"
 
 
-class Channel(StrEnum):
+class RightsChannel(StrEnum):
     SPACE = "space"  # asked from the customer space (logged in, recent authentication)
     EMAIL = "email"  # registered by staff
     LETTER = "letter"  # registered by staff
 
 
-class RequestStatus(StrEnum):
+class RightsRequestStatus(StrEnum):
     AWAITING_IDENTITY = "awaiting_identity"  # registered by staff: the requester's identity is not proven yet
     QUEUED = "queued"  # access: the export is waiting for the worker
     BUILDING = "building"  # access: the worker is building it
@@ -38,10 +38,17 @@ class RequestStatus(StrEnum):
     REFUSED = "refused"  # registered by staff: the identity could not be proven (the document was refused)
 
 
-OPEN = frozenset({RequestStatus.AWAITING_IDENTITY, RequestStatus.QUEUED, RequestStatus.BUILDING, RequestStatus.FAILED})
+OPEN = frozenset(
+    {
+        RightsRequestStatus.AWAITING_IDENTITY,
+        RightsRequestStatus.QUEUED,
+        RightsRequestStatus.BUILDING,
+        RightsRequestStatus.FAILED,
+    }
+)
 
 
-class IdentityChannel(StrEnum):
+class RightsIdentityChannel(StrEnum):
     """Where staff send the identity code: the contact email or mobile on record (never an address the requester
     gives)."""
 
@@ -53,7 +60,7 @@ class IdentityChannel(StrEnum):
 RECTIFIABLE = ("last_name", "first_name", "birth_date", "address")
 
 
-class ExportFormat(StrEnum):
+class RightsExportFormat(StrEnum):
     JSON = "json"
     PDF = "pdf"
 
@@ -71,16 +78,16 @@ def days_left(due: datetime, now: datetime) -> int:
 class RightsRequest:
     request_id: str
     customer_id: str
-    kind: RequestKind
-    channel: Channel
-    status: RequestStatus
+    kind: RightsRequestKind
+    channel: RightsChannel
+    status: RightsRequestStatus
     received_at: datetime
     due_at: datetime
     registered_by: str  # actor: customer#<id> or staff#<id>
     changes: dict[str, object] = field(default_factory=dict)  # rectification: what the customer asks to change
     identity_method: str | None = None  # "session", "code_email", "code_mobile", "document"
     identity_verified_at: datetime | None = None
-    files: dict[str, str] = field(default_factory=dict)  # ExportFormat value -> object key
+    files: dict[str, str] = field(default_factory=dict)  # RightsExportFormat value -> object key
     ready_at: datetime | None = None
     files_expire_at: datetime | None = None
     notified_at: datetime | None = None

@@ -10,12 +10,12 @@ from pydantic import ConfigDict, Field
 from selfcare.api.schema import Schema
 from selfcare.clock import iso
 from selfcare.rights.models import (
-    Channel,
-    ExportFormat,
-    IdentityChannel,
-    RequestKind,
-    RequestStatus,
+    RightsChannel,
+    RightsExportFormat,
+    RightsIdentityChannel,
     RightsRequest,
+    RightsRequestKind,
+    RightsRequestStatus,
     days_left,
 )
 from selfcare.rights.service import Download
@@ -48,7 +48,7 @@ class RightsChanges(Schema):
 class RightsAccessRequestCreate(Schema):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
-    kind: RequestKind = Field(
+    kind: RightsRequestKind = Field(
         description="access: a copy of every personal data Selfcare holds about you; rectification: `changes` "
         "routed to the operator's records"
     )
@@ -59,7 +59,7 @@ class RightsStaffRegistration(Schema):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
     customer_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    kind: RequestKind
+    kind: RightsRequestKind
     channel: Literal["email", "letter"]
     received_at: datetime | None = Field(None, description="When the email or letter arrived (default: now)")
     changes: RightsChanges | None = None
@@ -68,11 +68,13 @@ class RightsStaffRegistration(Schema):
 class RightsIdentityCodeRequest(Schema):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
-    to: IdentityChannel = Field(description="The contact email or mobile ON RECORD (never one the requester gives)")
+    to: RightsIdentityChannel = Field(
+        description="The contact email or mobile ON RECORD (never one the requester gives)"
+    )
 
 
 class RightsIdentityCodeSentView(Schema):
-    to: IdentityChannel
+    to: RightsIdentityChannel
     sent_to: str = Field(description="Masked")
     expires_in: int
 
@@ -95,7 +97,7 @@ class RightsDocumentLinkView(Schema):
 
 
 class RightsDownloadView(Schema):
-    format: ExportFormat
+    format: RightsExportFormat
     url: str = Field(description="Presigned download link, short-lived")
     expires_in: int = Field(description="Seconds the link stays valid")
 
@@ -103,9 +105,9 @@ class RightsDownloadView(Schema):
 class RightsRequestView(Schema):
     request_id: str
     customer_id: str
-    kind: RequestKind
-    channel: Channel
-    status: RequestStatus = Field(
+    kind: RightsRequestKind
+    channel: RightsChannel
+    status: RightsRequestStatus = Field(
         description="queued, building, failed (retried automatically), ready; awaiting_identity (registered by "
         "staff); sent_to_crm (rectification)"
     )

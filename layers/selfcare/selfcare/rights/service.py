@@ -36,19 +36,19 @@ from selfcare.privacy.registry import RIGHTS_EXPORT_DAYS
 from selfcare.rights import export
 from selfcare.rights.models import (
     DUE_SOON_DAYS,
-    Channel,
-    ExportFormat,
-    RequestKind,
-    RequestStatus,
+    RightsChannel,
+    RightsExportFormat,
     RightsRequest,
+    RightsRequestKind,
+    RightsRequestStatus,
     due_at,
 )
 
 IDEMPOTENCY_KEY_SECONDS = 24 * 3600
 SYSTEM_ACTOR = "system#rights_export"
-FILE_NAMES = {ExportFormat.JSON: "selfcare-data.json", ExportFormat.PDF: "selfcare-data.pdf"}
-CONTENT_TYPES = {ExportFormat.JSON: "application/json", ExportFormat.PDF: "application/pdf"}
-BUILDABLE = frozenset({RequestStatus.QUEUED, RequestStatus.BUILDING, RequestStatus.FAILED})
+FILE_NAMES = {RightsExportFormat.JSON: "selfcare-data.json", RightsExportFormat.PDF: "selfcare-data.pdf"}
+CONTENT_TYPES = {RightsExportFormat.JSON: "application/json", RightsExportFormat.PDF: "application/pdf"}
+BUILDABLE = frozenset({RightsRequestStatus.QUEUED, RightsRequestStatus.BUILDING, RightsRequestStatus.FAILED})
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Created:
 
 @dataclass(frozen=True)
 class Download:
-    format: ExportFormat
+    format: RightsExportFormat
     url: str
     expires_in: int
 
@@ -74,7 +74,7 @@ class Download:
 @dataclass(frozen=True)
 class ExportOutcome:
     request_id: str
-    status: RequestStatus
+    status: RightsRequestStatus
     stores: int = 0
     items: int = 0
     reads: int = 0
@@ -121,7 +121,7 @@ class RightsService:
         if epoch(now) - caller.auth_time > self.policy.recent_auth_seconds:
             raise ReauthenticationRequired()
         self._profile(customer_id)
-        fingerprint = hashlib.sha256(json.dumps({"kind": RequestKind.ACCESS.value}).encode()).hexdigest()
+        fingerprint = hashlib.sha256(json.dumps({"kind": RightsRequestKind.ACCESS.value}).encode()).hexdigest()
         if idempotency_key is not None:
             replay = self._replay(customer_id, idempotency_key, fingerprint, epoch(now))
             if replay is not None:
@@ -129,9 +129,9 @@ class RightsService:
         rights = RightsRequest(
             request_id=new_request_id(),
             customer_id=customer_id,
-            kind=RequestKind.ACCESS,
-            channel=Channel.SPACE,
-            status=RequestStatus.QUEUED,
+            kind=RightsRequestKind.ACCESS,
+            channel=RightsChannel.SPACE,
+            status=RightsRequestStatus.QUEUED,
             received_at=now,
             due_at=due_at(now),
             registered_by=caller.actor,
@@ -191,14 +191,14 @@ class RightsService:
         if found is None:
             raise NotFound("No such request.")
         now = self.clock.now()
-        if found.status is not RequestStatus.READY or not found.files_expire_at or found.files_expire_at <= now:
+        if found.status is not RightsRequestStatus.READY or not found.files_expire_at or found.files_expire_at <= now:
             return found, []
         if caller.is_staff:  # staff under a grant see the request, never the customer's files
             return found, []
         downloads = [
             Download(
-                ExportFormat(fmt),
-                self.files.download_url(object_key, self.policy.link_seconds, FILE_NAMES[ExportFormat(fmt)]),
+                RightsExportFormat(fmt),
+                self.files.download_url(object_key, self.policy.link_seconds, FILE_NAMES[RightsExportFormat(fmt)]),
                 self.policy.link_seconds,
             )
             for fmt, object_key in sorted(found.files.items())
@@ -218,10 +218,10 @@ class RightsService:
         """Build, store, mark ready, notify; safe to repeat (a ready request is only notified if it was not)."""
         assert self.reader is not None
         rights = self.requests.get(customer_id, request_id)
-        if rights is None or rights.kind is not RequestKind.ACCESS:
+        if rights is None or rights.kind is not RightsRequestKind.ACCESS:
             logger.warning("export of an unknown request skipped", extra={"request_id": request_id})
-            return ExportOutcome(request_id, RequestStatus.FAILED)
-        if rights.status is RequestStatus.READY:
+            return ExportOutcome(request_id, RightsRequestStatus.FAILED)
+        if rights.status is RightsRequestStatus.READY:
             self._notify(rights)
             return ExportOutcome(request_id, rights.status)
         if rights.status not in BUILDABLE:
@@ -229,7 +229,9 @@ class RightsService:
         now = self.clock.now()
         started = run(
             [
-                self.requests.transition_op(rights, BUILDABLE, RequestStatus.BUILDING, attempts=rights.attempts + 1),
+                self.requests.transition_op(
+                    rights, BUILDABLE, RightsRequestStatus.BUILDING, attempts=rights.attempts + 1
+                ),
                 self.logs.audit_op(self._system_entry(rights, "rights.access.export_started", now), now),
             ]
         )
@@ -240,8 +242,8 @@ class RightsService:
             document = export.build_document(customer_id, request_id, found, now)
             keys = {}
             for fmt, body in (
-                (ExportFormat.JSON, export.to_json(document)),
-                (ExportFormat.PDF, export.to_pdf(document)),
+                (RightsExportFormat.JSON, export.to_json(document)),
+                (RightsExportFormat.PDF, export.to_pdf(document)),
             ):
                 object_key = self.files.export_key(request_id, FILE_NAMES[fmt])
                 self.files.put(object_key, body, CONTENT_TYPES[fmt])
@@ -251,7 +253,10 @@ class RightsService:
             run(
                 [
                     self.requests.transition_op(
-                        rights, frozenset({RequestStatus.BUILDING}), RequestStatus.FAILED, failure=type(error).__name__
+                        rights,
+                        frozenset({RightsRequestStatus.BUILDING}),
+                        RightsRequestStatus.FAILED,
+                        failure=type(error).__name__,
                     ),
                     self.logs.audit_op(self._system_entry(rights, "rights.access.export_failed", failed_at), failed_at),
                 ]
@@ -264,8 +269,8 @@ class RightsService:
             [
                 self.requests.transition_op(
                     rights,
-                    frozenset({RequestStatus.BUILDING}),
-                    RequestStatus.READY,
+                    frozenset({RightsRequestStatus.BUILDING}),
+                    RightsRequestStatus.READY,
                     files=keys,
                     ready_at=ready_at,
                     files_expire_at=ready_at + timedelta(days=self.policy.export_days),
@@ -275,12 +280,12 @@ class RightsService:
             ]
         )
         if not ready:
-            return ExportOutcome(request_id, RequestStatus.BUILDING)
+            return ExportOutcome(request_id, RightsRequestStatus.BUILDING)
         count("AccessExportReady")
         rights = self.requests.get(customer_id, request_id) or rights
         self._notify(rights)
         items = sum(len(v) for v in found.items.values())
-        return ExportOutcome(request_id, RequestStatus.READY, len(found.items), items, found.reads)
+        return ExportOutcome(request_id, RightsRequestStatus.READY, len(found.items), items, found.reads)
 
     # The daily check (staff queue's alarm) ------------------------------------------------------------------
     def count_due_soon(self) -> int:

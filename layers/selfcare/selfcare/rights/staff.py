@@ -47,11 +47,11 @@ from selfcare.ports.notifications import Notification, Notifier, Sms, SmsSender
 from selfcare.ports.rights_queue import ExportQueue
 from selfcare.rights.models import (
     ANSWER_MONTHS,
-    Channel,
-    IdentityChannel,
-    RequestKind,
-    RequestStatus,
+    RightsChannel,
+    RightsIdentityChannel,
     RightsRequest,
+    RightsRequestKind,
+    RightsRequestStatus,
     due_at,
 )
 from selfcare.rights.service import new_request_id
@@ -70,7 +70,7 @@ class IdentityPolicy:
 
 @dataclass(frozen=True)
 class CodeSentTo:
-    channel: IdentityChannel
+    channel: RightsIdentityChannel
     sent_to: str  # masked
     expires_in: int
 
@@ -132,7 +132,7 @@ class RightsDesk:
 
     def _awaiting(self, customer_id: str, request_id: str) -> RightsRequest:
         found = self._request(customer_id, request_id)
-        if found.status is not RequestStatus.AWAITING_IDENTITY:
+        if found.status is not RightsRequestStatus.AWAITING_IDENTITY:
             raise Conflict("The requester's identity is already settled for this request.")
         return found
 
@@ -143,8 +143,8 @@ class RightsDesk:
         request: RequestInfo,
         *,
         customer_id: str,
-        kind: RequestKind,
-        channel: Channel,
+        kind: RightsRequestKind,
+        channel: RightsChannel,
         received_at: datetime | None,
         changes: dict[str, object],
     ) -> RightsRequest:
@@ -159,7 +159,7 @@ class RightsDesk:
             raise InvalidInput(
                 [FieldProblem(("body", "received_at"), "Not in the future, nor more than a month ago.", "value_error")]
             )
-        if channel is Channel.SPACE:
+        if channel is RightsChannel.SPACE:
             raise InvalidInput([FieldProblem(("body", "channel"), "Staff register email or letter.", "value_error")])
         _check_changes(kind, changes)
         rights = RightsRequest(
@@ -167,7 +167,7 @@ class RightsDesk:
             customer_id=customer_id,
             kind=kind,
             channel=channel,
-            status=RequestStatus.AWAITING_IDENTITY,
+            status=RightsRequestStatus.AWAITING_IDENTITY,
             received_at=received,
             due_at=due_at(received),
             registered_by=caller.actor,
@@ -193,17 +193,17 @@ class RightsDesk:
 
     # Identity: the code to the contact on record ---------------------------------------------------------------
     def send_code(
-        self, caller: Caller, request: RequestInfo, customer_id: str, request_id: str, channel: IdentityChannel
+        self, caller: Caller, request: RequestInfo, customer_id: str, request_id: str, channel: RightsIdentityChannel
     ) -> CodeSentTo:
         self._staff(caller)
         rights = self._awaiting(customer_id, request_id)
         profile = self._profile(customer_id)
-        address = profile.contact_email if channel is IdentityChannel.EMAIL else profile.contact_mobile
+        address = profile.contact_email if channel is RightsIdentityChannel.EMAIL else profile.contact_mobile
         if not address:
             raise Conflict("No contact on record for this channel: use the other one, or the identity document.")
         code = f"{secrets.randbelow(10**self.policy.code_digits):0{self.policy.code_digits}d}"
         hours = self.policy.code_seconds // 3600
-        if channel is IdentityChannel.EMAIL:
+        if channel is RightsIdentityChannel.EMAIL:
             self.notifier.send(
                 Notification(
                     to=address,
@@ -351,8 +351,8 @@ class RightsDesk:
             [
                 self.requests.transition_op(
                     rights,
-                    frozenset({RequestStatus.AWAITING_IDENTITY}),
-                    RequestStatus.REFUSED,
+                    frozenset({RightsRequestStatus.AWAITING_IDENTITY}),
+                    RightsRequestStatus.REFUSED,
                     document_key=None,
                     identity_method="document",
                 ),
@@ -381,18 +381,18 @@ class RightsDesk:
         ops = [
             self.logs.audit_op(audit_entry(caller, customer_id, "rights.identity.verified", target, request, now), now)
         ]
-        if rights.kind is RequestKind.ACCESS:
+        if rights.kind is RightsRequestKind.ACCESS:
             ops.insert(
                 0,
                 self.requests.transition_op(
-                    rights, frozenset({RequestStatus.AWAITING_IDENTITY}), RequestStatus.QUEUED, **extra
+                    rights, frozenset({RightsRequestStatus.AWAITING_IDENTITY}), RightsRequestStatus.QUEUED, **extra
                 ),
             )
         else:
             ops[:0] = self._to_crm_ops(caller, rights, now, **extra)
         if not run(ops):
             raise Conflict("The request changed meanwhile.")
-        if rights.kind is RequestKind.ACCESS:
+        if rights.kind is RightsRequestKind.ACCESS:
             self.queue.enqueue(customer_id, rights.request_id)
         return self._request(customer_id, rights.request_id)
 
@@ -410,8 +410,8 @@ class RightsDesk:
         return [
             self.requests.transition_op(
                 rights,
-                frozenset({RequestStatus.AWAITING_IDENTITY, RequestStatus.QUEUED}),
-                RequestStatus.SENT_TO_CRM,
+                frozenset({RightsRequestStatus.AWAITING_IDENTITY, RightsRequestStatus.QUEUED}),
+                RightsRequestStatus.SENT_TO_CRM,
                 **extra,
             ),
             outbox_put_op(self.requests.table, event, now),
@@ -425,13 +425,13 @@ class RightsDesk:
         if epoch(now) - caller.auth_time > self.policy.recent_auth_seconds:
             raise ReauthenticationRequired()
         self._profile(customer_id)
-        _check_changes(RequestKind.RECTIFICATION, changes)
+        _check_changes(RightsRequestKind.RECTIFICATION, changes)
         rights = RightsRequest(
             request_id=new_request_id(),
             customer_id=customer_id,
-            kind=RequestKind.RECTIFICATION,
-            channel=Channel.SPACE,
-            status=RequestStatus.QUEUED,
+            kind=RightsRequestKind.RECTIFICATION,
+            channel=RightsChannel.SPACE,
+            status=RightsRequestStatus.QUEUED,
             received_at=now,
             due_at=due_at(now),
             registered_by=caller.actor,
@@ -439,7 +439,7 @@ class RightsDesk:
             identity_method="session",
             identity_verified_at=now,
         )
-        sent = RightsRequest(**{**rights.__dict__, "status": RequestStatus.SENT_TO_CRM})
+        sent = RightsRequest(**{**rights.__dict__, "status": RightsRequestStatus.SENT_TO_CRM})
         event = crm_event(
             "RectificationRequested",
             customer_id,
@@ -464,8 +464,8 @@ class RightsDesk:
         return sent
 
 
-def _check_changes(kind: RequestKind, changes: dict[str, object]) -> None:
-    if kind is RequestKind.RECTIFICATION and not changes:
+def _check_changes(kind: RightsRequestKind, changes: dict[str, object]) -> None:
+    if kind is RightsRequestKind.RECTIFICATION and not changes:
         raise InvalidInput([FieldProblem(("body", "changes"), "Say what to rectify.", "missing")])
-    if kind is RequestKind.ACCESS and changes:
+    if kind is RightsRequestKind.ACCESS and changes:
         raise InvalidInput([FieldProblem(("body", "changes"), "Only a rectification has changes.", "extra_forbidden")])
