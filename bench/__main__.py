@@ -461,6 +461,11 @@ def main() -> None:
     for label, before, after, detail in audit.rows():
         emit(f"| {label} | {'' if before is None else before} | {after} | {detail} |")
 
+    # Data-subject rights (bench/rights.py): the export of a customer with 10 lines and 10,000 usage records.
+    from bench import rights
+
+    rights.emit_rows(emit)
+
     # Commercial SMS campaigns (bench/sms.py): DynamoDB calls and time per 10,000 recipients, and a large campaign.
     from bench import sms
 

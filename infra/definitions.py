@@ -115,6 +115,9 @@ CUSTOMERS = Table(
         Index("by_account_number", Key("account_number")),
         Index("by_line_number", Key("number")),
         Index("by_retention_due", Key("retention_queue"), Key("due_at")),
+        # Rights (issue 10): the open data-subject requests by due time (sparse: only open `RIGHTS#` items carry
+        # `rights_queue`); the staff queue and the daily due-soon count (selfcare.dal.rights).
+        Index("by_rights_due", Key("rights_queue"), Key("due_at")),
     ),
 )
 
@@ -897,3 +900,80 @@ ROUTES = (
 def counts_usage(function: Function) -> bool:
     """It answers API requests, so it counts them in the usage statistics (UpdateItem on USAGE_STATS only)."""
     return has_routes(function)
+# --- Data-subject rights (capability `rights`, issue 10, section 1) --------------------------------------------
+# Requests of access and rectification (customers table, RIGHTS#<id>), the export worker behind an SQS queue, the
+# rights bucket (KMS-encrypted, private): exports/<request id>/ (expire after RIGHTS_EXPORT_DAYS) and
+# identity-documents/<request id> (deleted on verification, at the latest after IDENTITY_DOCUMENT_DAYS).
+RIGHTS = Function(
+    name="rights",
+    tables={CUSTOMERS.logical_id: Access.READ_WRITE, AUDIT_LOG.logical_id: Access.APPEND},
+    # send_sms: the identity code to the contact mobile on record (staff path).
+    grants=("send_email", "send_sms", "rights_export_queue", "rights_bucket_read", "rights_identity_documents"),
+    description="Data-subject rights: requests of access and rectification, their clock, staff queue, identity",
+)
+RIGHTS_EXPORT = Function(
+    name="rights_export",
+    # Every store of the personal-data registry, read (selfcare.dal.rights.PersonalDataReader).
+    tables={
+        CUSTOMERS.logical_id: Access.READ_WRITE,
+        CREDENTIALS.logical_id: Access.READ,
+        SESSIONS.logical_id: Access.READ,
+        CONNECTION_LOG.logical_id: Access.READ,
+        AUDIT_LOG.logical_id: Access.READ_APPEND,
+    },
+    grants=("send_email", "rights_export_consumer", "rights_bucket_write", "invoices_list"),
+    memory_mb=1024,
+    # 10,000 usage records and their PDF: a few seconds measured (bench/rights.py); a wide margin.
+    timeout_seconds=120,
+    description="Data-subject rights: builds the exports (JSON and PDF) of the requests of access (SQS; no route)",
+)
+FUNCTIONS = (*FUNCTIONS, RIGHTS, RIGHTS_EXPORT)
+ROUTES = (
+    *ROUTES,
+    Route("POST", "/account/data-requests", RIGHTS.name),
+    Route("GET", "/account/data-requests", RIGHTS.name),
+    Route("GET", "/account/data-requests/{request_id}", RIGHTS.name),
+    Route("POST", "/staff/data-requests", RIGHTS.name),
+    Route("GET", "/staff/data-requests", RIGHTS.name),
+    Route("POST", "/staff/customers/{customer_id}/data-requests/{request_id}/identity-code", RIGHTS.name),
+    Route("POST", "/staff/customers/{customer_id}/data-requests/{request_id}/identity-code/verification", RIGHTS.name),
+    Route("POST", "/staff/customers/{customer_id}/data-requests/{request_id}/identity-document", RIGHTS.name),
+    Route("GET", "/staff/customers/{customer_id}/data-requests/{request_id}/identity-document", RIGHTS.name),
+    Route(
+        "POST", "/staff/customers/{customer_id}/data-requests/{request_id}/identity-document/verification", RIGHTS.name
+    ),
+)
+# sqs:SendMessage on the export queue.
+GRANT_ENV["rights_export_queue"] = ("RIGHTS_EXPORT_QUEUE_URL",)
+# The export queue's consumer (event source mapping): receive, delete, attributes; no variable.
+GRANT_ENV["rights_export_consumer"] = ()
+# s3:GetObject on exports/* of the rights bucket (the presigned download links), kms:Decrypt with its key.
+GRANT_ENV["rights_bucket_read"] = ("RIGHTS_BUCKET_NAME",)
+# s3:PutObject/GetObject/DeleteObject on identity-documents/* of the rights bucket (presigned PUT and GET, the
+# deletion on verification), kms with its key.
+GRANT_ENV["rights_identity_documents"] = ("RIGHTS_BUCKET_NAME",)
+# s3:PutObject on exports/* of the rights bucket, kms:GenerateDataKey with its key.
+GRANT_ENV["rights_bucket_write"] = ("RIGHTS_BUCKET_NAME",)
+# s3:ListBucket (prefix invoices/) on the invoices bucket: the export lists a customer's invoice documents.
+GRANT_ENV["invoices_list"] = ("INVOICES_BUCKET_NAME",)
+RIGHTS_EXPORT_QUEUE_NAME = f"{SERVICE}-rights-exports"
+RIGHTS_EXPORT_DEAD_LETTER_QUEUE_NAME = f"{SERVICE}-rights-export-dead-letters"
+RIGHTS_EXPORT_MAX_RECEIVES = 3  # then the request (status failed) waits in the dead-letter queue: replay it
+RIGHTS_EXPORT_VISIBILITY_SECONDS = 6 * RIGHTS_EXPORT.timeout_seconds
+RIGHTS_BUCKET_PREFIX = f"{SERVICE}-rights"
+RIGHTS_EXPORTS_PREFIX = "exports/"
+RIGHTS_IDENTITY_DOCUMENTS_PREFIX = "identity-documents/"
+RIGHTS_EXPORT_DAYS = 7  # selfcare.privacy.registry.RIGHTS_EXPORT_DAYS (a test keeps them equal)
+IDENTITY_DOCUMENT_DAYS = 30  # selfcare.privacy.registry.IDENTITY_DOCUMENT_DAYS (a test keeps them equal)
+
+
+def rights_bucket_name(account: str, region: str) -> str:
+    return f"{RIGHTS_BUCKET_PREFIX}-{account}-{region}"
+
+
+# The staff queue's alarm: a daily schedule invokes the export worker with this command; it publishes the metric
+# AccessRequestsDueSoon (open requests due within selfcare.rights.models.DUE_SOON_DAYS), alarmed above 0.
+RIGHTS_DUE_SOON_SCHEDULE_NAME = f"{SERVICE}-rights-due-soon"
+RIGHTS_DUE_SOON_SCHEDULE_EXPRESSION = "cron(0 7 * * ? *)"  # 07:00 UTC daily
+RIGHTS_DUE_SOON_COMMAND = {"command": "CountDueSoon"}
+RIGHTS_DUE_SOON_METRIC = "AccessRequestsDueSoon"

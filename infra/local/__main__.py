@@ -289,6 +289,19 @@ def run(args: argparse.Namespace) -> int:
         ).start()
         cleanups.append(lambda: sms_delivery.stop(timeout=STOP_JOIN_SECONDS))
         sms_inbound = gateway.handlers[d.SMS_INBOUND.name].lambda_handler
+        # Data-subject rights: the export queue -> the export worker (the same SQS -> Lambda emulation).
+        rights_delivery = emulation.SmsCampaignDelivery(
+            session.client("sqs"),
+            resources.rights_export_queue_url,
+            gateway.handlers[d.RIGHTS_EXPORT.name].lambda_handler,
+            function=d.RIGHTS_EXPORT,
+        ).start()
+        cleanups.append(lambda: rights_delivery.stop(timeout=STOP_JOIN_SECONDS))
+        # ... and its daily due-soon count (schedules never fire on moto): at start, then every 24 hours.
+        due_soon = emulation.PeriodicInvoker(
+            gateway.handlers[d.RIGHTS_EXPORT.name].lambda_handler, 24 * 3600, f"{d.SERVICE}-{d.RIGHTS_EXPORT.name}"
+        ).start()
+        cleanups.append(lambda: due_soon.stop(timeout=STOP_JOIN_SECONDS))
 
         def inject_sms(origination: str, destination: str, text: str) -> Any:
             return emulation.inject_inbound_sms(

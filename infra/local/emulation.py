@@ -78,6 +78,8 @@ the two hooks that must reach inside moto, through moto's private API, pinned wi
    `python -m infra.local`. `inject_inbound_sms` builds the SNS event that the two-way channel's topic would
    deliver (the message: originationNumber, destinationNumber, messageBody) and calls the `sms_inbound`
    handler: the local route POST /_local/sms/inbound uses it.
+   Data-subject rights (issue 10) reuse the same two for the export queue -> the `rights_export` worker
+   (`function=d.RIGHTS_EXPORT`): `python -m infra.local` runs a second `SmsCampaignDelivery` on that queue.
 
 9. DynamoDB requests one at a time (`install_serialized_dynamodb`).
    moto's server answers each request in its own thread, and its DynamoDB backend is not thread-safe: a
@@ -921,10 +923,16 @@ def queue_arn(sqs_client: Any, queue_url: str) -> str:
 
 
 def deliver_sms_batches(
-    sqs_client: Any, queue_url: str, handler: Handler, max_messages: int | None = None, arn: str | None = None
+    sqs_client: Any,
+    queue_url: str,
+    handler: Handler,
+    max_messages: int | None = None,
+    arn: str | None = None,
+    function: d.Function = d.SMS_CAMPAIGNS,
 ) -> int:
     """Run the worker on the batches waiting in the campaign queue; how many it handled (`max_messages`: stop
-    after that many, the tests' "crash midway"; `arn`: the queue's, read when None)."""
+    after that many, the tests' "crash midway"; `arn`: the queue's, read when None). `function`: the consumer
+    (data-subject rights: the same SQS -> Lambda emulation drains the export queue into `rights_export`)."""
     handled = 0
     arn = arn or queue_arn(sqs_client, queue_url)
     while max_messages is None or handled < max_messages:
@@ -946,7 +954,7 @@ def deliver_sms_batches(
             "awsRegion": "eu-west-3",
         }
         try:
-            answer = handler({"Records": [record]}, _sms_context(d.SMS_CAMPAIGNS)) or {}
+            answer = handler({"Records": [record]}, _sms_context(function)) or {}
             failed = bool(answer.get("batchItemFailures"))
         except Exception as error:  # noqa: BLE001 - as Lambda: the message stays for a retry
             logger.warning("sms worker failed: %s", type(error).__name__)
@@ -964,8 +972,16 @@ def deliver_sms_batches(
 class SmsCampaignDelivery:
     """A daemon thread calling deliver_sms_batches every `interval_seconds` until stop()."""
 
-    def __init__(self, sqs_client: Any, queue_url: str, handler: Handler, interval_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        sqs_client: Any,
+        queue_url: str,
+        handler: Handler,
+        interval_seconds: float = 1.0,
+        function: d.Function = d.SMS_CAMPAIGNS,
+    ) -> None:
         self._args = (sqs_client, queue_url, handler)
+        self._function = function
         self._arn = queue_arn(sqs_client, queue_url)  # once: each poll is then a single ReceiveMessage
         self.interval_seconds = interval_seconds
         self._stopped = threading.Event()
@@ -979,7 +995,7 @@ class SmsCampaignDelivery:
     def _run(self) -> None:
         while not self._stopped.wait(self.interval_seconds):
             try:
-                self.delivered += deliver_sms_batches(*self._args, arn=self._arn)
+                self.delivered += deliver_sms_batches(*self._args, arn=self._arn, function=self._function)
             except Exception as error:  # noqa: BLE001 - a failed poll must not end the thread
                 logger.warning("sms campaign delivery poll failed: %s", type(error).__name__)
 

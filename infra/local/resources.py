@@ -55,6 +55,10 @@ class LocalResources:
     # Commercial SMS: the campaign queue (drained into the worker by infra/local/emulation.py) and inbound topic.
     sms_campaign_queue_url: str = ""
     sms_inbound_topic_arn: str = ""
+    # Data-subject rights (issue 10): the rights bucket and the export queue (drained into the worker by
+    # infra/local/emulation.py, as the SMS campaign queue).
+    rights_bucket: str = "selfcare-local-rights"
+    rights_export_queue_url: str = ""
 
     def environment(self, function: d.Function) -> dict[str, str]:
         return d.environment_for(function, self.table_names, self.grant_values())
@@ -90,6 +94,8 @@ class LocalResources:
             "AUDIT_DIGEST_BUCKET_NAME": self.audit_digest_bucket,
             "AUDIT_DIGEST_KEY_ID": self.audit_digest_key_id,
             "SMS_CAMPAIGN_QUEUE_URL": self.sms_campaign_queue_url,
+            "RIGHTS_BUCKET_NAME": self.rights_bucket,
+            "RIGHTS_EXPORT_QUEUE_URL": self.rights_export_queue_url,
         } | {machine.env: self.state_machine_arns[machine.name] for machine in d.STATE_MACHINES}
 
     def merged_environment(self) -> dict[str, str]:
@@ -196,7 +202,10 @@ def create_resources(
     )
     audit = create_audit_resources(session, prefix)
     sms = create_sms_resources(session)
+    rights = create_rights_resources(session, prefix)
     return LocalResources(
+        rights_bucket=rights.bucket,
+        rights_export_queue_url=rights.export_queue_url,
         audit_digest_bucket=audit.digest_bucket,
         audit_digest_key_id=audit.digest_key_id,
         table_names=names,
@@ -282,6 +291,75 @@ def create_sms_resources(session: Any) -> SmsResources:
     )["QueueUrl"]
     topic_arn = session.client("sns").create_topic(Name=d.SMS_INBOUND_TOPIC_NAME)["TopicArn"]
     return SmsResources(str(queue_url), str(topic_arn))
+
+
+@dataclass(frozen=True)
+class RightsResources:
+    bucket: str
+    export_queue_url: str
+
+
+def create_rights_resources(session: Any, prefix: str = "selfcare-local") -> RightsResources:
+    """Data-subject rights (as the data stack and infra/stacks/constructs/rights.py build them): the rights
+    bucket (KMS-encrypted, public access blocked, the two lifecycle rules) and the export queue with its
+    dead-letter queue."""
+    bucket = f"{prefix}-rights"
+    s3 = session.client("s3")
+    region = s3.meta.region_name
+    create: dict[str, Any] = {"Bucket": bucket}
+    if region != "us-east-1":
+        create["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(**create)
+    key_id = session.client("kms").create_key(Description="Selfcare rights bucket (local)")["KeyMetadata"]["KeyId"]
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id}}]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "exports",
+                    "Filter": {"Prefix": d.RIGHTS_EXPORTS_PREFIX},
+                    "Status": "Enabled",
+                    "Expiration": {"Days": d.RIGHTS_EXPORT_DAYS},
+                },
+                {
+                    "ID": "identity-documents",
+                    "Filter": {"Prefix": d.RIGHTS_IDENTITY_DOCUMENTS_PREFIX},
+                    "Status": "Enabled",
+                    "Expiration": {"Days": d.IDENTITY_DOCUMENT_DAYS},
+                },
+            ]
+        },
+    )
+    sqs = session.client("sqs")
+    dead_letters = sqs.create_queue(QueueName=d.RIGHTS_EXPORT_DEAD_LETTER_QUEUE_NAME)["QueueUrl"]
+    dead_letters_arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName=d.RIGHTS_EXPORT_QUEUE_NAME,
+        Attributes={
+            "VisibilityTimeout": str(d.RIGHTS_EXPORT_VISIBILITY_SECONDS),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": str(d.RIGHTS_EXPORT_MAX_RECEIVES)}
+            ),
+        },
+    )["QueueUrl"]
+    return RightsResources(bucket, str(queue_url))
 
 
 @dataclass(frozen=True)

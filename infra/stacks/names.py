@@ -129,3 +129,6 @@ DEFAULT_PUBLIC_API_URL = "https://api.selfcare.example"
 OPERATOR_IDENTITY_CONTEXT = "operator_identity"
 DIGITAL_IDENTITY_CLIENT_SECRET_LOGICAL_ID = "DigitalIdentityClientSecret"  # noqa: S105 (a logical id)
 STAFF_DIRECTORY_CLIENT_SECRET_LOGICAL_ID = "StaffDirectoryClientSecret"  # noqa: S105 (a logical id)
+
+# Data-subject rights (issue 10): the rights bucket (exports, identity documents), in the data stack.
+RIGHTS_BUCKET_LOGICAL_ID = "RightsBucket"

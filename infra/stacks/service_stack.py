@@ -17,6 +17,7 @@ from infra.stacks.constructs.functions import Functions, Grantable, lambda_archi
 from infra.stacks.constructs.layer import SharedLayer
 from infra.stacks.constructs.monitoring import Monitoring
 from infra.stacks.constructs.projection import Projection
+from infra.stacks.constructs.rights import Rights
 from infra.stacks.constructs.sms import Sms
 from infra.stacks.constructs.waf import Waf
 from infra.stacks.constructs.workflows import Workflows
@@ -88,6 +89,8 @@ class ServiceStack(Stack):
             worker=self.functions.functions[definitions.SMS_CAMPAIGNS.name],
             inbound=self.functions.functions[definitions.SMS_INBOUND.name],
         )
+        # Data-subject rights (issue 10): the export queue -> the export worker.
+        self.rights = Rights(self, "Rights", worker=self.functions.functions[definitions.RIGHTS_EXPORT.name])
         # The API functions' aliases (SnapStart, issue 12), the other functions as they are.
         self.api = Api(self, "Api", functions=self.functions.invocation_targets)
         stage = self.api.api.deployment_stage
@@ -103,6 +106,7 @@ class ServiceStack(Stack):
                 "Projection": self.projection.dead_letters,
                 "CrmOutbox": self.crm_outbox.dead_letters,
                 "SmsCampaigns": self.sms.dead_letters,
+                "RightsExports": self.rights.dead_letters,  # data-subject rights (issue 10)
             },
             state_machines=dict(self.workflows.state_machines),
             api=self.api.api,

@@ -313,6 +313,9 @@ def test_function_environment(
         "SMS_CAMPAIGN_QUEUE_URL": f"sqs-url:{definitions.SMS_CAMPAIGN_QUEUE_NAME}",
         # The notice's controller: no `operator_identity` context here, the demonstration values.
         **definitions.DEMO_OPERATOR_IDENTITY,
+        # Data-subject rights (issue 10): the export queue's URL, the rights bucket.
+        "RIGHTS_EXPORT_QUEUE_URL": f"sqs-url:{definitions.RIGHTS_EXPORT_QUEUE_NAME}",
+        "RIGHTS_BUCKET_NAME": f"bucket:{definitions.RIGHTS_BUCKET_PREFIX}",
     } | {machine.env: f"arn:states:{machine.name}" for machine in definitions.STATE_MACHINES}
     expected = definitions.environment_for(spec, table_refs, grant_values) | names.POWERTOOLS_ENV
     actual = {name: imported(value, exports) for name, value in variables.items()}
@@ -328,11 +331,16 @@ def test_function_environment(
         bucket_name = json.dumps(actual["AUDIT_DIGEST_BUCKET_NAME"])
         assert bucket_name.startswith(f'{{"Fn::Join": ["", ["{definitions.AUDIT_DIGEST_BUCKET_PREFIX}-'), bucket_name
         actual["AUDIT_DIGEST_BUCKET_NAME"] = f"bucket:{definitions.AUDIT_DIGEST_BUCKET_PREFIX}"
+    if "RIGHTS_BUCKET_NAME" in actual:  # data-subject rights (issue 10)
+        bucket_name = json.dumps(actual["RIGHTS_BUCKET_NAME"])
+        assert bucket_name.startswith(f'{{"Fn::Join": ["", ["{definitions.RIGHTS_BUCKET_PREFIX}-'), bucket_name
+        actual["RIGHTS_BUCKET_NAME"] = f"bucket:{definitions.RIGHTS_BUCKET_PREFIX}"
     # Fn::Join of the region, URL suffix, account and name; of the partition, account and role name.
     for variable, suffix, placeholder in (
         ("PROJECTION_DEAD_LETTER_QUEUE_URL", definitions.PROJECTION_DEAD_LETTER_QUEUE_NAME, "sqs-url"),
         ("ANONYMISATION_SCHEDULER_ROLE_ARN", definitions.ANONYMISATION_SCHEDULER_ROLE_NAME, "iam-role"),
         ("SMS_CAMPAIGN_QUEUE_URL", definitions.SMS_CAMPAIGN_QUEUE_NAME, "sqs-url"),
+        ("RIGHTS_EXPORT_QUEUE_URL", definitions.RIGHTS_EXPORT_QUEUE_NAME, "sqs-url"),
     ):
         if variable in actual:
             assert json.dumps(actual[variable]).endswith(f'/{suffix}"]]}}'), actual[variable]

@@ -153,6 +153,7 @@ class Data(Construct):
 
         self._billing()
         self._audit()
+        self._rights()  # data-subject rights (issue 10)
 
     def _audit(self) -> None:
         """Audit trail (issue 9): the digests' signing key and bucket, the targets' pseudonym key."""
@@ -361,6 +362,47 @@ class Data(Construct):
             )
         self._pin_logical_id(construct, table.logical_id)
         return construct
+
+    def _rights(self) -> None:
+        """Data-subject rights (issue 10): the rights bucket. Private (public access blocked, TLS only), encrypted
+        with the data key (SSE-KMS: the functions that sign the presigned links hold kms:Decrypt on it), not
+        versioned (a deletion is a deletion: the identity documents are gone once verified). Lifecycle: the exports
+        (exports/) expire after RIGHTS_EXPORT_DAYS, the identity documents (identity-documents/) after
+        IDENTITY_DOCUMENT_DAYS at the latest; incomplete uploads are aborted after a day."""
+        self.rights_bucket = aws_s3.Bucket(
+            self,
+            "RightsBucket",
+            bucket_name=definitions.rights_bucket_name(Stack.of(self).account, Stack.of(self).region),
+            encryption=aws_s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=aws_s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=False,
+            object_ownership=aws_s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                aws_s3.LifecycleRule(
+                    id="exports",
+                    prefix=definitions.RIGHTS_EXPORTS_PREFIX,
+                    expiration=Duration.days(definitions.RIGHTS_EXPORT_DAYS),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+                aws_s3.LifecycleRule(
+                    id="identity-documents",
+                    prefix=definitions.RIGHTS_IDENTITY_DOCUMENTS_PREFIX,
+                    expiration=Duration.days(definitions.IDENTITY_DOCUMENT_DAYS),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+            ],
+        )
+        self._pin_logical_id(self.rights_bucket, names.RIGHTS_BUCKET_LOGICAL_ID)
+        acknowledge(
+            self.rights_bucket,
+            "AwsSolutions-S1",
+            "Every issue of a download link and every identity-document upload or display is recorded in the audit "
+            "trail by the rights functions; server access logs would add a second bucket for the same facts.",
+        )
 
     @staticmethod
     def _pin_logical_id(construct: Construct, logical_id: str) -> None:

@@ -93,6 +93,17 @@ def invoice_objects_arn(stack: Stack) -> str:
     return f"arn:{stack.partition}:s3:::{bucket}/invoices/*"
 
 
+def rights_exports_arn(stack: Stack) -> str:
+    """The access-request exports of the rights bucket (named in definitions: no token of the data stack)."""
+    bucket = definitions.rights_bucket_name(stack.account, stack.region)
+    return f"arn:{stack.partition}:s3:::{bucket}/{definitions.RIGHTS_EXPORTS_PREFIX}*"
+
+
+def rights_identity_documents_arn(stack: Stack) -> str:
+    bucket = definitions.rights_bucket_name(stack.account, stack.region)
+    return f"arn:{stack.partition}:s3:::{bucket}/{definitions.RIGHTS_IDENTITY_DOCUMENTS_PREFIX}*"
+
+
 def audit_digest_bucket(stack: Stack) -> str:
     return definitions.audit_digest_bucket_name(stack.account, stack.region)
 
@@ -249,6 +260,9 @@ class Functions(Construct):
             "PAYMENT_WEBHOOK_SECRET_ID": definitions.PAYMENT_WEBHOOK_SECRET_NAME,
             "BILLING_CURSOR_KEY_SECRET_ID": definitions.BILLING_CURSOR_KEY_SECRET_NAME,
             "SMS_CAMPAIGN_QUEUE_URL": queue_url(Stack.of(self), definitions.SMS_CAMPAIGN_QUEUE_NAME),
+            # Data-subject rights (issue 10).
+            "RIGHTS_EXPORT_QUEUE_URL": queue_url(Stack.of(self), definitions.RIGHTS_EXPORT_QUEUE_NAME),
+            "RIGHTS_BUCKET_NAME": definitions.rights_bucket_name(Stack.of(self).account, Stack.of(self).region),
             "CAPTCHA_KEY_SECRET_ID": definitions.CAPTCHA_KEY_SECRET_NAME,  # identity (issue 8)
             # Digital-identity login and staff sign-in (OpenID Connect): the providers, from the CDK context.
             **dict(self._grantable.oidc_values or {}),
@@ -301,6 +315,20 @@ class Functions(Construct):
                 f"AwsSolutions-IAM5[Resource::{_nag_tokens(_nag_form(invoice_objects_arn(Stack.of(self))))}]",
                 "GetObject (billing) or DeleteObject (the anonymisation) on the invoice PDFs only (the invoices/ "
                 "prefix of the invoices bucket): their keys name the customer and the invoice, known at run time only.",
+            )
+        if "rights_bucket_read" in spec.grants or "rights_bucket_write" in spec.grants:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{_nag_tokens(_nag_form(rights_exports_arn(Stack.of(self))))}]",
+                "Get (presigned links) or Put (the worker) the access-request exports only (the exports/ prefix of "
+                "the rights bucket): their keys name the request, made at run time, so no narrower ARN exists.",
+            )
+        if "rights_identity_documents" in spec.grants:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{_nag_tokens(_nag_form(rights_identity_documents_arn(Stack.of(self))))}]",
+                "Put/Get/Delete the identity documents only (the identity-documents/ prefix of the rights bucket): "
+                "one object per request, named by the request id made at run time.",
             )
         if "audit_digests" in spec.grants:
             acknowledge(
@@ -637,6 +665,64 @@ class Functions(Construct):
                         "sqs:GetQueueAttributes",
                     ],
                     resources=[queue_arn(stack, definitions.SMS_CAMPAIGN_QUEUE_NAME)],
+                )
+            )
+        # Data-subject rights (issue 10): the export queue (the API sends, the worker consumes), the rights bucket.
+        if "rights_export_queue" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="QueueAccessExports",
+                    actions=["sqs:SendMessage"],
+                    resources=[queue_arn(stack, definitions.RIGHTS_EXPORT_QUEUE_NAME)],
+                )
+            )
+        if "rights_export_consumer" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ConsumeAccessExports",
+                    actions=[
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibility",
+                        "sqs:GetQueueAttributes",
+                    ],
+                    resources=[queue_arn(stack, definitions.RIGHTS_EXPORT_QUEUE_NAME)],
+                )
+            )
+        if "rights_bucket_read" in spec.grants:
+            # The presigned download links are signed with the function's credentials: GetObject (and the key).
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadAccessExports", actions=["s3:GetObject"], resources=[rights_exports_arn(stack)]
+                )
+            )
+            kms_actions.update(KMS_READ_ACTIONS)
+        if "rights_bucket_write" in spec.grants:
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="WriteAccessExports", actions=["s3:PutObject"], resources=[rights_exports_arn(stack)]
+                )
+            )
+            kms_actions.update(KMS_WRITE_ACTIONS)
+        if "rights_identity_documents" in spec.grants:
+            # Presigned PUT (upload) and GET (shown once) are signed with the function's credentials; deleted on
+            # verification.
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="IdentityDocuments",
+                    actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+                    resources=[rights_identity_documents_arn(stack)],
+                )
+            )
+            kms_actions.update(KMS_WRITE_ACTIONS)
+        if "invoices_list" in spec.grants:
+            bucket = definitions.invoices_bucket_name(stack.account, stack.region)
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ListInvoicePdfsForExport",
+                    actions=["s3:ListBucket"],
+                    resources=[f"arn:{stack.partition}:s3:::{bucket}"],
+                    conditions={"StringLike": {"s3:prefix": ["invoices/*"]}},
                 )
             )
         if kms_actions:

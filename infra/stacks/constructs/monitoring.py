@@ -10,7 +10,8 @@ naming (docs/decisions.md, 2026-11-25). The signals:
 - the reconciliation of terminated customers: `RetentionStepsCaught` (namespace Selfcare, emitted by
   selfcare.retention.service) above zero, i.e. a termination step the schedules missed and the daily
   reconciliation had to run;
-- the audit digest function's errors (a digest not written leaves the trail unsigned).
+- the audit digest function's errors (a digest not written leaves the trail unsigned);
+- data-subject rights: `AccessRequestsDueSoon` above zero (a request due within 5 days; issue 10).
 """
 
 from __future__ import annotations
@@ -142,6 +143,19 @@ class Monitoring(Construct):
             audit_digest.metric_errors(period=Duration.hours(1), statistic="Sum"),
             0,
             "Audit trail: the hourly digest was not written (entries since the last digest are unsigned)",
+        )
+        # Data-subject rights (issue 10): an open request due within 5 days (the daily count of the export worker).
+        self._alarm(
+            "AccessRequestsDueSoon",
+            aws_cloudwatch.Metric(
+                namespace=RECONCILIATION_NAMESPACE,
+                metric_name=definitions.RIGHTS_DUE_SOON_METRIC,
+                dimensions_map=RECONCILIATION_DIMENSIONS,
+                period=Duration.days(1),
+                statistic="Maximum",
+            ),
+            0,
+            "Data-subject rights: a request is due within 5 days (or overdue): answer it (staff queue)",
         )
         self.dashboard = aws_cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{definitions.SERVICE}-operations")
         self.dashboard.add_widgets(

@@ -253,3 +253,23 @@ class PrivacySettings(_FromEnv):
     operator_address: str = Field(alias="OPERATOR_ADDRESS")
     operator_privacy_email: str = Field(alias="OPERATOR_PRIVACY_EMAIL")
     operator_postal_contact: str = Field(alias="OPERATOR_POSTAL_CONTACT")
+# --- Data-subject rights (issue 10, section 1) ------------------------------------------------------------
+class RightsSettings(_FromEnv):
+    customers_table: str = Field(alias="CUSTOMERS_TABLE")
+    audit_log_table: str = Field(alias="AUDIT_LOG_TABLE")
+    notification_sender: str = Field(alias="NOTIFICATION_SENDER")
+    rights_bucket_name: str = Field(alias="RIGHTS_BUCKET_NAME")
+    # The API function enqueues exports; the worker does not need it (empty there).
+    rights_export_queue_url: str = Field("", alias="RIGHTS_EXPORT_QUEUE_URL")
+    # Asking for one's data needs an authentication younger than this (as the contact changes).
+    recent_auth_seconds: int = Field(300, alias="RECENT_AUTH_SECONDS", ge=30, le=3600)
+    download_link_seconds: int = Field(300, alias="RIGHTS_DOWNLOAD_LINK_SECONDS", ge=30, le=3600)
+
+
+class RightsExportSettings(RightsSettings):
+    """The export worker: it reads every store of the personal-data registry."""
+
+    credentials_table: str = Field(alias="CREDENTIALS_TABLE")
+    sessions_table: str = Field(alias="SESSIONS_TABLE")
+    connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
+    invoices_bucket_name: str = Field(alias="INVOICES_BUCKET_NAME")

@@ -29,6 +29,7 @@ AUDIT_LOG = "AuditLogTable"
 IDEMPOTENCY = "IdempotencyTable"
 SMS = "SmsTable"
 INVOICES_BUCKET = "bucket:invoices"
+RIGHTS_BUCKET = "bucket:rights"  # data-subject rights (issue 10): the exports and the identity documents
 
 LOG_MONTHS = 12  # connection log and audit trail (selfcare.dal.logs.RETENTION_MONTHS; a test keeps them equal)
 ERASED = "ANONYMISED"  # what an overwritten free text reads
@@ -673,6 +674,69 @@ NON_PERSONAL_TABLES: dict[str, str] = {
     # (selfcare.privacy.usage; tests/integration/test_usage_statistics.py scans the table for identifiers).
     USAGE_STATS: "usage statistics: aggregate counters, no identifier",
 }
+# --- Data-subject rights (issue 10, section 1; selfcare.dal.rights) ---------------------------------------------
+RIGHTS_EXPORT_DAYS = 7  # the export files expire (the rights bucket's lifecycle rule, infra; a test keeps them equal)
+IDENTITY_DOCUMENT_DAYS = 30  # an identity document is deleted on verification, at the latest after this
+REGISTRY = (
+    *REGISTRY,
+    Store(
+        "data-subject requests",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "RIGHTS#",
+        (
+            "kind (access, rectification)",
+            "channel",
+            "status",
+            "received_at",
+            "due_at",
+            "requested changes (rectification)",
+            "identity proof (method, verified_at)",
+            "export files",
+        ),
+        Category.SUPPORT,
+        "answer the customer's requests of access and rectification within one month, and prove it",
+        AFTER_TERMINATION,
+        Action.DELETE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "data-subject request idempotency records",
+        CUSTOMERS,
+        "CUSTOMER#",
+        "RIGHTS_REQUEST#",
+        ("request_id", "request digest"),
+        Category.SUPPORT,
+        "a repeated request creation answers the same request",
+        "24 hours (TTL expires_at)",
+        Action.DELETE,
+        Locator.CUSTOMER_PARTITION,
+    ),
+    Store(
+        "access-request exports",
+        RIGHTS_BUCKET,
+        "exports/",
+        None,
+        ("the export itself: every store of this registry, as JSON and PDF",),
+        Category.SUPPORT,
+        "deliver the answer to a request of access (short-lived presigned URLs)",
+        f"{RIGHTS_EXPORT_DAYS} days (the bucket's lifecycle rule)",
+        Action.EXPIRES,
+        Locator.NOT_LINKED,
+    ),
+    Store(
+        "identity documents",
+        RIGHTS_BUCKET,
+        "identity-documents/",
+        None,
+        ("the copy of an identity document sent with a request by email or letter",),
+        Category.IDENTIFICATION,
+        "prove the requester is the data subject, where no code can reach the contact on record",
+        f"deleted on verification, at the latest after {IDENTITY_DOCUMENT_DAYS} days (the bucket's lifecycle rule)",
+        Action.EXPIRES,
+        Locator.NOT_LINKED,
+    ),
+)
 
 TABLE_KEYS: dict[str, tuple[str, str | None]] = {
     # logical id -> (partition key, sort key) names (infra/definitions.py; a test keeps them equal)

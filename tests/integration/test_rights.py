@@ -1,0 +1,381 @@
+"""Data-subject rights (issue 10, section 1): the right of access from the space, end to end in-process.
+
+The customer asks (recent authentication), sees the request's clock, the worker (its SQS queue drained as the
+local stack does) builds the export from every store of the personal-data registry, the customer is told by
+email and downloads both files through presigned links. The export of a customer with a marker in every
+personal field of every store (the PII sweep's seeding) holds every store, field and marker, and nothing of
+another customer."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import boto3
+import pytest
+from selfcare.clock import add_months, iso
+from selfcare.privacy import registry
+from selfcare.privacy.registry import Locator
+
+from infra import definitions as d
+from infra.local import emulation
+from infra.local.resources import LocalResources
+from tests.factories import DemoWorld
+from tests.integration.conftest import Api, body
+from tests.integration.test_pii_sweep import CUSTOMER, MARKERS, scan, seed_the_customer
+from tests.integration.test_retention import crm
+
+
+def drain(aws: LocalResources) -> int:
+    """The export queue -> the worker, as the local stack's delivery thread does (infra/local/emulation.py)."""
+    from infra.local.gateway import load_handler
+
+    handler = load_handler(d.RIGHTS_EXPORT).lambda_handler
+    return emulation.deliver_sms_batches(
+        boto3.client("sqs"), aws.rights_export_queue_url, handler, function=d.RIGHTS_EXPORT
+    )
+
+
+def download(aws: LocalResources, url: str) -> bytes:
+    parsed = urlparse(url)
+    assert "X-Amz-Expires=300" in parsed.query or "Expires=" in parsed.query
+    object_key = unquote(parsed.path.lstrip("/").removeprefix(aws.rights_bucket + "/"))
+    if parsed.netloc.startswith(aws.rights_bucket + "."):
+        object_key = unquote(parsed.path.lstrip("/"))
+    return bytes(boto3.client("s3").get_object(Bucket=aws.rights_bucket, Key=object_key)["Body"].read())
+
+
+def ask(api: Api, token: str, key: str | None = None) -> Any:
+    headers = {"Idempotency-Key": key} if key else None
+    return api.call("POST", "/account/data-requests", {"kind": "access"}, token=token, headers=headers)
+
+
+def test_a_customer_asks_watches_the_clock_and_downloads_both_files(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    # Given a logged-in customer (a fresh login: a recent authentication)
+    customer = world.customers[0]
+    token = api.login(customer.login_id, customer.password)["access_token"]
+
+    # When they ask for their data
+    before = datetime.now(UTC)
+    created = ask(api, token, key="access-key-0001")
+
+    # Then the request is recorded, queued, due one calendar month after receipt
+    assert created.status == 201, created.body
+    request = body(created)
+    assert request["kind"] == "access" and request["status"] == "queued" and request["channel"] == "space"
+    received = datetime.fromisoformat(request["received_at"].replace("Z", "+00:00"))
+    assert before - timedelta(seconds=1) <= received <= datetime.now(UTC)
+    assert request["due_at"] == iso(add_months(received, 1))
+    assert 27 <= request["days_left"] <= 31 and request["downloads"] == []
+    # the same Idempotency-Key answers the same request, creating nothing
+    again = ask(api, token, key="access-key-0001")
+    assert again.status == 200 and body(again)["request_id"] == request["request_id"]
+    listed = body(api.call("GET", "/account/data-requests", token=token))["requests"]
+    assert [r["request_id"] for r in listed] == [request["request_id"]]
+    assert listed[0]["due_at"] == request["due_at"] and listed[0]["days_left"] == request["days_left"]
+
+    # When the worker runs
+    assert drain(aws) == 1
+
+    # Then the request is ready, the customer was told by email, and both files download through short links
+    ready = body(api.call("GET", f"/account/data-requests/{request['request_id']}", token=token))
+    assert ready["status"] == "ready" and ready["ready_at"] and ready["files_expire_at"]
+    expire = datetime.fromisoformat(ready["files_expire_at"].replace("Z", "+00:00"))
+    assert expire - datetime.fromisoformat(ready["ready_at"].replace("Z", "+00:00")) == timedelta(days=7)
+    assert sorted(link["format"] for link in ready["downloads"]) == ["json", "pdf"]
+    assert all(link["expires_in"] == 300 for link in ready["downloads"])
+    files = {link["format"]: download(aws, link["url"]) for link in ready["downloads"]}
+    exported = json.loads(files["json"])
+    assert exported["customer_id"] == customer.customer_id and exported["request_id"] == request["request_id"]
+    assert customer.email in files["json"].decode()
+    assert files["pdf"].startswith(b"%PDF")
+    mails = emulation.outbox(to=customer.email)
+    assert mails and request["request_id"] in mails[0]["body"] and mails[0]["subject"].startswith("Your personal data")
+    # a second delivery of the same message changes nothing, and does not tell the customer twice
+    boto3.client("sqs").send_message(
+        QueueUrl=aws.rights_export_queue_url,
+        MessageBody=json.dumps({"customer_id": customer.customer_id, "request_id": request["request_id"]}),
+    )
+    assert drain(aws) == 1
+    assert len(emulation.outbox(to=customer.email)) == len(mails)
+    # every step is audited: asked, started, ready, notified, links issued
+    trail = [
+        i["action"]["S"]
+        for i in scan(aws.table_names[d.AUDIT_LOG.logical_id])
+        if i["subject"]["S"] == f"customer#{customer.customer_id}" and i["action"]["S"].startswith("rights.")
+    ]
+    assert set(trail) == {
+        "rights.access.requested",
+        "rights.access.export_started",
+        "rights.access.export_ready",
+        "rights.access.notified",
+        "rights.access.links_issued",
+    }
+    # another customer sees nothing of it
+    other = world.customers[1]
+    other_token = api.login(other.login_id, other.password)["access_token"]
+    assert body(api.call("GET", "/account/data-requests", token=other_token))["requests"] == []
+    assert api.call("GET", f"/account/data-requests/{request['request_id']}", token=other_token).status == 404
+
+
+def test_a_failed_build_is_marked_failed_and_the_retry_finishes_it(
+    api: Api, world: DemoWorld, aws: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a request whose first build fails midway (the PDF cannot be written)
+    customer = world.customers[0]
+    token = api.login(customer.login_id, customer.password)["access_token"]
+    request_id = body(ask(api, token))["request_id"]
+    from selfcare.rights import export
+
+    real = export.to_pdf
+    monkeypatch.setattr(export, "to_pdf", lambda document: (_ for _ in ()).throw(RuntimeError("disk full")))
+    # When the worker runs: the message stays for a retry, the request says failed, with no link
+    assert drain(aws) == 0
+    failed = body(api.call("GET", f"/account/data-requests/{request_id}", token=token))
+    assert failed["status"] == "failed" and failed["downloads"] == []
+    # When the retry runs with the fault gone: ready
+    monkeypatch.setattr(export, "to_pdf", real)
+    assert drain(aws) == 1
+    done = body(api.call("GET", f"/account/data-requests/{request_id}", token=token))
+    assert done["status"] == "ready" and len(done["downloads"]) == 2
+
+
+def test_the_export_holds_every_store_field_and_marker_of_the_customer_and_nothing_of_another(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    # Given the customer with a marker in every personal field of every store (the PII sweep's seeding)
+    tokens = seed_the_customer(api, world, aws)
+    # and another customer with markers of their own, in the profile and the usage
+    crm(
+        "CustomerCreated",
+        event_id="rights-evt-1",
+        entity_version=1,
+        customer={
+            "customer_id": "C0888",
+            "account_number": "100200888",
+            "customer_type": "individual",
+            "last_name": "Qwvlast",
+            "first_name": "Qwvfirst",
+            "address": {"line1": "9 rue Qwv", "postal_code": "06000", "city": "Nice", "country": "FR"},
+            "contact_email": "qwv.mail@example.org",
+            "contact_mobile": "+33612888444",
+        },
+    )
+    # When the customer asks for their data and the worker runs
+    created = ask(api, tokens["access_token"])
+    assert created.status == 201, created.body
+    assert drain(aws) == 1
+    ready = body(api.call("GET", f"/account/data-requests/{body(created)['request_id']}", token=tokens["access_token"]))
+    files = {link["format"]: download(aws, link["url"]) for link in ready["downloads"]}
+    exported = json.loads(files["json"])
+    text = files["json"].decode().lower()
+
+    # Then every store of the registry is there, per category, with its declared fields, purpose and retention
+    sections = {s["store"]: (c["category"], s) for c in exported["categories"] for s in c["stores"]}
+    for store in registry.REGISTRY:
+        category, section = sections[store.name]
+        assert category == store.category.value
+        assert section["fields"] == list(store.fields)
+        assert section["purpose"] == store.purpose and section["retention"] == store.retention
+    # every marker of the customer's data appears
+    assert [m for m in MARKERS if m not in text] == []
+    # every store the customer has items in (found by scanning every table) has its items in the export
+    expected: set[str] = set()
+    for table in d.TABLES:
+        for item in scan(aws.table_names[table.logical_id]):
+            pk = item[table.partition_key.name]["S"]
+            sk = item[table.sort_key.name]["S"] if table.sort_key else None
+            store = registry.store_of(table.logical_id, pk, sk)
+            if store is None or store.locator is Locator.NOT_LINKED:
+                continue
+            if CUSTOMER in json.dumps(item) and store.name != "data-subject requests":
+                expected.add(store.name)
+    expected.add("invoice PDFs")
+    missing = sorted(name for name in expected if not sections[name][1]["items"])
+    assert missing == []
+    # the secrets held as digests are said to be held, never shown
+    credential = sections["credential"][1]["items"][0]
+    assert credential["password_hash"].startswith("(held") and "argon2" not in text
+    # nothing of another customer: the other customer's markers, Jeanne's (C0001) contact email
+    assert "qwv" not in text and "612888444" not in text
+    assert world.customers[0].email.lower() not in text
+    # the PDF is a readable document, one section per category
+    assert files["pdf"].startswith(b"%PDF") and len(files["pdf"]) > 2000
+
+
+# --- Staff: requests by email or letter, the proof of identity, the queue; rectification --------------------------
+def staff_token(api: Api, world: DemoWorld, role: str = "customer_service_advisor") -> str:
+    member = next(s for r, s in world.staff.items() if r.value == role)
+    return str(api.staff_login(member.email, member.password)["access_token"])
+
+
+def last_code(to: str) -> str:
+    import re
+
+    message = emulation.outbox(to=to)[0]
+    found = re.search(r"\b(\d{6})\b", message["body"])
+    assert found, message
+    return found.group(1)
+
+
+def test_staff_register_an_emailed_request_prove_identity_by_code_and_the_export_follows(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    # Given an access request received by email eight days ago, registered by a customer-service advisor
+    customer = world.customers[0]
+    token = staff_token(api, world)
+    received = datetime.now(UTC) - timedelta(days=8)
+    registered = api.call(
+        "POST",
+        "/staff/data-requests",
+        {"customer_id": customer.customer_id, "kind": "access", "channel": "email", "received_at": iso(received)},
+        token=token,
+    )
+    assert registered.status == 201, registered.body
+    request = body(registered)
+    assert request["status"] == "awaiting_identity" and request["channel"] == "email"
+    assert request["due_at"] == iso(
+        add_months(datetime.fromisoformat(request["received_at"].replace("Z", "+00:00")), 1)
+    )
+    base = f"/staff/customers/{customer.customer_id}/data-requests/{request['request_id']}"
+    # the queue shows it, with its days left
+    queue = body(api.call("GET", "/staff/data-requests", token=token))["requests"]
+    mine = [r for r in queue if r["request_id"] == request["request_id"]]
+    assert mine and mine[0]["days_left"] == request["days_left"] and 18 <= mine[0]["days_left"] <= 23
+    # another role may not (sales)
+    sales = staff_token(api, world, "sales")
+    assert api.call("GET", "/staff/data-requests", token=sales).status == 403
+
+    # When staff send a code to the contact email on record, and a wrong code is entered
+    sent = api.call("POST", f"{base}/identity-code", {"to": "email"}, token=token)
+    assert sent.status == 202, sent.body
+    assert body(sent)["sent_to"].endswith("@" + customer.email.split("@")[1]) and "***" in body(sent)["sent_to"]
+    code = last_code(customer.email)
+    wrong = "000000" if code != "000000" else "111111"
+    refused = api.call("POST", f"{base}/identity-code/verification", {"code": wrong}, token=token)
+    assert refused.status == 400
+    # Then the right code proves the identity and queues the export
+    verified = api.call("POST", f"{base}/identity-code/verification", {"code": code}, token=token)
+    assert verified.status == 200, verified.body
+    assert body(verified)["status"] == "queued" and body(verified)["identity_method"] == "code_email"
+    # the code works once
+    assert api.call("POST", f"{base}/identity-code/verification", {"code": code}, token=token).status == 409
+    assert drain(aws) == 1
+    customer_token = api.login(customer.login_id, customer.password)["access_token"]
+    ready = body(api.call("GET", f"/account/data-requests/{request['request_id']}", token=customer_token))
+    assert ready["status"] == "ready" and len(ready["downloads"]) == 2
+    # answered: off the queue
+    queue = body(api.call("GET", "/staff/data-requests", token=token))["requests"]
+    assert request["request_id"] not in [r["request_id"] for r in queue]
+
+
+def test_the_identity_document_is_shown_once_and_deleted_on_verification(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    # Given a letter asking for a rectification, from a customer no code can reach
+    customer = world.customers[1]
+    token = staff_token(api, world, "customer_service_staff")
+    request = body(
+        api.call(
+            "POST",
+            "/staff/data-requests",
+            {
+                "customer_id": customer.customer_id,
+                "kind": "rectification",
+                "channel": "letter",
+                "changes": {"last_name": "Nouveau-Nom", "birth_date": "1980-02-29"},
+            },
+            token=token,
+        )
+    )
+    base = f"/staff/customers/{customer.customer_id}/data-requests/{request['request_id']}"
+    # When staff get an upload link and the document is uploaded to it
+    upload = api.call("POST", f"{base}/identity-document", token=token)
+    assert upload.status == 201, upload.body
+    assert "X-Amz-Expires=300" in body(upload)["url"]
+    s3 = boto3.client("s3")
+    object_key = f"identity-documents/{request['request_id']}"
+    s3.put_object(Bucket=aws.rights_bucket, Key=object_key, Body=b"%PDF identity card")
+    # Then it is shown once; a second view is refused
+    shown = api.call("GET", f"{base}/identity-document", token=token)
+    assert shown.status == 200 and object_key in unquote(body(shown)["url"])
+    assert api.call("GET", f"{base}/identity-document", token=token).status == 409
+    # When the verifying staff member accepts it: the document is deleted, the rectification goes to the CRM
+    decided = api.call("POST", f"{base}/identity-document/verification", {"accepted": True}, token=token)
+    assert decided.status == 200, decided.body
+    assert body(decided)["status"] == "sent_to_crm" and body(decided)["identity_method"] == "document"
+    assert s3.list_objects_v2(Bucket=aws.rights_bucket, Prefix="identity-documents/").get("KeyCount", 0) == 0
+    outbox = [
+        i
+        for i in scan(aws.table_names[d.CUSTOMERS.logical_id])
+        if i["pk"]["S"] == f"CUSTOMER#{customer.customer_id}" and i["sk"]["S"].startswith("OUTBOX#")
+    ]
+    events = [json.loads(i["payload"]["S"]) for i in outbox if i["event_type"]["S"] == "RectificationRequested"]
+    assert events and events[0]["changes"] == {"last_name": "Nouveau-Nom", "birth_date": "1980-02-29"}
+    assert events[0]["request_id"] == request["request_id"] and events[0]["due_at"]
+    # every step audited on the customer's trail, without the document or the code
+    trail = [
+        i["action"]["S"]
+        for i in scan(aws.table_names[d.AUDIT_LOG.logical_id])
+        if i["subject"]["S"] == f"customer#{customer.customer_id}" and i["action"]["S"].startswith("rights.")
+    ]
+    assert trail.count("rights.rectification.registered") == 1
+    assert {"rights.identity.document_upload", "rights.identity.document_shown", "rights.identity.verified"} <= set(
+        trail
+    )
+
+
+def test_a_customer_asks_for_a_rectification_from_the_space(api: Api, world: DemoWorld, aws: LocalResources) -> None:
+    # Given a logged-in customer
+    customer = world.customers[0]
+    token = api.login(customer.login_id, customer.password)["access_token"]
+    # When they ask to rectify their birth date
+    created = api.call(
+        "POST",
+        "/account/data-requests",
+        {"kind": "rectification", "changes": {"birth_date": "1975-05-04"}},
+        token=token,
+    )
+    # Then it is routed to the CRM at once, with the same clock
+    assert created.status == 201, created.body
+    request = body(created)
+    assert request["kind"] == "rectification" and request["status"] == "sent_to_crm"
+    assert request["changes"] == {"birth_date": "1975-05-04"} and 27 <= request["days_left"] <= 31
+    # a rectification without changes, or an access request with some, is refused (422, located)
+    empty = api.call("POST", "/account/data-requests", {"kind": "rectification"}, token=token)
+    assert empty.status == 422 and body(empty)["error"]["details"][0]["loc"] == ["body", "changes"]
+    mixed = api.call("POST", "/account/data-requests", {"kind": "access", "changes": {"last_name": "X"}}, token=token)
+    assert mixed.status == 422
+
+
+def test_the_daily_check_counts_the_requests_due_soon(api: Api, world: DemoWorld, aws: LocalResources) -> None:
+    # Given a letter received 27 days ago (due in 4 days or less) and one received today
+    token = staff_token(api, world)
+    for days in (27, 0):
+        received = datetime.now(UTC) - timedelta(days=days)
+        response = api.call(
+            "POST",
+            "/staff/data-requests",
+            {
+                "customer_id": world.customers[0].customer_id,
+                "kind": "access",
+                "channel": "letter",
+                "received_at": iso(received),
+            },
+            token=token,
+        )
+        assert response.status == 201, response.body
+    # When the daily schedule invokes the worker
+    from infra.local.gateway import load_handler
+
+    answer = load_handler(d.RIGHTS_EXPORT).lambda_handler(
+        d.RIGHTS_DUE_SOON_COMMAND, emulation._sms_context(d.RIGHTS_EXPORT)
+    )
+    # Then one request is counted as due soon; the queue puts it first
+    assert answer == {"due_soon": 1}
+    queue = body(api.call("GET", "/staff/data-requests", token=token))["requests"]
+    assert [r["days_left"] for r in queue] == sorted(r["days_left"] for r in queue) and queue[0]["days_left"] <= 5
