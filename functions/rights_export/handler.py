@@ -39,8 +39,9 @@ def _record(record: SQSRecord) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" not in event:
-        # The daily schedule (definitions.RIGHTS_DUE_SOON_COMMAND; locally a PeriodicInvoker): the due-soon count.
-        return {"due_soon": service.count_due_soon()}
+        # The daily schedule (definitions.RIGHTS_DUE_SOON_COMMAND; locally a PeriodicInvoker): the due-soon count,
+        # and the access requests whose export message was lost, sent again.
+        return {"due_soon": service.count_due_soon(), "requeued": service.requeue_stalled()}
     return dict(process_partial_response(event=event, record_handler=_record, processor=processor, context=context))
 
 

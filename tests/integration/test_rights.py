@@ -376,6 +376,47 @@ def test_the_daily_check_counts_the_requests_due_soon(api: Api, world: DemoWorld
         d.RIGHTS_DUE_SOON_COMMAND, emulation._sms_context(d.RIGHTS_EXPORT)
     )
     # Then one request is counted as due soon; the queue puts it first
-    assert answer == {"due_soon": 1}
+    assert answer == {"due_soon": 1, "requeued": 0}
     queue = body(api.call("GET", "/staff/data-requests", token=token))["requests"]
     assert [r["days_left"] for r in queue] == sorted(r["days_left"] for r in queue) and queue[0]["days_left"] <= 5
+
+
+def test_a_request_whose_export_message_was_lost_is_sent_again_by_the_daily_check(
+    api: Api, world: DemoWorld, aws: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from selfcare.ports.rights_queue import SqsExportQueue
+    from selfcare.rights import service as rights_service
+
+    from infra.local.gateway import load_handler
+
+    # Given a request recorded while the export queue could not be reached
+    customer = world.customers[0]
+    token = api.login(customer.login_id, customer.password)["access_token"]
+    sent = SqsExportQueue.enqueue
+
+    def unreachable(self: Any, customer_id: str, request_id: str) -> None:
+        raise ConnectionError("the queue is unreachable")
+
+    monkeypatch.setattr(SqsExportQueue, "enqueue", unreachable)
+    created = ask(api, token)
+    # Then the customer still gets their request (recorded, queued), and no message waits
+    assert created.status == 201, created.body
+    request_id = body(created)["request_id"]
+    assert body(created)["status"] == "queued"
+    assert drain(aws) == 0
+    # When the daily check runs, once the request is older than STALLED_AFTER (here: at once)
+    monkeypatch.setattr(SqsExportQueue, "enqueue", sent)
+    monkeypatch.setattr(rights_service, "STALLED_AFTER", timedelta(0))
+    answer = load_handler(d.RIGHTS_EXPORT).lambda_handler(
+        d.RIGHTS_DUE_SOON_COMMAND, emulation._sms_context(d.RIGHTS_EXPORT)
+    )
+    # Then it is sent again, and the worker builds it
+    assert answer["requeued"] == 1
+    assert drain(aws) == 1
+    shown = body(api.call("GET", f"/account/data-requests/{request_id}", token=token))
+    assert shown["status"] == "ready" and len(shown["downloads"]) == 2
+    # and a second daily check finds nothing left to send
+    again = load_handler(d.RIGHTS_EXPORT).lambda_handler(
+        d.RIGHTS_DUE_SOON_COMMAND, emulation._sms_context(d.RIGHTS_EXPORT)
+    )
+    assert again["requeued"] == 0

@@ -48,6 +48,7 @@ IDEMPOTENCY_KEY_SECONDS = 24 * 3600
 SYSTEM_ACTOR = "system#rights_export"
 FILE_NAMES = {RightsExportFormat.JSON: "selfcare-data.json", RightsExportFormat.PDF: "selfcare-data.pdf"}
 CONTENT_TYPES = {RightsExportFormat.JSON: "application/json", RightsExportFormat.PDF: "application/pdf"}
+STALLED_AFTER = timedelta(minutes=15)  # a queued request not picked up by then lost its message
 BUILDABLE = frozenset({RightsRequestStatus.QUEUED, RightsRequestStatus.BUILDING, RightsRequestStatus.FAILED})
 
 
@@ -163,7 +164,11 @@ class RightsService:
                 if replay is not None:
                     return replay
             raise IdempotencyKeyReused()
-        self.queue.enqueue(customer_id, rights.request_id)
+        try:
+            self.queue.enqueue(customer_id, rights.request_id)
+        except Exception:  # noqa: BLE001 - the request is recorded and queued: the daily check sends it again
+            count("AccessExportNotQueued")
+            logger.exception("access export not queued", extra={"request_id": rights.request_id})
         count("AccessRequestReceived")
         logger.info("access request received", extra={"customer_id": customer_id, "request_id": rights.request_id})
         return Created(rights, replayed=False)
@@ -295,6 +300,22 @@ class RightsService:
         count("AccessRequestsDueSoon", len(due_soon))
         logger.info("rights requests due soon", extra={"due_soon": len(due_soon)})
         return len(due_soon)
+
+    def requeue_stalled(self) -> int:
+        """Access requests still `queued` STALLED_AFTER after their receipt: their message was lost (the queue could
+        not be reached after the request was recorded) or went to the dead-letter queue. Sent to the worker again
+        (building is idempotent: a request already built is only notified); the number, as AccessExportsRequeued."""
+        before = self.clock.now() - STALLED_AFTER
+        stalled = [
+            r
+            for r in self.requests.open_by_due()
+            if r.kind is RightsRequestKind.ACCESS and r.status is RightsRequestStatus.QUEUED and r.received_at <= before
+        ]
+        for rights in stalled:
+            self.queue.enqueue(rights.customer_id, rights.request_id)
+        count("AccessExportsRequeued", len(stalled))
+        logger.info("stalled access exports requeued", extra={"requeued": len(stalled)})
+        return len(stalled)
 
     def _notify(self, rights: RightsRequest) -> None:
         if rights.notified_at is not None:
