@@ -900,6 +900,8 @@ ROUTES = (
 def counts_usage(function: Function) -> bool:
     """It answers API requests, so it counts them in the usage statistics (UpdateItem on USAGE_STATS only)."""
     return has_routes(function)
+
+
 # --- Data-subject rights (capability `rights`, issue 10, section 1) --------------------------------------------
 # Requests of access and rectification (customers table, RIGHTS#<id>), the export worker behind an SQS queue, the
 # rights bucket (KMS-encrypted, private): exports/<request id>/ (expire after RIGHTS_EXPORT_DAYS) and
@@ -920,6 +922,7 @@ RIGHTS_EXPORT = Function(
         SESSIONS.logical_id: Access.READ,
         CONNECTION_LOG.logical_id: Access.READ,
         AUDIT_LOG.logical_id: Access.READ_APPEND,
+        SMS.logical_id: Access.READ,  # the customers' reports of unwanted commercial SMS
     },
     grants=("send_email", "rights_export_consumer", "rights_bucket_write", "invoices_list"),
     memory_mb=1024,

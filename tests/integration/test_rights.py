@@ -165,6 +165,22 @@ def test_the_export_holds_every_store_field_and_marker_of_the_customer_and_nothi
             "contact_mobile": "+33612888444",
         },
     )
+    # and reports of unwanted commercial SMS: the customer's (a declared provider's sender, an unknown one) and
+    # another customer's, in the same provider's partition
+    from selfcare.dal.dynamo import transact
+    from selfcare.dal.sms import SmsRepository
+    from selfcare.sms.models import Complaint
+
+    sms = SmsRepository(aws.table_names[d.SMS.logical_id])
+    boto3.client("dynamodb").put_item(
+        TableName=aws.table_names[d.SMS.logical_id], Item={"pk": {"S": "PROVIDERS"}, "sk": {"S": "PROVIDER#VAS1"}}
+    )
+    now = datetime.now(UTC)
+    for n, (provider, customer_id, text) in enumerate(
+        [("VAS1", CUSTOMER, "smsmarkerprovider"), (None, CUSTOMER, "smsmarkerunknown"), ("VAS1", "C0888", "qwvsms")]
+    ):
+        complaint = Complaint(f"K{n}", provider, customer_id, "M-1", "PROMO", iso(now), iso(now), text)
+        transact([sms.complaint_op(complaint, now)])
     # When the customer asks for their data and the worker runs
     created = ask(api, tokens["access_token"])
     assert created.status == 201, created.body
@@ -181,8 +197,9 @@ def test_the_export_holds_every_store_field_and_marker_of_the_customer_and_nothi
         assert category == store.category.value
         assert section["fields"] == list(store.fields)
         assert section["purpose"] == store.purpose and section["retention"] == store.retention
-    # every marker of the customer's data appears
+    # every marker of the customer's data appears, their two reports of unwanted SMS among them
     assert [m for m in MARKERS if m not in text] == []
+    assert "smsmarkerprovider" in text and "smsmarkerunknown" in text
     # every store the customer has items in (found by scanning every table) has its items in the export
     expected: set[str] = set()
     for table in d.TABLES:
@@ -201,7 +218,7 @@ def test_the_export_holds_every_store_field_and_marker_of_the_customer_and_nothi
     credential = sections["credential"][1]["items"][0]
     assert credential["password_hash"].startswith("(held") and "argon2" not in text
     # nothing of another customer: the other customer's markers, Jeanne's (C0001) contact email
-    assert "qwv" not in text and "612888444" not in text
+    assert "qwv" not in text and "612888444" not in text  # the other customer's report included
     assert world.customers[0].email.lower() not in text
     # the PDF is a readable document, one section per category
     assert files["pdf"].startswith(b"%PDF") and len(files["pdf"]) > 2000

@@ -65,6 +65,7 @@ def test_the_anonymisation_has_a_routine_for_every_locator() -> None:
         Locator.INVOICE_OBJECTS: "def _invoice_objects",
         Locator.RETENTION_STEP: "RETENTION_STEP",
         Locator.NOT_LINKED: "NOT_LINKED",
+        Locator.SMS_COMPLAINTS: "SMS_COMPLAINTS",
         Locator.NEVER: "NEVER",
     }
     assert set(routines) == set(Locator)

@@ -14,7 +14,7 @@ from selfcare.rights.models import days_left, due_at
 
 
 def test_the_reader_has_a_routine_for_every_locator_of_the_registry() -> None:
-    reader = PersonalDataReader("c", "cr", "s", "cl", "a", "b")
+    reader = PersonalDataReader("c", "cr", "s", "cl", "a", "b", "sms")
     assert set(reader.routines) == set(Locator)
     assert {s.locator for s in REGISTRY} <= set(reader.routines)
 

@@ -253,6 +253,8 @@ class PrivacySettings(_FromEnv):
     operator_address: str = Field(alias="OPERATOR_ADDRESS")
     operator_privacy_email: str = Field(alias="OPERATOR_PRIVACY_EMAIL")
     operator_postal_contact: str = Field(alias="OPERATOR_POSTAL_CONTACT")
+
+
 # --- Data-subject rights (issue 10, section 1) ------------------------------------------------------------
 class RightsSettings(_FromEnv):
     customers_table: str = Field(alias="CUSTOMERS_TABLE")
@@ -273,3 +275,4 @@ class RightsExportSettings(RightsSettings):
     sessions_table: str = Field(alias="SESSIONS_TABLE")
     connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
     invoices_bucket_name: str = Field(alias="INVOICES_BUCKET_NAME")
+    sms_table: str = Field(alias="SMS_TABLE")  # the customers' reports of unwanted commercial SMS

@@ -18,7 +18,9 @@ One routine per `Locator` finds the items:
 - INVOICE_OBJECTS: `invoices/<id>/` in the bucket and every invoice's `pdf_key`;
 - RETENTION_STEP: the step's own item, deleted by the step once the profile is marked (not here);
 - NEVER: the audit trail (append-only, pseudonymous by construction): the projection has no right on it;
-- NOT_LINKED: nothing names the customer: the TTL removes it long before this runs.
+- NOT_LINKED: nothing names the customer: the TTL removes it long before this runs;
+- SMS_COMPLAINTS: the customer's reports of unwanted SMS name them, but expire (12 months' TTL) long before
+  this runs: nothing left to erase (the right-of-access export reads them, selfcare.dal.rights).
 """
 
 from __future__ import annotations

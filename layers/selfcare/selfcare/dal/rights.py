@@ -42,6 +42,7 @@ from selfcare.dal.dynamo import (
     transact,
     values,
 )
+from selfcare.dal.sms import PROVIDERS_PK as SMS_PROVIDERS_PK
 from selfcare.identifiers import IdentifierKind
 from selfcare.privacy import registry
 from selfcare.privacy.registry import Locator, Store
@@ -293,8 +294,10 @@ class PersonalDataReader:
         connection_log_table: str,
         audit_log_table: str,
         invoices_bucket: str,
+        sms_table: str,
     ) -> None:
         self.table = customers_table
+        self.sms_table = sms_table
         self.credentials_table = credentials_table
         self.sessions_table = sessions_table
         self.connection_log_table = connection_log_table
@@ -313,6 +316,7 @@ class PersonalDataReader:
             Locator.INVOICE_OBJECTS: self._invoice_objects,
             Locator.NEVER: self._audit_trail,
             Locator.NOT_LINKED: self._not_linked,
+            Locator.SMS_COMPLAINTS: self._sms_complaints,
         }
 
     def read(self, customer_id: str) -> Found:
@@ -499,6 +503,29 @@ class PersonalDataReader:
         ):
             if store is not None:
                 found.add(store, item)
+
+    def _sms_complaints(self, customer_id: str, found: Found, context: dict[str, Any]) -> None:
+        """The customer's reports of unwanted SMS: one partition per provider (the register lists them, a few
+        hundred at most) and one for an unknown sender, each read for the items naming this customer."""
+        store = registry.store_of(registry.SMS, "COMPLAINT#unknown")
+        providers = self._query(
+            found,
+            TableName=self.sms_table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+            ExpressionAttributeValues=values(pk=SMS_PROVIDERS_PK, p="PROVIDER#"),
+            ProjectionExpression="sk",
+        )
+        partitions = [f"COMPLAINT#{str(p['sk']).removeprefix('PROVIDER#')}" for p in providers] + ["COMPLAINT#unknown"]
+        for partition in partitions:
+            for item in self._query(
+                found,
+                TableName=self.sms_table,
+                KeyConditionExpression="pk = :pk",
+                FilterExpression="customer_id = :c",
+                ExpressionAttributeValues=values(pk=partition, c=customer_id),
+            ):
+                if store is not None:
+                    found.add(store, item)
 
     def _not_linked(self, customer_id: str, found: Found, context: dict[str, Any]) -> None:
         """NOT_LINKED: nothing names the customer; the export says so per store (its purpose and retention)."""

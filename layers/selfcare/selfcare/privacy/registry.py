@@ -74,6 +74,7 @@ class Locator(StrEnum):
     GRANTS = "grants"  # GRANT# items naming the customer (index by_customer)
     CONNECTION_LOG = "connection_log"  # partition customer#<id>
     INVOICE_OBJECTS = "invoice_objects"  # invoices/<id>/ in the bucket, and the invoices' pdf_key
+    SMS_COMPLAINTS = "sms_complaints"  # COMPLAINT#<provider> items whose customer_id is the customer's
     NOT_LINKED = "not_linked"  # nothing links it to the customer: expiry only
     NEVER = "never"  # the audit trail: the anonymisation has no right on it
 
@@ -663,7 +664,7 @@ REGISTRY: tuple[Store, ...] = (
         "count a customer's report of an unwanted SMS against the provider",
         f"{LOG_MONTHS} months (TTL expires_at), long before the anonymisation",
         Action.EXPIRES,
-        Locator.NOT_LINKED,
+        Locator.SMS_COMPLAINTS,
     ),
 )
 

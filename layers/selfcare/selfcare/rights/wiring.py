@@ -29,6 +29,7 @@ def build_rights_service(
             settings.connection_log_table,
             settings.audit_log_table,
             settings.invoices_bucket_name,
+            settings.sms_table,
         )
     return RightsService(
         requests=RightsRepository(settings.customers_table),
