@@ -11,6 +11,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from infra import definitions as d
 from infra.local.resources import LocalResources
 from tests.factories import SEED_SECRETS, _table_items, seed_world, seed_world_through_projection
 
@@ -56,14 +57,22 @@ def test_the_seed_writes_only_dynamodb_items_and_reads_only_the_secrets_kept_wit
 
 
 def test_a_written_back_world_holds_the_very_items_of_the_seed(aws: LocalResources) -> None:
-    world = seed_world(aws)  # seeded now, or written back from an earlier test's seed
-    items = _table_items(aws)
-    from tests import factories
+    # Given the world in this test's tables (seeded now, or written back from an earlier test's seed)
+    first = seed_world(aws)
+    seeded = _table_items(aws)
+    # When the tables are emptied and the world asked for again: written back, whatever the order of the tests
+    client = boto3.client("dynamodb")
+    for name, items in seeded.items():
+        table = next(t for t in d.TABLES if aws.table_names[t.logical_id] == name)
+        keys = [k.name for k in (table.partition_key, table.sort_key) if k is not None]
+        for item in items:
+            client.delete_item(TableName=name, Key={k: item[k] for k in keys})
+    assert not any(_table_items(aws).values())
+    again = seed_world(aws)
 
-    snapshot_world, snapshot_items, _ = factories._snapshots[factories._snapshot_key(aws)]
-    assert world == snapshot_world and world is not snapshot_world
-
+    # Then the same world and the very same items, and each test gets its own copy of the world
     def canonical(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
         return {name: sorted(json.dumps(item, sort_keys=True, default=str) for item in i) for name, i in tables.items()}
 
-    assert canonical(items) == canonical(snapshot_items)
+    assert again == first and again is not first
+    assert canonical(_table_items(aws)) == canonical(seeded)
