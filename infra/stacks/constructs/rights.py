@@ -15,43 +15,26 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, aws_iam, aws_lambda, aws_lambda_event_sources, aws_scheduler, aws_sqs
+from aws_cdk import aws_iam, aws_lambda, aws_scheduler
 from constructs import Construct
 
 from infra import definitions
-from infra.stacks.acknowledge import acknowledge
+from infra.stacks.constructs.worker_queue import worker_queue
 
 
 class Rights(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, worker: aws_lambda.IFunction) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = aws_sqs.Queue(
+        self.queue, self.dead_letters = worker_queue(
             self,
-            "ExportDeadLetterQueue",
-            queue_name=definitions.RIGHTS_EXPORT_DEAD_LETTER_QUEUE_NAME,
-            encryption=aws_sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(definitions.DEAD_LETTER_RETENTION_DAYS),
-        )
-        acknowledge(
-            self.dead_letters,
-            "AwsSolutions-SQS3",
-            "This queue is the dead-letter queue of the access-request exports; a dead-letter queue has no "
-            "dead-letter queue of its own.",
-        )
-        self.queue = aws_sqs.Queue(
-            self,
-            "ExportQueue",
+            "Export",
             queue_name=definitions.RIGHTS_EXPORT_QUEUE_NAME,
-            encryption=aws_sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(definitions.RIGHTS_EXPORT_VISIBILITY_SECONDS),
-            dead_letter_queue=aws_sqs.DeadLetterQueue(
-                queue=self.dead_letters, max_receive_count=definitions.RIGHTS_EXPORT_MAX_RECEIVES
-            ),
-        )
-        worker.add_event_source(
-            aws_lambda_event_sources.SqsEventSource(self.queue, batch_size=1, report_batch_item_failures=True)
+            dead_letter_queue_name=definitions.RIGHTS_EXPORT_DEAD_LETTER_QUEUE_NAME,
+            visibility_seconds=definitions.RIGHTS_EXPORT_VISIBILITY_SECONDS,
+            max_receives=definitions.RIGHTS_EXPORT_MAX_RECEIVES,
+            batch_size=1,
+            worker=worker,
+            what="the access-request exports",
         )
         self.scheduler_role = aws_iam.Role(
             self,

@@ -15,11 +15,12 @@ grants (infra/stacks/constructs/functions.py): their roles are immutable, nothin
 
 from __future__ import annotations
 
-from aws_cdk import Duration, aws_lambda, aws_lambda_event_sources, aws_sns, aws_sns_subscriptions, aws_sqs
+from aws_cdk import aws_lambda, aws_sns, aws_sns_subscriptions
 from constructs import Construct
 
 from infra import definitions
 from infra.stacks.acknowledge import acknowledge
+from infra.stacks.constructs.worker_queue import worker_queue
 
 
 class Sms(Construct):
@@ -27,37 +28,16 @@ class Sms(Construct):
         self, scope: Construct, construct_id: str, *, worker: aws_lambda.IFunction, inbound: aws_lambda.IFunction
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = aws_sqs.Queue(
+        self.queue, self.dead_letters = worker_queue(
             self,
-            "CampaignDeadLetterQueue",
-            queue_name=definitions.SMS_CAMPAIGN_DEAD_LETTER_QUEUE_NAME,
-            encryption=aws_sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(definitions.DEAD_LETTER_RETENTION_DAYS),
-        )
-        acknowledge(
-            self.dead_letters,
-            "AwsSolutions-SQS3",
-            "This queue is the dead-letter queue of the SMS campaign batches; a dead-letter queue has no "
-            "dead-letter queue of its own.",
-        )
-        self.queue = aws_sqs.Queue(
-            self,
-            "CampaignQueue",
+            "Campaign",
             queue_name=definitions.SMS_CAMPAIGN_QUEUE_NAME,
-            encryption=aws_sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(definitions.SMS_CAMPAIGN_VISIBILITY_SECONDS),
-            dead_letter_queue=aws_sqs.DeadLetterQueue(
-                queue=self.dead_letters, max_receive_count=definitions.SMS_CAMPAIGN_MAX_RECEIVES
-            ),
-        )
-        worker.add_event_source(
-            aws_lambda_event_sources.SqsEventSource(
-                self.queue,
-                batch_size=definitions.SMS_CAMPAIGN_BATCH_SIZE,
-                report_batch_item_failures=True,
-            )
+            dead_letter_queue_name=definitions.SMS_CAMPAIGN_DEAD_LETTER_QUEUE_NAME,
+            visibility_seconds=definitions.SMS_CAMPAIGN_VISIBILITY_SECONDS,
+            max_receives=definitions.SMS_CAMPAIGN_MAX_RECEIVES,
+            batch_size=definitions.SMS_CAMPAIGN_BATCH_SIZE,
+            worker=worker,
+            what="the SMS campaign batches",
         )
         self.inbound_topic = aws_sns.Topic(
             self, "InboundTopic", topic_name=definitions.SMS_INBOUND_TOPIC_NAME, enforce_ssl=True
