@@ -15,7 +15,7 @@ export CDK_OUTDIR ?= $(CURDIR)/cdk.out
 # Verify the audit trail's hash chains and signed digests (default: the local stack of `make run`).
 VERIFY_AUDIT_ARGS ?= --local
 
-.PHONY: verify-audit setup run test test-unit test-integration test-e2e test-infra lint types openapi bench bench-cold synth deploy clean
+.PHONY: verify-audit setup run test test-unit test-integration test-e2e test-infra lint types openapi bench bench-calls bench-cold synth deploy clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -57,6 +57,9 @@ openapi: setup ## regenerate the committed OpenAPI document
 
 bench: setup
 	$(RUN)/python -m bench
+
+bench-calls: setup ## the DynamoDB calls per request only (no cold starts, no long runs)
+	$(RUN)/python -m bench calls
 
 bench-cold: setup ## the cold-start table only (before and after the cold-start work, one run)
 	$(RUN)/python -m bench cold

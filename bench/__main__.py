@@ -345,10 +345,30 @@ def layer_size() -> tuple[float, list[tuple[str, float]]]:
 
 
 def main() -> None:
-    from moto.server import ThreadedMotoServer
-
     out: list[str] = []
     emit: Callable[[str], None] = out.append
+    if sys.argv[1:] == ["calls"]:  # `python -m bench calls`: the DynamoDB calls per request only
+        emit_calls(emit)
+        _write(out, "bench-calls.md")
+        return
+    emit_cold_starts(emit)
+    if sys.argv[1:] == ["cold"]:  # `python -m bench cold` (`make bench-cold`): the cold starts only
+        _write(out, "bench-cold.md")
+        return
+    emit_calls(emit)
+    emit_long_runs(emit)
+    _write(out, "bench.md")
+
+
+def _write(out: list[str], name: str) -> None:
+    text = "\n".join(out)
+    print(text)
+    (ROOT / "build").mkdir(exist_ok=True)
+    (ROOT / "build" / name).write_text(text + "\n")
+
+
+def emit_cold_starts(emit: Callable[[str], None]) -> None:
+    from moto.server import ThreadedMotoServer
 
     # Cold starts against a moto server (the children talk to it over HTTP, as Lambda to DynamoDB).
     from infra.local import emulation
@@ -401,14 +421,10 @@ def main() -> None:
         if COLD_BEFORE:
             line += " |  |" if earlier is None else f" {earlier:.3f} | {earlier_ratio:.2f} |"
         emit(line)
-    if sys.argv[1:] == ["cold"]:  # `python -m bench cold` (`make bench-cold`): the cold starts only
-        text = "\n".join(out)
-        print(text)
-        (ROOT / "build").mkdir(exist_ok=True)
-        (ROOT / "build" / "bench-cold.md").write_text(text + "\n")
-        return
 
-    from bench import account, billing, digital_identity, identity, lines, workflows
+
+def emit_calls(emit: Callable[[str], None]) -> None:
+    from bench import account, billing, digital_identity, identity, lines
 
     emit("\n### DynamoDB calls per request (botocore before-call hooks)\n")
     emit("| route | authorizer | handler | target (handler) |")
@@ -423,6 +439,10 @@ def main() -> None:
     ]
     for label, authorizer_calls, handler_calls, target in every_route:
         emit(f"| {label} | {authorizer_calls} | {handler_calls} | {target} |")
+
+
+def emit_long_runs(emit: Callable[[str], None]) -> None:
+    from bench import billing, workflows
 
     cost = billing.usage_page_cost()
     emit(
@@ -477,10 +497,6 @@ def main() -> None:
     total, parts = layer_size()
     emit(f"\n### Shared layer, unzipped (target <= {TARGET_LAYER_MB:.0f} MB beyond the Powertools managed layer)\n")
     emit(f"Total: **{total:.2f} MB**. Largest parts: " + ", ".join(f"{n} {s:.2f} MB" for n, s in parts))
-    text = "\n".join(out)
-    print(text)
-    (ROOT / "build").mkdir(exist_ok=True)
-    (ROOT / "build" / "bench.md").write_text(text + "\n")
 
 
 if __name__ == "__main__":
