@@ -23,10 +23,11 @@ from selfcare.auth.core import Tokens
 from selfcare.auth.digital_identity_schemas import DigitalIdentityLinkRequest
 from selfcare.auth.digital_identity_wiring import build_links
 from selfcare.auth.grant_conditions import AssistedAccessConditions
+from selfcare.auth.incidents import OpenIncidents, incident_tracker_from
 from selfcare.auth.models import Grant
 from selfcare.auth.wiring import build_auth_service
 from selfcare.clock import SystemClock
-from selfcare.config import AuthSettings
+from selfcare.config import AuthSettings, IncidentTrackerSettings
 from selfcare.dal import account as account_records
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.logs import LogsRepository
@@ -55,6 +56,8 @@ links = LinkService(
 grant_conditions = AssistedAccessConditions(
     service.staff_access,
     lambda customer_id, ticket_id: account_records.ticket(settings.customers_table, customer_id, ticket_id),
+    # An incident named must be open in the operator's incident tracker (issue 8): no tracker configured, 503.
+    OpenIncidents(incident_tracker_from(IncidentTrackerSettings.from_env())),
 )
 app = create_resolver()
 
@@ -323,15 +326,18 @@ def _grant(grant: Grant) -> schemas.GrantView:
     summary="Open an assisted-access grant on a customer's space",
     description=(
         "Send its grant_id in the X-Assisted-Access header to act in the customer's space. Role conditions: the "
-        "production / test team names an incident (incident_reference, INC-<digits>); customer-service staff name an "
-        "open request of the customer (ticket_id, a ticket of theirs); else 422 at that field. The grant and its "
-        "audit entry record the reference."
+        "production / test team names an incident (incident_reference, INC-<digits>) that the operator's incident "
+        "tracker says is open (any role that names an incident likewise); customer-service staff name an open request "
+        "of the customer (ticket_id, a ticket of theirs); else 422 at that field (incident_not_open: closed or unknown "
+        "to the tracker). 503 incident_tracker_unavailable: the tracker could not say (unreachable, slow, unreadable "
+        "answer, or none configured): the grant is refused. The grant and its audit entry record the reference."
     ),
     tags=["staff"],
     responses=responses(
         401,
         403,
         404,
+        503,
         success={201: {"description": "Granted", "content": {"application/json": {"model": schemas.GrantView}}}},
     ),
 )

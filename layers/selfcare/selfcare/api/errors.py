@@ -51,6 +51,8 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.InvalidAuthorizationState: HTTPStatus.BAD_REQUEST,
     errors.InvalidLinkTicket: HTTPStatus.BAD_REQUEST,
     errors.IdentityProviderUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    # Staff grants bound to an open incident: the incident tracker (fail closed).
+    errors.IncidentTrackerUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 
@@ -94,7 +96,9 @@ _DESCRIPTIONS = {
     429: "Too many attempts (see Retry-After)",
     500: "Internal error",
     502: "The network provisioning system refused the change",
-    503: "An upstream system (network provisioning, identity provider) is unavailable: try again later",
+    503: (
+        "An upstream system (network provisioning, identity provider, incident tracker) is unavailable: try again later"
+    ),
     504: "The payment provider did not answer in time: try again later",
 }
 # 410: every route of a closed account answers it (decided once, by the authorizer: selfcare.api.resolver).
