@@ -96,9 +96,7 @@ _DESCRIPTIONS = {
     429: "Too many attempts (see Retry-After)",
     500: "Internal error",
     502: "The network provisioning system refused the change",
-    503: (
-        "An upstream system (network provisioning, identity provider, incident tracker) is unavailable: try again later"
-    ),
+    503: "An upstream system (network provisioning, identity provider) is unavailable: try again later",
     504: "The payment provider did not answer in time: try again later",
 }
 # 410: every route of a closed account answers it (decided once, by the authorizer: selfcare.api.resolver).
