@@ -89,6 +89,14 @@ LOGIN_CAPTCHA = (
 )
 
 
+# Identity (issue 8): the password proofs of control (account links, the digital-identity link) ask for it alike.
+CAPTCHA_AFTER_FAILURES = (
+    "after 3 failed password attempts (logins and these proofs alike) naming this identifier (known or not; within 15 "
+    "minutes) or from this source address (within an hour), the next one needs a solved CAPTCHA in `captcha` (GET "
+    "/auth/captcha), else 400 captcha_required, whatever the account, before the password is checked."
+)
+
+
 @app.post(
     "/auth/login",
     summary="Log in (customer)",
@@ -422,7 +430,8 @@ def link_code(body: account_schemas.LinkCodeRequest) -> Response[account_schemas
         "(from POST /account/links/codes, with the same identifier: a wrong, spent or expired code, or a code "
         "asked for another account, answers 400 invalid_verification_code and counts as a wrong try). Both or "
         "neither: 422 at body.password and body.code. Needs an authentication of less than 5 minutes "
-        "(POST /auth/reauthenticate): else 401 reauthentication_required."
+        "(POST /auth/reauthenticate): else 401 reauthentication_required. With `password`, the login's CAPTCHA: "
+        + CAPTCHA_AFTER_FAILURES
     ),
     tags=["account"],
     responses=responses(
@@ -440,7 +449,7 @@ def link_account(body: Annotated[account_schemas.LinkRequest, Body()]) -> Respon
     if isinstance(body, account_schemas.LinkWithCode):
         link = links.link_with_code(caller, body.identifier, body.code, request)
     else:
-        link = links.link(caller, body.identifier, body.password, request)
+        link = links.link(caller, body.identifier, body.password, request, body.captcha)
     return Response(
         status_code=201, content_type=content_types.APPLICATION_JSON, body=account_schemas.LinkView.of(link)
     )
@@ -505,14 +514,15 @@ digital_identity_links = build_links(
         "identity is linked to the account, in one transaction with the session, the connection-log entry (with the "
         "digital-identity id) and the audit entry; the next digital-identity logins go straight in. 400 "
         "invalid_link_ticket: unknown, used or expired ticket; 409 digital_identity_already_linked: the account "
-        "already has a digital identity, or this identity was linked meanwhile."
+        "already has a digital identity, or this identity was linked meanwhile. The login's CAPTCHA: "
+        + CAPTCHA_AFTER_FAILURES
     ),
     tags=["auth"],
     responses=responses(400, 401, 409, 429, success=TOKENS),
 )
 def link_digital_identity(body: DigitalIdentityLinkRequest) -> schemas.TokenResponse:
     tokens = digital_identity_links.link(
-        body.link_ticket, body.identifier, body.password, request_info(app.current_event)
+        body.link_ticket, body.identifier, body.password, request_info(app.current_event), body.captcha
     )
     return schemas.TokenResponse(
         access_token=tokens.access_token,

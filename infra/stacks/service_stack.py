@@ -45,10 +45,12 @@ class ServiceStack(Stack):
             **kwargs,
         )
         # The incident tracker's token (issue 8): the operator's secret, referenced by name (no resource created).
+        # Its ARN ends with a suffix Secrets Manager adds: "-??????" matches it, as Secret.grant_read writes it.
         incident_tracker_token_secret_arn = (
             aws_secretsmanager.Secret.from_secret_name_v2(
                 self, "IncidentTrackerToken", incident_tracker_token_secret_name
             ).secret_arn
+            + "-??????"
             if incident_tracker_token_secret_name
             else ""
         )
