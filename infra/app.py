@@ -61,6 +61,21 @@ def operator_identity(context: Any) -> dict[str, str] | None:
     return {variable: str(context[key]) for key, variable in fields.items()}
 
 
+def incident_tracker(app: App) -> dict[str, str]:
+    """The contexts `incident_tracker_url` and `incident_tracker_token_secret_name` (both, or neither: then the
+    functions refuse incident grants with 503 incident_tracker_unavailable)."""
+    url = str(app.node.try_get_context(names.INCIDENT_TRACKER_URL_CONTEXT) or "")
+    secret_name = str(app.node.try_get_context(names.INCIDENT_TRACKER_TOKEN_SECRET_NAME_CONTEXT) or "")
+    if bool(url) != bool(secret_name):
+        raise ValueError(
+            f"set both contexts {names.INCIDENT_TRACKER_URL_CONTEXT} and "
+            f"{names.INCIDENT_TRACKER_TOKEN_SECRET_NAME_CONTEXT}, or neither"
+        )
+    if url and not url.startswith("https://"):
+        raise ValueError(f"context {names.INCIDENT_TRACKER_URL_CONTEXT} must be an https URL")
+    return {"incident_tracker_url": url, "incident_tracker_token_secret_name": secret_name}
+
+
 def cdk_json_context() -> dict[str, Any]:
     """cdk.json's context, so that `python -m infra.app` and the CDK CLI synthesize the same templates."""
     cdk_json = ROOT / "cdk.json"
@@ -95,6 +110,7 @@ def build_app(outdir: str | None = None) -> App:
             }
         ),
         operator_identity=operator_identity(app.node.try_get_context(names.OPERATOR_IDENTITY_CONTEXT)),
+        **incident_tracker(app),  # issue 8: staff grants bound to an open incident
         env=env,
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))

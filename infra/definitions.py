@@ -183,7 +183,8 @@ AUTH = Function(
         CUSTOMERS.logical_id: Access.READ_WRITE,
     },
     # send_sms: account unification's link codes to the other account's contact mobile.
-    grants=("signing_key", "send_email", "send_sms", "captcha_key"),
+    # incident_tracker: a production / test-team grant names an open incident (issue 8).
+    grants=("signing_key", "send_email", "send_sms", "captcha_key", "incident_tracker"),
     # argon2id with 64 MiB per hash: memory also buys CPU on Lambda.
     memory_mb=1024,
     timeout_seconds=15,
@@ -739,6 +740,7 @@ RECONCILIATION_COMMAND = {"command": "Reconcile"}
 AUDIT = Function(
     name="audit",
     tables={CONNECTION_LOG.logical_id: Access.READ, AUDIT_LOG.logical_id: Access.READ_APPEND},
+    grants=("incident_tracker",),  # the incident a grant names must be open at each read (issue 8)
     description="Staff reads of a customer's connection log and audit trail (audited)",
 )
 # Hourly: the heads of the audit trail's hash chains, signed with the digest key, into the digest bucket.
@@ -980,3 +982,12 @@ RIGHTS_DUE_SOON_SCHEDULE_NAME = f"{SERVICE}-rights-due-soon"
 RIGHTS_DUE_SOON_SCHEDULE_EXPRESSION = "cron(0 7 * * ? *)"  # 07:00 UTC daily
 RIGHTS_DUE_SOON_COMMAND = {"command": "CountDueSoon"}
 RIGHTS_DUE_SOON_METRIC = "AccessRequestsDueSoon"
+
+
+# Staff grants bound to an open incident (issue 8, section 4): the operator's incident tracker. The URL comes from the
+# CDK context `incident_tracker_url` (empty when unset: the functions refuse what needs an open incident, 503), the
+# bearer token from a Secrets Manager secret the operator creates, named by the context
+# `incident_tracker_token_secret_name` (secretsmanager:GetSecretValue on it; no resource in the service stack).
+GRANT_ENV["incident_tracker"] = ("INCIDENT_TRACKER_URL", "INCIDENT_TRACKER_TOKEN_SECRET_ID")
+# The local stack's secret (infra/local/resources.py); in AWS, the name given as context.
+INCIDENT_TRACKER_TOKEN_SECRET_NAME = f"{SERVICE}/incident-tracker-token"

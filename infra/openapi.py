@@ -30,6 +30,7 @@ _PLACEHOLDER_ENV = {
     **{table.env: table.logical_id for table in d.TABLES},
     **{variable: grant for grant, variables in d.GRANT_ENV.items() for variable in variables},
     "PROVISIONING_ENDPOINT": "https://provisioning.invalid",
+    "INCIDENT_TRACKER_URL": "https://incidents.invalid",  # issue 8
     "AWS_DEFAULT_REGION": "eu-west-3",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",

@@ -15,8 +15,9 @@ from selfcare.api.errors import responses
 from selfcare.api.resolver import create_resolver
 from selfcare.audit import schemas
 from selfcare.audit.staff_reads import StaffLogReads
+from selfcare.auth.incidents import OpenIncidents, incident_tracker_from
 from selfcare.clock import SystemClock
-from selfcare.config import AuditReadSettings
+from selfcare.config import AuditReadSettings, IncidentTrackerSettings
 from selfcare.dal.logs import LogsRepository
 from selfcare.observability import logger, metrics
 from selfcare.types import CustomerId
@@ -25,7 +26,12 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 settings = AuditReadSettings.from_env()
-service = StaffLogReads(LogsRepository(settings.connection_log_table, settings.audit_log_table), SystemClock())
+# The incident a grant names must still be open at each read: the operator's incident tracker (one call per read).
+service = StaffLogReads(
+    LogsRepository(settings.connection_log_table, settings.audit_log_table),
+    SystemClock(),
+    OpenIncidents(incident_tracker_from(IncidentTrackerSettings.from_env())),
+)
 app = create_resolver()
 
 CONNECTION_LOG = {
@@ -46,7 +52,7 @@ AUDIT_TRAIL = {
     "/staff/customers/<customer_id>/connection-log",
     summary="A customer's connection log (production and infrastructure staff, under a grant; audited)",
     tags=["staff"],
-    responses=responses(401, 403, success=CONNECTION_LOG),
+    responses=responses(401, 403, 503, success=CONNECTION_LOG),
 )
 def connection_log(customer_id: Annotated[CustomerId, Path()]) -> schemas.StaffConnectionLogView:
     records = service.connection_log(caller_from(app.current_event), request_info(app.current_event), customer_id)
@@ -59,7 +65,7 @@ def connection_log(customer_id: Annotated[CustomerId, Path()]) -> schemas.StaffC
     "/staff/customers/<customer_id>/audit-trail",
     summary="A customer's audit trail (production and infrastructure staff, under a grant; audited)",
     tags=["staff"],
-    responses=responses(401, 403, success=AUDIT_TRAIL),
+    responses=responses(401, 403, 503, success=AUDIT_TRAIL),
 )
 def audit_trail(customer_id: Annotated[CustomerId, Path()]) -> schemas.StaffAuditTrailView:
     records = service.audit_trail(caller_from(app.current_event), request_info(app.current_event), customer_id)

@@ -23,10 +23,11 @@ from selfcare.auth.core import Tokens
 from selfcare.auth.digital_identity_schemas import DigitalIdentityLinkRequest
 from selfcare.auth.digital_identity_wiring import build_links
 from selfcare.auth.grant_conditions import AssistedAccessConditions
+from selfcare.auth.incidents import OpenIncidents, incident_tracker_from
 from selfcare.auth.models import Grant
 from selfcare.auth.wiring import build_auth_service
 from selfcare.clock import SystemClock
-from selfcare.config import AuthSettings
+from selfcare.config import AuthSettings, IncidentTrackerSettings
 from selfcare.dal import account as account_records
 from selfcare.dal.customers import CustomersRepository
 from selfcare.dal.logs import LogsRepository
@@ -55,6 +56,8 @@ links = LinkService(
 grant_conditions = AssistedAccessConditions(
     service.staff_access,
     lambda customer_id, ticket_id: account_records.ticket(settings.customers_table, customer_id, ticket_id),
+    # An incident named must be open in the operator's incident tracker (issue 8): no tracker configured, 503.
+    OpenIncidents(incident_tracker_from(IncidentTrackerSettings.from_env())),
 )
 app = create_resolver()
 
@@ -83,6 +86,14 @@ LOGIN_CAPTCHA = (
     "is checked. A solved one covers the failures so far: the next failure asks again. 401 invalid_credentials: "
     "wrong identifier or password, or locked account (one answer). 429 too_many_requests: the source address is "
     "blocked (Retry-After)."
+)
+
+
+# Identity (issue 8): the password proofs of control (account links, the digital-identity link) ask for it alike.
+CAPTCHA_AFTER_FAILURES = (
+    "after 3 failed password attempts (logins and these proofs alike) naming this identifier (known or not; within 15 "
+    "minutes) or from this source address (within an hour), the next one needs a solved CAPTCHA in `captcha` (GET "
+    "/auth/captcha), else 400 captcha_required, whatever the account, before the password is checked."
 )
 
 
@@ -323,15 +334,18 @@ def _grant(grant: Grant) -> schemas.GrantView:
     summary="Open an assisted-access grant on a customer's space",
     description=(
         "Send its grant_id in the X-Assisted-Access header to act in the customer's space. Role conditions: the "
-        "production / test team names an incident (incident_reference, INC-<digits>); customer-service staff name an "
-        "open request of the customer (ticket_id, a ticket of theirs); else 422 at that field. The grant and its "
-        "audit entry record the reference."
+        "production / test team names an incident (incident_reference, INC-<digits>) that the operator's incident "
+        "tracker says is open (any role that names an incident likewise); customer-service staff name an open request "
+        "of the customer (ticket_id, a ticket of theirs); else 422 at that field (incident_not_open: closed or unknown "
+        "to the tracker). 503 incident_tracker_unavailable: the tracker could not say (unreachable, slow, unreadable "
+        "answer, or none configured): the grant is refused. The grant and its audit entry record the reference."
     ),
     tags=["staff"],
     responses=responses(
         401,
         403,
         404,
+        503,
         success={201: {"description": "Granted", "content": {"application/json": {"model": schemas.GrantView}}}},
     ),
 )
@@ -416,7 +430,8 @@ def link_code(body: account_schemas.LinkCodeRequest) -> Response[account_schemas
         "(from POST /account/links/codes, with the same identifier: a wrong, spent or expired code, or a code "
         "asked for another account, answers 400 invalid_verification_code and counts as a wrong try). Both or "
         "neither: 422 at body.password and body.code. Needs an authentication of less than 5 minutes "
-        "(POST /auth/reauthenticate): else 401 reauthentication_required."
+        "(POST /auth/reauthenticate): else 401 reauthentication_required. With `password`, the login's CAPTCHA: "
+        + CAPTCHA_AFTER_FAILURES
     ),
     tags=["account"],
     responses=responses(
@@ -434,7 +449,7 @@ def link_account(body: Annotated[account_schemas.LinkRequest, Body()]) -> Respon
     if isinstance(body, account_schemas.LinkWithCode):
         link = links.link_with_code(caller, body.identifier, body.code, request)
     else:
-        link = links.link(caller, body.identifier, body.password, request)
+        link = links.link(caller, body.identifier, body.password, request, body.captcha)
     return Response(
         status_code=201, content_type=content_types.APPLICATION_JSON, body=account_schemas.LinkView.of(link)
     )
@@ -499,14 +514,15 @@ digital_identity_links = build_links(
         "identity is linked to the account, in one transaction with the session, the connection-log entry (with the "
         "digital-identity id) and the audit entry; the next digital-identity logins go straight in. 400 "
         "invalid_link_ticket: unknown, used or expired ticket; 409 digital_identity_already_linked: the account "
-        "already has a digital identity, or this identity was linked meanwhile."
+        "already has a digital identity, or this identity was linked meanwhile. The login's CAPTCHA: "
+        + CAPTCHA_AFTER_FAILURES
     ),
     tags=["auth"],
     responses=responses(400, 401, 409, 429, success=TOKENS),
 )
 def link_digital_identity(body: DigitalIdentityLinkRequest) -> schemas.TokenResponse:
     tokens = digital_identity_links.link(
-        body.link_ticket, body.identifier, body.password, request_info(app.current_event)
+        body.link_ticket, body.identifier, body.password, request_info(app.current_event), body.captcha
     )
     return schemas.TokenResponse(
         access_token=tokens.access_token,

@@ -8,7 +8,8 @@
    CRM events delivered to the projection, the customers table's stream delivered to the CRM outbox relay;
    the provisioning simulator (infra/local/provisioning_simulator.py) the workflows' tasks call;
    the payment sandbox (infra/local/payment_sandbox.py): the provider's API, its hosted payment page
-   (Approve / Decline), the signed webhook to POST /billing/payments/webhook, and the return page.
+   (Approve / Decline), the signed webhook to POST /billing/payments/webhook, and the return page;
+   the incident tracker simulator (infra/local/incident_tracker.py): the demo incidents staff grants name.
 5. The emulated API Gateway behind an HTTP server (infra/local/server.py), with /docs, /openapi.json,
    /_local/outbox and /_local/crm-events.
 
@@ -220,6 +221,12 @@ def run(args: argparse.Namespace) -> int:
 
         oidc = OidcProvider().start()
         cleanups.append(oidc.stop)
+        # The operator's incident tracker (issue 8, infra/local/incident_tracker.py): the demo incidents, one open
+        # (INC-000001) and one closed (INC-000002); its token is generated now and stored in Secrets Manager.
+        from infra.local.incident_tracker import IncidentTrackerSimulator
+
+        incidents = IncidentTrackerSimulator().start()
+        cleanups.append(incidents.stop)
         if args.port == 0:
             args.port = free_port(args.host)
         oidc_secrets = (secrets.token_urlsafe(32), secrets.token_urlsafe(32))
@@ -234,6 +241,7 @@ def run(args: argparse.Namespace) -> int:
             oidc_discovery_url=oidc.discovery_url,
             oidc_client_secrets=oidc_secrets,
             api_base_url=f"http://{loopback_host(args.host)}:{args.port}",
+            incident_tracker=(incidents.url, incidents.token),
         )
         register_oidc_clients(oidc, resources, oidc_secrets)
         os.environ.update(resources.merged_environment())
@@ -335,6 +343,11 @@ def run(args: argparse.Namespace) -> int:
         say(f"Provisioning simulator {simulator.url}   (faults: POST /_control/faults; GET /_control/applied)")
         say(f"Payment sandbox        {sandbox.url}   (hosted pages /pay/<reference>; GET /_control/payments)")
         say(f"OIDC provider          {oidc.url}   (digital identity and staff directory; GET /_control/persons)")
+        say(
+            f"Incident tracker       {incidents.url}   (open: {', '.join(incidents.open_references())}; closed: "
+            f"{', '.join(incidents.closed_references())}; POST /_control/incidents "
+            '{"reference": "INC-...", "state": "open"|"closed"})'
+        )
         say()
         if args.print_credentials_json:
             say(CREDENTIALS_PREFIX + json.dumps(credentials_document(world)))

@@ -59,6 +59,8 @@ class LocalResources:
     # infra/local/emulation.py, as the SMS campaign queue).
     rights_bucket: str = "selfcare-local-rights"
     rights_export_queue_url: str = ""
+    # Staff grants bound to an open incident (issue 8): the incident tracker (infra/local/incident_tracker.py).
+    incident_tracker_url: str = UNREACHABLE_PROVISIONING
 
     def environment(self, function: d.Function) -> dict[str, str]:
         return d.environment_for(function, self.table_names, self.grant_values())
@@ -96,6 +98,8 @@ class LocalResources:
             "SMS_CAMPAIGN_QUEUE_URL": self.sms_campaign_queue_url,
             "RIGHTS_BUCKET_NAME": self.rights_bucket,
             "RIGHTS_EXPORT_QUEUE_URL": self.rights_export_queue_url,
+            "INCIDENT_TRACKER_URL": self.incident_tracker_url,  # issue 8
+            "INCIDENT_TRACKER_TOKEN_SECRET_ID": d.INCIDENT_TRACKER_TOKEN_SECRET_NAME,
         } | {machine.env: self.state_machine_arns[machine.name] for machine in d.STATE_MACHINES}
 
     def merged_environment(self) -> dict[str, str]:
@@ -153,6 +157,7 @@ def create_resources(
     oidc_discovery_url: str | None = None,
     oidc_client_secrets: tuple[str, str] | None = None,
     api_base_url: str = "http://127.0.0.1:3000",
+    incident_tracker: tuple[str, str] | None = None,
 ) -> LocalResources:
     """Create every resource on the moto endpoint that `session` (a boto3 Session) points at.
 
@@ -163,7 +168,9 @@ def create_resources(
     and its secrets, stored as the billing secrets (random ones when None). `oidc_discovery_url`,
     `oidc_client_secrets` (customers', staff's), `api_base_url`: the OpenID Connect provider
     (infra/local/oidc_provider.py), the client secrets it knows Selfcare by (stored as the data stack's secrets;
-    random when None), and where the API listens (the callbacks registered with the provider)."""
+    random when None), and where the API listens (the callbacks registered with the provider). `incident_tracker`:
+    (URL, token) of the incident tracker (issue 8), the token stored as the tracker's secret; None: this process's
+    shared simulator (infra/local/incident_tracker.shared(), started on first use, with the demo incidents)."""
     dynamodb = session.client("dynamodb")
     names: dict[str, str] = {}
     for table in d.TABLES:
@@ -200,6 +207,14 @@ def create_resources(
     secretsmanager.create_secret(
         Name=d.STAFF_DIRECTORY_CLIENT_SECRET_NAME, SecretString=json.dumps({"client_secret": staff_secret})
     )
+    if incident_tracker is None:  # issue 8: the process's simulator (the demo incidents)
+        from infra.local.incident_tracker import shared
+
+        tracker = shared()
+        incident_tracker = (tracker.url, tracker.token)
+    secretsmanager.create_secret(
+        Name=d.INCIDENT_TRACKER_TOKEN_SECRET_NAME, SecretString=json.dumps({"token": incident_tracker[1]})
+    )
     audit = create_audit_resources(session, prefix)
     sms = create_sms_resources(session)
     rights = create_rights_resources(session, prefix)
@@ -226,6 +241,7 @@ def create_resources(
         api_base_url=api_base_url,
         sms_campaign_queue_url=sms.campaign_queue_url,
         sms_inbound_topic_arn=sms.inbound_topic_arn,
+        incident_tracker_url=incident_tracker[0],
     )
 
 

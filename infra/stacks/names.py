@@ -132,3 +132,9 @@ STAFF_DIRECTORY_CLIENT_SECRET_LOGICAL_ID = "StaffDirectoryClientSecret"  # noqa:
 
 # Data-subject rights (issue 10): the rights bucket (exports, identity documents), in the data stack.
 RIGHTS_BUCKET_LOGICAL_ID = "RightsBucket"
+
+# Staff grants bound to an open incident (issue 8): the operator's incident tracker. Context keys (cdk.json or `-c`):
+# its base URL (https) and the NAME of the Secrets Manager secret holding its bearer token (created by the
+# operator; the stack only references it). No default: unset, the functions refuse incident grants with 503.
+INCIDENT_TRACKER_URL_CONTEXT = "incident_tracker_url"
+INCIDENT_TRACKER_TOKEN_SECRET_NAME_CONTEXT = "incident_tracker_token_secret_name"  # noqa: S105 (a context key)

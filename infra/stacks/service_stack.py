@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Stack, aws_secretsmanager
 from constructs import Construct
 
 from infra import definitions
@@ -34,6 +34,8 @@ class ServiceStack(Stack):
         provisioning_endpoint: str = names.DEFAULT_PROVISIONING_ENDPOINT,
         oidc_values: dict[str, str] | None = None,
         operator_identity: dict[str, str] | None = None,
+        incident_tracker_url: str = "",
+        incident_tracker_token_secret_name: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -41,6 +43,16 @@ class ServiceStack(Stack):
             construct_id,
             description="Selfcare stateless resources: Lambda functions and layer, REST API, WAF, workflows",
             **kwargs,
+        )
+        # The incident tracker's token (issue 8): the operator's secret, referenced by name (no resource created).
+        # Its ARN ends with a suffix Secrets Manager adds: "-??????" matches it, as Secret.grant_read writes it.
+        incident_tracker_token_secret_arn = (
+            aws_secretsmanager.Secret.from_secret_name_v2(
+                self, "IncidentTrackerToken", incident_tracker_token_secret_name
+            ).secret_arn
+            + "-??????"
+            if incident_tracker_token_secret_name
+            else ""
         )
         shared_layer = SharedLayer(self, "SharedLayer", runtime=lambda_runtime(), architecture=lambda_architecture())
         self.functions = Functions(
@@ -69,6 +81,9 @@ class ServiceStack(Stack):
                 operator_identity=operator_identity,
                 audit_digest_key_arn=data.audit_digest_key.key_arn,
                 audit_pseudonym_key_secret_arn=data.audit_pseudonym_key_secret.secret_arn,
+                incident_tracker_url=incident_tracker_url,  # issue 8: staff grants bound to an open incident
+                incident_tracker_token_secret_name=incident_tracker_token_secret_name,
+                incident_tracker_token_secret_arn=incident_tracker_token_secret_arn,
             ),
             shared_layer=shared_layer.layer,
         )

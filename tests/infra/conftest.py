@@ -27,6 +27,13 @@ CDK_OUT_DIR = BUILD_DIR / "cdk.out-test"
 SYNTH_TIMEOUT_SECONDS = 300
 
 Template = dict[str, Any]
+# Context the test synth is given on top of cdk.json's (CDK_CONTEXT_JSON).
+TEST_INCIDENT_TRACKER_URL = "https://incidents.operator.example/api"
+TEST_INCIDENT_TRACKER_TOKEN_SECRET_NAME = "operator/incident-tracker-token"
+TEST_CONTEXT: dict[str, str] = {
+    names.INCIDENT_TRACKER_URL_CONTEXT: TEST_INCIDENT_TRACKER_URL,
+    names.INCIDENT_TRACKER_TOKEN_SECRET_NAME_CONTEXT: TEST_INCIDENT_TRACKER_TOKEN_SECRET_NAME,
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -48,6 +55,9 @@ def synth_environment(out_dir: Path) -> dict[str, str]:
     )
     env.pop("CDK_DEFAULT_ACCOUNT", None)  # templates as an account-agnostic synth produces them
     env.pop("CDK_CONTEXT_JSON", None)
+    # Issue 8: the incident tracker's contexts (the operator's tracker and its token's secret), so that the synth
+    # shows their variables and grant (tests/infra/test_stack.py); without them both variables are empty.
+    env["CDK_CONTEXT_JSON"] = json.dumps(TEST_CONTEXT)
     return env
 
 

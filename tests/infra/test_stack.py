@@ -16,7 +16,18 @@ from infra import definitions, layer
 from infra.scripts import rotate_signing_key
 from infra.stacks import names
 from infra.stacks.service_stack import oidc_grant_values
-from tests.infra.conftest import Synth, Template, as_list, get_att, iam_statements, ref, resources_of_type
+from tests.infra.conftest import (
+    TEST_CONTEXT,
+    TEST_INCIDENT_TRACKER_TOKEN_SECRET_NAME,
+    TEST_INCIDENT_TRACKER_URL,
+    Synth,
+    Template,
+    as_list,
+    get_att,
+    iam_statements,
+    ref,
+    resources_of_type,
+)
 
 pytestmark = pytest.mark.infra
 
@@ -316,6 +327,9 @@ def test_function_environment(
         # Data-subject rights (issue 10): the export queue's URL, the rights bucket.
         "RIGHTS_EXPORT_QUEUE_URL": f"sqs-url:{definitions.RIGHTS_EXPORT_QUEUE_NAME}",
         "RIGHTS_BUCKET_NAME": f"bucket:{definitions.RIGHTS_BUCKET_PREFIX}",
+        # Issue 8: the incident tracker, from the test synth's context (tests/infra/conftest.py).
+        "INCIDENT_TRACKER_URL": TEST_INCIDENT_TRACKER_URL,
+        "INCIDENT_TRACKER_TOKEN_SECRET_ID": TEST_INCIDENT_TRACKER_TOKEN_SECRET_NAME,
     } | {machine.env: f"arn:states:{machine.name}" for machine in definitions.STATE_MACHINES}
     expected = definitions.environment_for(spec, table_refs, grant_values) | names.POWERTOOLS_ENV
     actual = {name: imported(value, exports) for name, value in variables.items()}
@@ -457,6 +471,14 @@ def test_role_grants_match_the_functions_grants(
             for i in (names.PAYMENT_PROVIDER_API_KEY_SECRET_LOGICAL_ID, names.PAYMENT_WEBHOOK_SECRET_LOGICAL_ID)
         )
         statements = [s for s in statements if s.get("Sid") != "ReadPaymentSecrets"]
+    # Issue 8: the incident tracker's token, the operator's secret referenced by its name (no resource of ours).
+    tracker_token = [s for s in statements if s.get("Sid") == "ReadIncidentTrackerToken"]
+    assert len(tracker_token) == ("incident_tracker" in spec.grants)
+    for statement in tracker_token:
+        assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
+        (resource,) = as_list(statement["Resource"])
+        assert json.dumps(resource).endswith(f':secret:{TEST_INCIDENT_TRACKER_TOKEN_SECRET_NAME}-??????"]]}}')
+    statements = [s for s in statements if s.get("Sid") != "ReadIncidentTrackerToken"]
     read_secrets = [
         imported(r, exports) for s in statements_with("secretsmanager:GetSecretValue") for r in as_list(s["Resource"])
     ]
@@ -789,3 +811,27 @@ def test_the_operator_identity_context_names_the_notice_controller() -> None:
     assert operator_identity(None) is None
     with pytest.raises(ValueError, match="postal_contact"):
         operator_identity({k: v for k, v in context.items() if k != "postal_contact"})
+
+
+def test_the_incident_tracker_context_comes_in_pairs() -> None:
+    """Issue 8: the tracker's URL and its token's secret name, both or neither (then the functions answer 503)."""
+    from aws_cdk import App
+
+    from infra.app import incident_tracker
+
+    both = App(context=TEST_CONTEXT)
+    assert incident_tracker(both) == {
+        "incident_tracker_url": TEST_INCIDENT_TRACKER_URL,
+        "incident_tracker_token_secret_name": TEST_INCIDENT_TRACKER_TOKEN_SECRET_NAME,
+    }
+    assert incident_tracker(App()) == {"incident_tracker_url": "", "incident_tracker_token_secret_name": ""}
+    with pytest.raises(ValueError, match="both"):
+        incident_tracker(App(context={names.INCIDENT_TRACKER_URL_CONTEXT: TEST_INCIDENT_TRACKER_URL}))
+    with pytest.raises(ValueError, match="https"):
+        incident_tracker(App(context=TEST_CONTEXT | {names.INCIDENT_TRACKER_URL_CONTEXT: "http://incidents"}))
+
+
+def test_the_incident_grant_adds_no_resource_to_the_service_stack(service_template: Template) -> None:
+    """Issue 8: the operator's secret is referenced (Secret.from_secret_name_v2), never created here."""
+    secrets = resources_of_type(service_template, "AWS::SecretsManager::Secret")
+    assert not [r for r in secrets.values() if "incident" in json.dumps(r).lower()]

@@ -1,7 +1,8 @@
 """Integration: the role conditions of assisted-access grants (SPEC.md, Staff access) become checks.
 
-A production / test-team grant names an incident reference; a customer-service staff grant names an open request
-of that customer (a ticket of theirs); each grant records its reference, and so does its audit entry."""
+A production / test-team grant names an open incident reference (the incident tracker: closed, unknown and
+unreachable cases in tests/integration/test_incident_grants.py); a customer-service staff grant names an open
+request of that customer (a ticket of theirs); each grant records its reference, and so does its audit entry."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from selfcare.auth.policy import StaffRole
 from selfcare.dal.logs import LogsRepository
 
 from infra import definitions as d
+from infra.local.incident_tracker import shared
 from infra.local.resources import LocalResources
 from infra.local.seed import demo_request_id
 from tests.factories import DemoWorld
@@ -40,7 +42,8 @@ def test_a_production_grant_names_an_incident_recorded_on_the_grant_and_its_audi
     assert refused.status == 422 and _problem(refused) == (["body", "incident_reference"], "missing")
     malformed = _grant(api, world, StaffRole.PRODUCTION, incident_reference="whatever")
     assert malformed.status == 422 and _problem(malformed) == (["body", "incident_reference"], "invalid_incident")
-    # With one: granted, the grant and its audit entry carry it
+    # With an incident the tracker says is open: granted, the grant and its audit entry carry it
+    shared().set_state("INC-204518", "open")
     granted = _grant(api, world, StaffRole.PRODUCTION, incident_reference="INC-204518")
     assert granted.status == 201, granted.body
     assert body(granted)["reference"] == "incident:INC-204518"

@@ -12,9 +12,11 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from selfcare.account.models import Ticket, TicketCategory, TicketChannel, TicketStatus
 from selfcare.auth.grant_conditions import AssistedAccessConditions
+from selfcare.auth.incidents import OpenIncidents
 from selfcare.auth.policy import StaffRole
 from selfcare.auth.staff_directory import DEFAULT_GROUP_ROLES, role_of, staff_id_of
 from selfcare.errors import InvalidInput
+from selfcare.ports.incident_tracker import IncidentState
 from selfcare.ports.oidc import OidcRefusal
 from selfcare.ports.oidc_https import HttpsOidcProvider, OidcClientConfig
 
@@ -156,9 +158,18 @@ def _ticket(status: TicketStatus) -> Ticket:
     return Ticket("C1", "req-00000001", TicketCategory.ACCOUNT, "s", "d", TicketChannel.ASSISTED, status, "t", "x")
 
 
+class _Incidents:
+    def __init__(self, states: dict[str, IncidentState]) -> None:
+        self.states = states
+
+    def state(self, reference: str) -> IncidentState:
+        return self.states.get(reference, IncidentState.UNKNOWN)
+
+
 def test_grant_conditions_per_role() -> None:
     tickets = {("C1", "req-00000001"): _ticket(TicketStatus.OPEN), ("C1", "req-closed-1"): _ticket(TicketStatus.CLOSED)}
-    conditions = AssistedAccessConditions(opener=None, tickets=lambda c, t: tickets.get((c, t)))  # type: ignore[arg-type]
+    incidents = OpenIncidents(_Incidents({"INC-1234": IncidentState.OPEN, "INC-9999": IncidentState.CLOSED}))
+    conditions = AssistedAccessConditions(opener=None, tickets=lambda c, t: tickets.get((c, t)), incidents=incidents)  # type: ignore[arg-type]
     assert conditions.reference_for(StaffRole.PRODUCTION, "C1", "INC-1234", None) == "incident:INC-1234"
     assert (
         conditions.reference_for(StaffRole.CUSTOMER_SERVICE_STAFF, "C1", None, "req-00000001") == "ticket:req-00000001"
@@ -167,6 +178,9 @@ def test_grant_conditions_per_role() -> None:
     for role, incident, ticket in (
         (StaffRole.PRODUCTION, None, None),
         (StaffRole.PRODUCTION, "1234", None),
+        (StaffRole.PRODUCTION, "INC-9999", None),  # closed (issue 8)
+        (StaffRole.PRODUCTION, "INC-4242", None),  # unknown to the tracker
+        (StaffRole.INFRASTRUCTURE, "INC-9999", None),  # any role naming an incident
         (StaffRole.CUSTOMER_SERVICE_STAFF, None, None),
         (StaffRole.CUSTOMER_SERVICE_STAFF, None, "req-closed-1"),
         (StaffRole.CUSTOMER_SERVICE_STAFF, None, "req-of-another"),

@@ -194,6 +194,11 @@ class Grantable:
     # Audit trail (issue 9): the digests' signing key, the targets' pseudonym key.
     audit_digest_key_arn: str = ""
     audit_pseudonym_key_secret_arn: str = ""
+    # Staff grants bound to an open incident (issue 8): the incident tracker (CDK context; empty when unset) and its
+    # token's secret (the operator's, referenced by name: Secret.from_secret_name_v2).
+    incident_tracker_url: str = ""
+    incident_tracker_token_secret_name: str = ""
+    incident_tracker_token_secret_arn: str = ""
 
 
 class Functions(Construct):
@@ -270,6 +275,9 @@ class Functions(Construct):
             **dict(self._grantable.operator_identity or {}),
             "AUDIT_DIGEST_BUCKET_NAME": audit_digest_bucket(Stack.of(self)),
             "AUDIT_DIGEST_KEY_ID": self._grantable.audit_digest_key_arn,
+            # Issue 8: the incident tracker (empty when the context is unset: incident grants answer 503).
+            "INCIDENT_TRACKER_URL": self._grantable.incident_tracker_url,
+            "INCIDENT_TRACKER_TOKEN_SECRET_ID": self._grantable.incident_tracker_token_secret_name,
         } | {machine.env: state_machine_arn(Stack.of(self), machine.name) for machine in definitions.STATE_MACHINES}
 
     def _function(self, spec: definitions.Function) -> aws_lambda.Function:
@@ -723,6 +731,15 @@ class Functions(Construct):
                     actions=["s3:ListBucket"],
                     resources=[f"arn:{stack.partition}:s3:::{bucket}"],
                     conditions={"StringLike": {"s3:prefix": ["invoices/*"]}},
+                )
+            )
+        if "incident_tracker" in spec.grants and grantable.incident_tracker_token_secret_arn:
+            # Issue 8: the incident tracker's bearer token, in the operator's secret (named by CDK context).
+            statements.append(
+                aws_iam.PolicyStatement(
+                    sid="ReadIncidentTrackerToken",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[grantable.incident_tracker_token_secret_arn],
                 )
             )
         if kms_actions:

@@ -276,3 +276,13 @@ class RightsExportSettings(RightsSettings):
     connection_log_table: str = Field(alias="CONNECTION_LOG_TABLE")
     invoices_bucket_name: str = Field(alias="INVOICES_BUCKET_NAME")
     sms_table: str = Field(alias="SMS_TABLE")  # the customers' reports of unwanted commercial SMS
+
+
+class IncidentTrackerSettings(_FromEnv):
+    """Staff grants bound to an open incident (issue 8): the operator's incident tracker (functions `auth` and
+    `audit`). Empty URL (no CDK context `incident_tracker_url`): no tracker, what needs an open incident is refused
+    with 503 incident_tracker_unavailable (selfcare.ports.incident_tracker.UnconfiguredIncidentTracker)."""
+
+    incident_tracker_url: str = Field("", alias="INCIDENT_TRACKER_URL")
+    incident_tracker_token_secret_id: str = Field("", alias="INCIDENT_TRACKER_TOKEN_SECRET_ID")
+    incident_tracker_timeout_seconds: float = Field(2.0, alias="INCIDENT_TRACKER_TIMEOUT_SECONDS", gt=0, le=10)

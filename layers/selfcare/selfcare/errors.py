@@ -331,3 +331,12 @@ class CampaignNotDraft(Conflict):
 class ProviderEnded(Conflict):
     code = "provider_ended"
     message = "The provider's contract ended: its record can no longer change."
+
+
+# Staff grants bound to an open incident (issue 8, section 4): the operator's incident tracker ------------------
+class IncidentTrackerUnavailable(DomainError):
+    """The incident tracker could not say whether the incident is open (unreachable, timeout, unreadable answer,
+    or not configured): what needs an open incident is refused (fail closed). The reason code goes to the logs."""
+
+    code = "incident_tracker_unavailable"
+    message = "The incident tracker could not confirm that the incident is open: try again later."

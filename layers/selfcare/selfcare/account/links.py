@@ -58,7 +58,9 @@ class CaptchaCheck(Protocol):
 class AccountAuth(Protocol):
     """What unification needs from the auth capability (selfcare.auth.linked_sessions.LinkedSessions)."""
 
-    def verify_customer_credentials(self, identifier: str, password: str, request: RequestInfo) -> str: ...
+    def verify_customer_credentials(
+        self, identifier: str, password: str, request: RequestInfo, captcha: str | None = None
+    ) -> str: ...
 
     def find_customer(self, identifier: str, request: RequestInfo) -> str | None: ...
 
@@ -126,9 +128,13 @@ class LinkService:
         return me
 
     # Proof by credentials ----------------------------------------------------------------------------
-    def link(self, caller: Caller, identifier: str, password: str, request: RequestInfo) -> AccountLink:
+    def link(
+        self, caller: Caller, identifier: str, password: str, request: RequestInfo, captcha: str | None = None
+    ) -> AccountLink:
+        """Proof by the other account's password: counted like a login, with the login's CAPTCHA after repeated
+        failures (identity, issue 8: 400 captcha_required, the same `captcha` field)."""
         me = self._recent(caller)
-        other = self.auth.verify_customer_credentials(identifier, password, request)
+        other = self.auth.verify_customer_credentials(identifier, password, request, captcha)
         return self._link(caller, me, other, LinkProof.CREDENTIALS, request)
 
     # Proof by a code sent to the other account's contact -------------------------------------------------

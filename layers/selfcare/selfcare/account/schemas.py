@@ -35,6 +35,7 @@ from selfcare.account.models import (
 )
 from selfcare.api.schema import Schema
 from selfcare.auth.core import Tokens
+from selfcare.auth.schemas import LoginCaptcha
 from selfcare.types import EmailAddress, ItemId, LineId, Password
 
 
@@ -262,6 +263,8 @@ class LinkWithPassword(Command):
 
     identifier: str = Field(min_length=1, max_length=254, description=IDENTIFIER_DESCRIPTION)
     password: Password = Field(description="The other account's password (proof of control; counted like a login)")
+    # Identity (issue 8): the login's CAPTCHA after repeated failures (400 captcha_required).
+    captcha: LoginCaptcha = None
 
 
 class LinkWithCode(Command):

@@ -51,6 +51,8 @@ STATUS: dict[type[errors.DomainError], HTTPStatus] = {
     errors.InvalidAuthorizationState: HTTPStatus.BAD_REQUEST,
     errors.InvalidLinkTicket: HTTPStatus.BAD_REQUEST,
     errors.IdentityProviderUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    # Staff grants bound to an open incident: the incident tracker (fail closed).
+    errors.IncidentTrackerUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 

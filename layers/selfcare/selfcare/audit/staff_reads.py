@@ -4,7 +4,10 @@ Only production and infrastructure staff, under a live assisted-access grant for
 names an incident (SPEC.md: logs are read "during an incident"; the authorizer checked that the grant is live
 and theirs and hands on its recorded reference, "incident:INC-..."). A production grant always names one (its
 role condition); an infrastructure grant may be opened without one for other work, but it does not open the
-logs. Every read is itself an audit entry, appended before the data is read: no read leaves no trace.
+logs. The incident must still be OPEN at each read: the operator's incident tracker is asked (one HTTPS call per
+read, selfcare.auth.incidents); closed or unknown, 403 `incident_grant_required`; the tracker unable to say, 503
+`incident_tracker_unavailable` (fail closed). Every read is itself an audit entry, appended before the data is
+read: no read leaves no trace.
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from selfcare.api.context import RequestInfo
+from selfcare.auth.incidents import OpenIncidents, incident_of
 from selfcare.auth.models import AuditEntry
 from selfcare.auth.policy import Caller, StaffRole, require_staff
 from selfcare.clock import Clock, epoch, iso
 from selfcare.dal.logs import LogsRepository
 from selfcare.errors import AssistedAccessRequired, Forbidden, IncidentGrantRequired
+from selfcare.ports.incident_tracker import IncidentState
 
 LOG_READER_ROLES: frozenset[StaffRole] = frozenset({StaffRole.PRODUCTION, StaffRole.INFRASTRUCTURE})
-INCIDENT_PREFIX = "incident:"  # the reference selfcare.auth.grant_conditions records for an incident
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,10 @@ class AuditRecord:
 
 
 class StaffLogReads:
-    def __init__(self, logs: LogsRepository, clock: Clock) -> None:
+    def __init__(self, logs: LogsRepository, clock: Clock, incidents: OpenIncidents) -> None:
         self.logs = logs
         self.clock = clock
+        self.incidents = incidents
 
     def _authorize(self, caller: Caller, customer_id: str, request: RequestInfo, action: str, target: str) -> int:
         role = require_staff(caller)
@@ -55,8 +60,11 @@ class StaffLogReads:
             raise AssistedAccessRequired()
         if caller.customer_id != customer_id:
             raise Forbidden("The assisted-access grant is for another customer.")
-        if not (caller.grant_reference or "").startswith(INCIDENT_PREFIX):
+        incident = incident_of(caller.grant_reference)
+        if incident is None:
             raise IncidentGrantRequired()
+        if self.incidents.state(incident) is not IncidentState.OPEN:
+            raise IncidentGrantRequired("The incident this grant names is closed: logs are read during an incident.")
         now = self.clock.now()
         entry = AuditEntry(
             actor=caller.actor,

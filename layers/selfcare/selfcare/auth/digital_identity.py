@@ -84,7 +84,9 @@ class LinkRequired:
 class CredentialVerifier(Protocol):
     """Proof of control of a customer account by its credentials, counted like a login (AuthService)."""
 
-    def verify_customer_credentials(self, identifier: str, password: str, request: RequestInfo) -> str: ...
+    def verify_customer_credentials(
+        self, identifier: str, password: str, request: RequestInfo, captcha: str | None = None
+    ) -> str: ...
 
 
 # Flow and session helpers, shared with the staff login (selfcare.auth.staff_directory) -----------------------
@@ -270,15 +272,18 @@ class DigitalIdentityLinks:
         self.clock = clock
         self.policy = policy
 
-    def link(self, ticket: str, identifier: str, password: str, request: RequestInfo) -> IssuedTokens:
+    def link(
+        self, ticket: str, identifier: str, password: str, request: RequestInfo, captcha: str | None = None
+    ) -> IssuedTokens:
         assert self.verifier is not None and self.issuer is not None, "linking needs the credential verifier"
         now = self.clock.now()
         t = epoch(now)
         pending = self.flows.get_ticket(ticket, t)
         if pending is None:
             raise InvalidLinkTicket()
-        # Counted like a login: a failure is logged and counts towards the lock and the block (InvalidCredentials).
-        customer_id = self.verifier.verify_customer_credentials(identifier, password, request)
+        # Counted like a login: a failure is logged and counts towards the lock and the block (InvalidCredentials);
+        # after repeated failures, the login's CAPTCHA (400 captcha_required).
+        customer_id = self.verifier.verify_customer_credentials(identifier, password, request, captcha)
         credential = self.credentials.get(customer_id)
         if credential is None:
             raise InvalidLinkTicket()

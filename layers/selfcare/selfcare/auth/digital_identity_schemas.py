@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from selfcare.api.schema import Schema
+from selfcare.auth.schemas import LoginCaptcha
 from selfcare.types import Password
 
 
@@ -43,6 +44,8 @@ class DigitalIdentityLinkRequest(Schema):
         description="Contact email, login id, phone number or customer account number of the account to link",
     )
     password: Password
+    # Identity (issue 8): the login's CAPTCHA after repeated failures (400 captcha_required).
+    captcha: LoginCaptcha = None
 
 
 class DigitalIdentityLinkView(Schema):

@@ -1,8 +1,10 @@
 """Role conditions of an assisted-access grant (SPEC.md, Staff access), checked before the grant is opened.
 
 - production / test team: "during an incident": the grant names an incident reference (`INC-<digits>`, the
-  operator's incident tracker's form), recorded on the grant and in its audit entry. Whether the incident is
-  still open is not checked here: Selfcare has no link to the incident tracker yet (docs/decisions.md).
+  operator's incident tracker's form) that the tracker says is OPEN (selfcare.auth.incidents), recorded on the
+  grant and in its audit entry. A closed or unknown incident is a 422 on `incident_reference`; a tracker that
+  cannot say, a 503 `incident_tracker_unavailable` (fail closed). Any role that names an incident is held to the
+  same check: an incident grant opens the logs (selfcare.audit.staff_reads).
 - customer-service staff (subsidiary): "on the customer's request": the grant names a ticket of that customer
   that is still open (read from the customer's tickets), recorded likewise.
 - other roles: a reference may be given (recorded), none is required.
@@ -17,9 +19,11 @@ from typing import Protocol
 
 from selfcare.account.models import OPEN_TICKET_STATUSES, Ticket
 from selfcare.api.context import RequestInfo
+from selfcare.auth.incidents import INCIDENT_PREFIX, OpenIncidents
 from selfcare.auth.models import Grant
 from selfcare.auth.policy import Caller, StaffRole, require_staff
 from selfcare.errors import FieldProblem, InvalidInput
+from selfcare.ports.incident_tracker import IncidentState
 
 INCIDENT_REFERENCE = re.compile(r"^INC-\d{4,12}$")
 
@@ -45,9 +49,10 @@ def _refused(field: str, message: str, kind: str) -> InvalidInput:
 
 
 class AssistedAccessConditions:
-    def __init__(self, opener: GrantOpener, tickets: TicketLookup) -> None:
+    def __init__(self, opener: GrantOpener, tickets: TicketLookup, incidents: OpenIncidents) -> None:
         self.opener = opener
         self.tickets = tickets
+        self.incidents = incidents
 
     def reference_for(
         self, role: StaffRole, customer_id: str, incident_reference: str | None, ticket_id: str | None
@@ -67,7 +72,10 @@ class AssistedAccessConditions:
                 raise _refused("ticket_id", "Not an open request of this customer.", "not_a_request_of_the_customer")
             return f"ticket:{ticket_id}"
         if incident_reference is not None:
-            return f"incident:{incident_reference}"
+            # Last, after every check of the request's form: one call to the incident tracker.
+            if self.incidents.state(incident_reference) is not IncidentState.OPEN:
+                raise _refused("incident_reference", "Not an open incident of the tracker.", "incident_not_open")
+            return f"{INCIDENT_PREFIX}{incident_reference}"
         if ticket_id is not None:
             return f"ticket:{ticket_id}"
         return None

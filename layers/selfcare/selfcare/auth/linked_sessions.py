@@ -29,8 +29,10 @@ class LinkedSessions(AuthPart):
         super().__init__(context)
         self.login = login
 
-    def verify_customer_credentials(self, identifier: str, password: str, request: RequestInfo) -> str:
-        return self.login.verify_customer_credentials(identifier, password, request)
+    def verify_customer_credentials(
+        self, identifier: str, password: str, request: RequestInfo, captcha: str | None = None
+    ) -> str:
+        return self.login.verify_customer_credentials(identifier, password, request, captcha)
 
     def find_customer(self, identifier: str, request: RequestInfo) -> str | None:
         return self.login.find_customer(identifier, request)

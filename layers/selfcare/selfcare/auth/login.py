@@ -230,12 +230,17 @@ class LoginService(AuthPart):
         return self._tokens(session, t, auth_time=t)
 
     # Account unification -------------------------------------------------------------------------
-    def verify_customer_credentials(self, identifier: str, password: str, request: RequestInfo) -> str:
-        """The customer whose credentials these are: proof of control of another account (unification).
+    def verify_customer_credentials(
+        self, identifier: str, password: str, request: RequestInfo, captcha: str | None = None
+    ) -> str:
+        """The customer whose credentials these are: proof of control of another account (unification, the
+        digital-identity link).
 
         Counted like a login: the same reads and hashing work, a failure is logged and counts against the
-        account and the source address (locks and blocks as for logins); a success is in that account's
-        connection log and resets its failure counter, like a login's. No session is opened."""
+        account, the source address and the typed identifier (locks, blocks and the CAPTCHA as for logins); after
+        repeated failures the same solved CAPTCHA is asked for (400 captcha_required, decided on those counters
+        before the account is read, so the answer tells nothing of it); a success is in that account's
+        connection log and resets its failure counters, like a login's. No session is opened."""
         now = self.clock.now()
         t = epoch(now)
         keys = [login_key(kind, value) for kind, value in customer_lookup_keys(identifier)]
@@ -243,17 +248,27 @@ class LoginService(AuthPart):
         lookup = self.credentials.lookup(keys, request.source_ip, t, identifier=counted)
         if lookup.address.blocked_until > t:
             raise TooManyRequests(lookup.address.blocked_until - t)
+        # The login's CAPTCHA after repeated failures (per identifier, per source), before the account is read.
+        solved = self._captcha_if_needed(PrincipalType.CUSTOMER, lookup, identifier.strip(), captcha)
         principal_id = next((lookup.principals[k] for k in keys if k in lookup.principals), NO_PRINCIPAL)
         credential = self.credentials.get(principal_id)
         if credential is not None and credential.principal_type is not PrincipalType.CUSTOMER:
             credential = None
         password_ok = self.passwords.verify(credential.password_hash if credential else None, password)
         if credential is None or not password_ok or credential.locked_until > t:
-            self._record_failure(PrincipalType.CUSTOMER, credential, identifier.strip(), lookup, counted, request, now)
+            self._record_failure(
+                PrincipalType.CUSTOMER, credential, identifier.strip(), lookup, counted, request, now, solved
+            )
             raise InvalidCredentials()
-        # A success is a login of that account without a session: in its connection log, counters reset.
+        # A success is a login of that account without a session: in its connection log, counters reset (the
+        # account's, the typed identifier's; the address's covered by a solved CAPTCHA), as after a login.
         success = self._connection(PrincipalType.CUSTOMER, identifier.strip(), credential, True, now)
-        transact([self.logs.connection_op(success, now), self.credentials.success_op(credential.principal_id, None)])
+        ops = [self.logs.connection_op(success, now), self.credentials.success_op(credential.principal_id, None)]
+        if lookup.identifier.failures:
+            ops.append(self.credentials.identifier_reset_op(counted))
+        if solved and lookup.address.failures > lookup.address.cleared:
+            ops.append(self.credentials.address_cleared_op(request.source_ip, lookup.address.failures))
+        transact(ops)
         count("LinkCredentialsVerified")
         return credential.principal_id
 
