@@ -46,7 +46,7 @@ from selfcare.dal.sms import PROVIDERS_PK as SMS_PROVIDERS_PK
 from selfcare.identifiers import IdentifierKind
 from selfcare.privacy import registry
 from selfcare.privacy.registry import Locator, Store
-from selfcare.rights.models import RightsChannel, RightsRequest, RightsRequestKind, RightsRequestStatus
+from selfcare.rights.models import OPEN, RightsChannel, RightsRequest, RightsRequestKind, RightsRequestStatus
 
 RIGHTS = "RIGHTS#"
 RIGHTS_REQUEST = "RIGHTS_REQUEST#"
@@ -104,6 +104,8 @@ def request_of(item: Item) -> RightsRequest:
         code_attempts=int(item.get("code_attempts") or 0),
         document_key=item.get("document_key"),
         document_shown_at=_dt(item.get("document_shown_at")),
+        closed_at=_dt(item.get("closed_at")),
+        refusal_reason=item.get("refusal_reason"),
     )
 
 
@@ -167,7 +169,8 @@ class RightsRepository:
         to: RightsRequestStatus,
         **fields: Any,
     ) -> RawItem:
-        """Set the status (and fields) only while the request is in one of `leaving`; off the queue once answered."""
+        """Set the status (and fields) only while the request is in one of `leaving`; off the queue once answered
+        (any status not in OPEN: ready, completed, refused)."""
         names = {"#status": "status"}
         sets = ["#status = :to"]
         vals: dict[str, Any] = {"to": to.value}
@@ -179,7 +182,7 @@ class RightsRepository:
             else:
                 sets.append(f"#f{n} = :f{n}")
                 vals[f"f{n}"] = iso(value) if isinstance(value, datetime) else value
-        if to in (RightsRequestStatus.READY, RightsRequestStatus.SENT_TO_CRM):
+        if to not in OPEN:
             names["#q"] = "rights_queue"
             removes.append("#q")
         else:

@@ -79,6 +79,21 @@ class BillingStore(Protocol):
     def project_usage(self, records: list[billing.UsageRecord], event_id: str) -> WriteResult: ...
 
 
+class Rectifications(Protocol):
+    """Rights (issue 10): the CRM's answer closes a rectification (selfcare.rights.crm.RectificationAnswers)."""
+
+    def close(
+        self,
+        customer_id: str,
+        request_id: str,
+        *,
+        completed: bool,
+        at: datetime,
+        event_id: str,
+        reason: str | None = None,
+    ) -> WriteResult: ...
+
+
 class DeadLetters(Protocol):
     def send(self, letter: DeadLetter) -> None: ...
 
@@ -203,7 +218,9 @@ class ProjectionService:
         clock: Clock,
         inventory: InventoryProjector | None = None,
         login_keys: CustomerLoginKeys | None = None,
+        rectifications: Rectifications | None = None,
     ) -> None:
+        self.rectifications = rectifications  # rights (issue 10): the CRM's answers to rectifications
         self.inventory = inventory  # the product inventory's events (lines and services)
         self.login_keys = login_keys  # identity (issue 8): a customer's login keys follow its contacts
         self.customers = customers
@@ -291,7 +308,25 @@ class ProjectionService:
             if result in (WriteResult.APPLIED, WriteResult.DUPLICATE):
                 self.retention.after_reinstatement(detail.customer_id)
             return result, detail.customer_id
+        if isinstance(detail, events.RectificationCompleted | events.RectificationRefused):  # rights (issue 10)
+            return self._apply_rectification(detail), detail.customer_id
         return self._apply_billing(detail)
+
+    def _apply_rectification(self, detail: events.RectificationCompleted | events.RectificationRefused) -> WriteResult:
+        if self.rectifications is None:
+            raise RuntimeError("rectification answers need the rights requests (selfcare.rights.crm)")
+        if isinstance(detail, events.RectificationCompleted):
+            return self.rectifications.close(
+                detail.customer_id, detail.request_id, completed=True, at=detail.completed_at, event_id=detail.event_id
+            )
+        return self.rectifications.close(
+            detail.customer_id,
+            detail.request_id,
+            completed=False,
+            at=detail.refused_at,
+            event_id=detail.event_id,
+            reason=detail.reason,
+        )
 
     def _login_key_moves(self, profile: CustomerProfile) -> list[KeyMove]:
         """Identity (issue 8): the moves of the contact email's and mobile's login keys, if they change."""
@@ -339,6 +374,22 @@ class ProjectionService:
             return self._reject(
                 RejectReason.LOGIN_KEY_TAKEN,
                 "the record's new contact email or mobile is another customer's login key",
+                raw,
+                event_id=detail.event_id,
+                detail_type=detail_type,
+            )
+        if result is WriteResult.UNKNOWN_REQUEST:  # rights (issue 10)
+            return self._reject(
+                RejectReason.UNKNOWN_REQUEST,
+                f"customer {customer_id} has no rectification request with this request_id",
+                raw,
+                event_id=detail.event_id,
+                detail_type=detail_type,
+            )
+        if result is WriteResult.REQUEST_CLOSED:  # rights (issue 10)
+            return self._reject(
+                RejectReason.REQUEST_NOT_AWAITING_CRM,
+                "the rectification request is not awaiting the CRM's answer (already answered)",
                 raw,
                 event_id=detail.event_id,
                 detail_type=detail_type,
