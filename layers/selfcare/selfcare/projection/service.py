@@ -12,7 +12,11 @@ Decisions, in order, for an EventBridge event:
    then the one-time schedules of the steps (selfcare.retention.service: hide 1 month later, anonymise 5 years
    later). Schedules are (re)created on a duplicate termination too, so a retry after a failed schedule
    creation completes the work. A reinstatement (CustomerReinstated) cancels the steps not yet run.
-4. Commands (no EventBridge envelope): the steps' schedules send `Hide` / `Anonymise` with a customer id, the
+4. Rights (issue 10): `RectificationCompleted` / `RectificationRefused` close a rectification request
+   (selfcare.rights.crm: the status, its audit entry and the event's receipt in one transaction); a request the
+   customer does not have (unknown, another customer's, an access request) -> `unknown_request`; one already
+   answered -> `request_not_awaiting_crm`.
+5. Commands (no EventBridge envelope): the steps' schedules send `Hide` / `Anonymise` with a customer id, the
    daily schedule `Reconcile`; all run by selfcare.retention.service.
 Infrastructure failures (DynamoDB, SQS) raise: Lambda retries the event, then the function's
 on-failure destination keeps it. Nothing here logs personal data: event ids, types, customer ids.
