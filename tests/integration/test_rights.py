@@ -536,3 +536,32 @@ def test_the_crm_answer_closes_a_rectification_once(api: Api, world: DemoWorld, 
     assert marco_seen["status"] == "refused" and marco_seen["closed_at"].startswith("2026-11-27T10:00:00")
     access_seen = body(api.call("GET", f"/account/data-requests/{access['request_id']}", token=jeanne_token))
     assert access_seen["status"] in ("queued", "ready") and access_seen["closed_at"] is None
+
+
+def test_a_refused_identity_document_deletes_it_and_takes_the_request_off_the_queue(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    # Given a letter asking for access, with an identity document uploaded and looked at
+    customer = world.customers[0]
+    token = staff_token(api, world)
+    request = body(
+        api.call(
+            "POST",
+            "/staff/data-requests",
+            {"customer_id": customer.customer_id, "kind": "access", "channel": "letter"},
+            token=token,
+        )
+    )
+    base = f"/staff/customers/{customer.customer_id}/data-requests/{request['request_id']}"
+    assert api.call("POST", f"{base}/identity-document", token=token).status == 201
+    object_key = f"identity-documents/{request['request_id']}"
+    boto3.client("s3").put_object(Bucket=aws.rights_bucket, Key=object_key, Body=b"%PDF not the customer")
+    assert api.call("GET", f"{base}/identity-document", token=token).status == 200
+    # When the verifying advisor refuses it
+    decided = api.call("POST", f"{base}/identity-document/verification", {"accepted": False}, token=token)
+    # Then the request is refused, the document deleted, and the request is off the staff queue
+    assert decided.status == 200, decided.body
+    assert body(decided)["status"] == "refused" and body(decided)["downloads"] == []
+    assert boto3.client("s3").list_objects_v2(Bucket=aws.rights_bucket, Prefix=object_key).get("KeyCount", 0) == 0
+    queue = body(api.call("GET", "/staff/data-requests", token=token))["requests"]
+    assert request["request_id"] not in [r["request_id"] for r in queue]
