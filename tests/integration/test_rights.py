@@ -489,7 +489,8 @@ def test_the_crm_answer_closes_a_rectification_once(api: Api, world: DemoWorld, 
     trail = [
         i
         for i in scan(aws.table_names[d.AUDIT_LOG.logical_id])
-        if i["subject"]["S"] == f"customer#{jeanne.customer_id}" and i["action"]["S"] == "rights.rectification.completed"
+        if i["subject"]["S"] == f"customer#{jeanne.customer_id}"
+        and i["action"]["S"] == "rights.rectification.completed"
     ]
     assert len(trail) == 1 and trail[0]["target"]["S"] == f"rights#{first['request_id']}"
     assert trail[0]["actor"]["S"] == "system#projection" and trail[0]["request_id"]["S"] == f"rect-done-{tag}"
