@@ -181,6 +181,18 @@ def test_the_export_holds_every_store_field_and_marker_of_the_customer_and_nothi
     ):
         complaint = Complaint(f"K{n}", provider, customer_id, "M-1", "PROMO", iso(now), iso(now), text)
         transact([sms.complaint_op(complaint, now)])
+    # and a usage record only a per-type partition holds (the per-line copy lost): the export reads those by key
+    from tests.integration.test_pii_sweep import LINE_ID
+
+    boto3.client("dynamodb").put_item(
+        TableName=aws.table_names[d.CUSTOMERS.logical_id],
+        Item={
+            "pk": {"S": f"USAGE#{CUSTOMER}#{LINE_ID}#SMS"},
+            "sk": {"S": "2026-11-01T10:00:00.000Z#typeonlyrecord"},
+            "record_id": {"S": "typeonlyrecord"},
+            "called_number": {"S": "+33600typeonly"},
+        },
+    )
     # When the customer asks for their data and the worker runs
     created = ask(api, tokens["access_token"])
     assert created.status == 201, created.body
@@ -189,6 +201,7 @@ def test_the_export_holds_every_store_field_and_marker_of_the_customer_and_nothi
     files = {link["format"]: download(aws, link["url"]) for link in ready["downloads"]}
     exported = json.loads(files["json"])
     text = files["json"].decode().lower()
+    assert text.count("typeonlyrecord") == 1 and "+33600typeonly" in text  # exported once
 
     # Then every store of the registry is there, per category, with its declared fields, purpose and retention
     sections = {s["store"]: (c["category"], s) for c in exported["categories"] for s in c["stores"]}
