@@ -5,7 +5,8 @@ as in bench/retention.py (its seed: 10 lines, 10 UsageRecordsBatch of 1,000 reco
 run builds the export of a fresh request as the worker does (`RightsService.build_export`: read every registry
 store, JSON and PDF, both files to the rights bucket, the request marked ready, the email), its AWS calls counted
 with botocore before-call hooks. Usage records are stored twice (per line, and per line and type): the export
-reads both partitions of each line (20,000 items), as the anonymisation does, and exports each record once.
+queries every partition of each line, as the anonymisation does, the per-line one whole and the per-type copies
+by their keys only (10,000 whole items, 10,000 keys), and exports each record once.
 moto's transactions back up only the items they touch (infra/local/emulation.py, as `make run`).
 """
 

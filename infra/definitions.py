@@ -669,6 +669,9 @@ CRM_EVENT_TYPES: tuple[str, ...] = (
     "UsageRecordsBatch",
     # Retention (issue 9): a termination withdrawn cancels the pending steps.
     "CustomerReinstated",
+    # Rights (issue 10): the CRM's answer to a rectification closes the request.
+    "RectificationCompleted",
+    "RectificationRefused",
 )
 # Lines and services: the product inventory's events (TMF637), on the same inbound bus, to the same projection
 # (selfcare.projection.inventory_events; tests/unit/test_inventory_events.py checks the two lists agree).

@@ -181,6 +181,18 @@ def test_the_export_holds_every_store_field_and_marker_of_the_customer_and_nothi
     ):
         complaint = Complaint(f"K{n}", provider, customer_id, "M-1", "PROMO", iso(now), iso(now), text)
         transact([sms.complaint_op(complaint, now)])
+    # and a usage record only a per-type partition holds (the per-line copy lost): the export reads those by key
+    from tests.integration.test_pii_sweep import LINE_ID
+
+    boto3.client("dynamodb").put_item(
+        TableName=aws.table_names[d.CUSTOMERS.logical_id],
+        Item={
+            "pk": {"S": f"USAGE#{CUSTOMER}#{LINE_ID}#SMS"},
+            "sk": {"S": "2026-11-01T10:00:00.000Z#typeonlyrecord"},
+            "record_id": {"S": "typeonlyrecord"},
+            "called_number": {"S": "+33600typeonly"},
+        },
+    )
     # When the customer asks for their data and the worker runs
     created = ask(api, tokens["access_token"])
     assert created.status == 201, created.body
@@ -189,6 +201,7 @@ def test_the_export_holds_every_store_field_and_marker_of_the_customer_and_nothi
     files = {link["format"]: download(aws, link["url"]) for link in ready["downloads"]}
     exported = json.loads(files["json"])
     text = files["json"].decode().lower()
+    assert text.count("typeonlyrecord") == 1 and "+33600typeonly" in text  # exported once
 
     # Then every store of the registry is there, per category, with its declared fields, purpose and retention
     sections = {s["store"]: (c["category"], s) for c in exported["categories"] for s in c["stores"]}
@@ -437,3 +450,132 @@ def test_a_request_whose_export_message_was_lost_is_sent_again_by_the_daily_chec
         d.RIGHTS_DUE_SOON_COMMAND, emulation._sms_context(d.RIGHTS_EXPORT)
     )
     assert again["requeued"] == 0
+
+
+def _rectify(api: Api, token: str, changes: dict[str, Any]) -> dict[str, Any]:
+    created = api.call("POST", "/account/data-requests", {"kind": "rectification", "changes": changes}, token=token)
+    assert created.status == 201, created.body
+    return dict(body(created))
+
+
+def _crm_answer(name: str, event_id: str, **detail: Any) -> None:
+    """The sample answer of events/ (a CRM event on the inbound bus), with this test's request and event id."""
+    from tests.integration.test_projection import put, sample
+
+    event = sample(name)
+    event["detail"] |= {"event_id": event_id, **detail}
+    put(event)
+
+
+def test_the_crm_answer_closes_a_rectification_once(api: Api, world: DemoWorld, aws: LocalResources) -> None:
+    from tests.integration.test_projection import dead_letters
+
+    dead_letters(aws)  # what other tests left
+    # Given two customers who asked for a rectification from the space: sent to the CRM, on the staff queue
+    jeanne, marco = world.customers[0], world.customers[1]
+    jeanne_token = api.login(jeanne.login_id, jeanne.password)["access_token"]
+    marco_token = api.login(marco.login_id, marco.password)["access_token"]
+    first = _rectify(api, jeanne_token, {"last_name": "Dupont-Martin"})
+    second = _rectify(api, marco_token, {"birth_date": "1970-01-02"})
+    staff = staff_token(api, world)
+    queued = [r["request_id"] for r in body(api.call("GET", "/staff/data-requests", token=staff))["requests"]]
+    assert first["status"] == "sent_to_crm" and {first["request_id"], second["request_id"]} <= set(queued)
+
+    # When the CRM answers that it applied Jeanne's (the sample RectificationCompleted), twice (a replay)
+    tag = first["request_id"][-8:]
+    for _ in range(2):
+        _crm_answer(
+            "RectificationCompleted",
+            f"rect-done-{tag}",
+            customer_id=jeanne.customer_id,
+            request_id=first["request_id"],
+            completed_at="2026-11-27T09:00:00Z",
+        )
+    # Then Jeanne sees it completed, when; the staff queue no longer lists it; the replay changed nothing
+    seen = body(api.call("GET", f"/account/data-requests/{first['request_id']}", token=jeanne_token))
+    assert seen["status"] == "completed" and seen["closed_at"].startswith("2026-11-27T09:00:00")
+    assert seen["refusal_reason"] is None and seen["changes"] == {"last_name": "Dupont-Martin"}
+    queued = [r["request_id"] for r in body(api.call("GET", "/staff/data-requests", token=staff))["requests"]]
+    assert first["request_id"] not in queued and second["request_id"] in queued
+    assert dead_letters(aws) == []
+    # audited once, in the change's transaction, by the projection, with the event as cause
+    trail = [
+        i
+        for i in scan(aws.table_names[d.AUDIT_LOG.logical_id])
+        if i["subject"]["S"] == f"customer#{jeanne.customer_id}"
+        and i["action"]["S"] == "rights.rectification.completed"
+    ]
+    assert len(trail) == 1 and trail[0]["target"]["S"] == f"rights#{first['request_id']}"
+    assert trail[0]["actor"]["S"] == "system#projection" and trail[0]["request_id"]["S"] == f"rect-done-{tag}"
+
+    # When the CRM refuses Marco's, with a reason code
+    _crm_answer(
+        "RectificationRefused",
+        f"rect-refused-{tag}",
+        customer_id=marco.customer_id,
+        request_id=second["request_id"],
+        refused_at="2026-11-27T10:00:00Z",
+        reason="supporting_document_missing",
+    )
+    # Then Marco sees it refused, with the reason code; staff see it off the queue
+    seen = body(api.call("GET", f"/account/data-requests/{second['request_id']}", token=marco_token))
+    assert seen["status"] == "refused" and seen["refusal_reason"] == "supporting_document_missing"
+    queued = [r["request_id"] for r in body(api.call("GET", "/staff/data-requests", token=staff))["requests"]]
+    assert second["request_id"] not in queued
+
+    # When answers name an answered request, another customer's request, an unknown one, or an access request
+    access = body(ask(api, jeanne_token))
+    _crm_answer("RectificationRefused", f"rect-again-{tag}", customer_id=jeanne.customer_id,
+                request_id=first["request_id"], refused_at="2026-11-27T11:00:00Z", reason="late")  # fmt: skip
+    _crm_answer("RectificationCompleted", f"rect-other-{tag}", customer_id=jeanne.customer_id,
+                request_id=second["request_id"], completed_at="2026-11-27T11:00:00Z")  # fmt: skip
+    _crm_answer("RectificationCompleted", f"rect-none-{tag}", customer_id=jeanne.customer_id,
+                request_id="DSR-0000000000000000", completed_at="2026-11-27T11:00:00Z")  # fmt: skip
+    _crm_answer("RectificationCompleted", f"rect-access-{tag}", customer_id=jeanne.customer_id,
+                request_id=access["request_id"], completed_at="2026-11-27T11:00:00Z")  # fmt: skip
+    # Then each is a dead letter with its reason code, and nothing changed
+    letters = dead_letters(aws)
+    assert sorted((reason, letter["event_id"]) for reason, letter in letters) == sorted(
+        [
+            ("request_not_awaiting_crm", f"rect-again-{tag}"),
+            ("unknown_request", f"rect-other-{tag}"),
+            ("unknown_request", f"rect-none-{tag}"),
+            ("unknown_request", f"rect-access-{tag}"),
+        ]
+    )
+    assert body(api.call("GET", f"/account/data-requests/{first['request_id']}", token=jeanne_token))["status"] == (
+        "completed"
+    )
+    marco_seen = body(api.call("GET", f"/account/data-requests/{second['request_id']}", token=marco_token))
+    assert marco_seen["status"] == "refused" and marco_seen["closed_at"].startswith("2026-11-27T10:00:00")
+    access_seen = body(api.call("GET", f"/account/data-requests/{access['request_id']}", token=jeanne_token))
+    assert access_seen["status"] in ("queued", "ready") and access_seen["closed_at"] is None
+
+
+def test_a_refused_identity_document_deletes_it_and_takes_the_request_off_the_queue(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    # Given a letter asking for access, with an identity document uploaded and looked at
+    customer = world.customers[0]
+    token = staff_token(api, world)
+    request = body(
+        api.call(
+            "POST",
+            "/staff/data-requests",
+            {"customer_id": customer.customer_id, "kind": "access", "channel": "letter"},
+            token=token,
+        )
+    )
+    base = f"/staff/customers/{customer.customer_id}/data-requests/{request['request_id']}"
+    assert api.call("POST", f"{base}/identity-document", token=token).status == 201
+    object_key = f"identity-documents/{request['request_id']}"
+    boto3.client("s3").put_object(Bucket=aws.rights_bucket, Key=object_key, Body=b"%PDF not the customer")
+    assert api.call("GET", f"{base}/identity-document", token=token).status == 200
+    # When the verifying advisor refuses it
+    decided = api.call("POST", f"{base}/identity-document/verification", {"accepted": False}, token=token)
+    # Then the request is refused, the document deleted, and the request is off the staff queue
+    assert decided.status == 200, decided.body
+    assert body(decided)["status"] == "refused" and body(decided)["downloads"] == []
+    assert boto3.client("s3").list_objects_v2(Bucket=aws.rights_bucket, Prefix=object_key).get("KeyCount", 0) == 0
+    queue = body(api.call("GET", "/staff/data-requests", token=token))["requests"]
+    assert request["request_id"] not in [r["request_id"] for r in queue]

@@ -79,3 +79,19 @@ def test_usage_records_carry_every_spec_field() -> None:
         "amount_excl_tax_cents",
     }
     assert spec_fields <= set(events.UsageRecord.model_fields)
+
+
+def test_the_inbound_rule_lets_every_crm_event_type_through() -> None:
+    # The rule's pattern (CDK and the local stack) and the projection's models name the same CRM events, the
+    # rectification's answers (rights, issue 10) included.
+    from infra import definitions as d
+
+    assert d.CRM_EVENT_TYPES == events.EVENT_TYPES
+    assert {"RectificationCompleted", "RectificationRefused"} <= set(d.CRM_EVENT_PATTERN["detail-type"])
+
+
+def test_a_refusal_carries_a_reason_code_not_free_text() -> None:
+    detail = load(ROOT / "events" / "RectificationRefused.json")["detail"]
+    with pytest.raises(ValidationError) as raised:
+        events.RectificationRefused.model_validate(detail | {"reason": "Le client a dit non, voir M. Rossi"})
+    assert [error["loc"][-1] for error in raised.value.errors()] == ["reason"]

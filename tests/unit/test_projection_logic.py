@@ -390,6 +390,8 @@ def test_every_event_type_has_a_model() -> None:
         "PaymentReceived",
         "UsageRecordsBatch",
         "CustomerReinstated",
+        "RectificationCompleted",
+        "RectificationRefused",
     }
 
 

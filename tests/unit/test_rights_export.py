@@ -47,3 +47,39 @@ def test_the_answer_is_due_one_calendar_month_after_receipt() -> None:
     assert due_at(datetime(2026, 11, 26, 9, tzinfo=UTC)) == datetime(2026, 12, 26, 9, tzinfo=UTC)
     assert days_left(datetime(2026, 12, 26, 9, tzinfo=UTC), datetime(2026, 11, 26, 23, tzinfo=UTC)) == 30
     assert days_left(datetime(2026, 12, 26, 9, tzinfo=UTC), datetime(2026, 12, 28, 1, tzinfo=UTC)) == -2
+
+
+def _pdf_text(pdf: bytes) -> str:
+    """The text shown by the PDF's pages: its content streams, inflated (fpdf2 writes FlateDecode streams)."""
+    import re
+    import zlib
+
+    texts = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            texts.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            texts.append(stream.decode("latin-1"))
+    return "\n".join(texts)
+
+
+def test_the_pdf_says_plainly_where_it_lists_only_part_of_a_store() -> None:
+    # Given 10,000 usage records and 3 invoices found for the customer
+    found = Found()
+    usage = next(s for s in REGISTRY if s.locator is Locator.USAGE_PARTITIONS)
+    invoices = next(s for s in REGISTRY if s.locator is Locator.INVOICE_OBJECTS)
+    for n in range(10_000):
+        found.add(usage, {"record_id": f"R{n:05d}", "called_number": "+33612345678"})
+    for n in range(3):
+        found.add(invoices, {"object": f"invoices/C1/INV-{n}.pdf"})
+    document = export.build_document("C1", "DSR-1", found, datetime(2026, 11, 26, tzinfo=UTC))
+    # When the PDF is made
+    text = _pdf_text(export.to_pdf(document))
+    # Then the usage store says it shows 200 of 10,000 and that the JSON file holds them all (before and after)
+    assert text.count("200 of 10,000 shown; the JSON file holds them all.") == 2
+    assert "R00199" in text and "R00200" not in text
+    # and a store listed whole says nothing of the kind (only the usage store is cut)
+    assert text.count("shown; the JSON file holds them all") == 2
+    assert "INV-2.pdf" in text
+    # while the JSON holds every record
+    assert export.to_json(document).decode().count('"record_id"') == 10_000

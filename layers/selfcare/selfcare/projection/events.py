@@ -216,6 +216,30 @@ class UsageRecordsBatch(EventDetail):
     records: Annotated[list[UsageRecord], Field(min_length=1, max_length=1000)]
 
 
+# Data-subject rights (issue 10): the CRM's answer to a rectification it received (RectificationRequested, sent
+# through the outbox with the request id). `entity_version`: the request's version at the CRM (a request is
+# answered once: a second answer is refused as `request_not_awaiting_crm`).
+RequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+ReasonCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class RectificationCompleted(EventDetail):
+    """The CRM applied the rectification: the request is `completed`."""
+
+    customer_id: CustomerId
+    request_id: RequestId
+    completed_at: AwareDatetime
+
+
+class RectificationRefused(EventDetail):
+    """The CRM refused the rectification (a reason code, never free text: e.g. `supporting_document_missing`)."""
+
+    customer_id: CustomerId
+    request_id: RequestId
+    refused_at: AwareDatetime
+    reason: ReasonCode
+
+
 DETAIL_MODELS: dict[str, type[EventDetail]] = {
     "CustomerCreated": CustomerCreated,
     "CustomerUpdated": CustomerUpdated,
@@ -225,6 +249,9 @@ DETAIL_MODELS: dict[str, type[EventDetail]] = {
     "UsageRecordsBatch": UsageRecordsBatch,
     # Retention (issue 9)
     "CustomerReinstated": CustomerReinstated,
+    # Data-subject rights (issue 10): the CRM's answer to a rectification
+    "RectificationCompleted": RectificationCompleted,
+    "RectificationRefused": RectificationRefused,
 }
 EVENT_TYPES: tuple[str, ...] = tuple(DETAIL_MODELS)
 

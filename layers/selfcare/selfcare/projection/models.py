@@ -15,6 +15,9 @@ class WriteResult(StrEnum):
     STALE = "stale"  # the stored entity has this version or a newer one: nothing written
     MISSING = "missing"  # the entity the event changes does not exist: nothing written
     LOGIN_KEY_TAKEN = "login_key_taken"  # identity (issue 8): a new contact is another customer's login key
+    # Rights (issue 10): a rectification's answer naming no rectification of this customer, or one already answered
+    UNKNOWN_REQUEST = "unknown_request"
+    REQUEST_CLOSED = "request_closed"
 
 
 class Outcome(StrEnum):
@@ -39,6 +42,10 @@ class RejectReason(StrEnum):
     ICCID_IN_USE = "iccid_in_use"  # the SIM card of the event is claimed by another line
     # Identity (issue 8): the record's new contact is another customer's login key: nothing applied, no takeover.
     LOGIN_KEY_TAKEN = "login_key_taken"
+    # Rights (issue 10): the CRM's answer to a rectification names no rectification request of this customer
+    # (unknown, another customer's, or an access request); or the request is not awaiting the CRM (already answered).
+    UNKNOWN_REQUEST = "unknown_request"
+    REQUEST_NOT_AWAITING_CRM = "request_not_awaiting_crm"
 
 
 @dataclass(frozen=True)

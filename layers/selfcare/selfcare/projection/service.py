@@ -12,7 +12,11 @@ Decisions, in order, for an EventBridge event:
    then the one-time schedules of the steps (selfcare.retention.service: hide 1 month later, anonymise 5 years
    later). Schedules are (re)created on a duplicate termination too, so a retry after a failed schedule
    creation completes the work. A reinstatement (CustomerReinstated) cancels the steps not yet run.
-4. Commands (no EventBridge envelope): the steps' schedules send `Hide` / `Anonymise` with a customer id, the
+4. Rights (issue 10): `RectificationCompleted` / `RectificationRefused` close a rectification request
+   (selfcare.rights.crm: the status, its audit entry and the event's receipt in one transaction); a request the
+   customer does not have (unknown, another customer's, an access request) -> `unknown_request`; one already
+   answered -> `request_not_awaiting_crm`.
+5. Commands (no EventBridge envelope): the steps' schedules send `Hide` / `Anonymise` with a customer id, the
    daily schedule `Reconcile`; all run by selfcare.retention.service.
 Infrastructure failures (DynamoDB, SQS) raise: Lambda retries the event, then the function's
 on-failure destination keeps it. Nothing here logs personal data: event ids, types, customer ids.
@@ -77,6 +81,21 @@ class BillingStore(Protocol):
     def project_payment(self, payment: billing.Payment, version: int, event_id: str) -> WriteResult: ...
 
     def project_usage(self, records: list[billing.UsageRecord], event_id: str) -> WriteResult: ...
+
+
+class Rectifications(Protocol):
+    """Rights (issue 10): the CRM's answer closes a rectification (selfcare.rights.crm.RectificationAnswers)."""
+
+    def close(
+        self,
+        customer_id: str,
+        request_id: str,
+        *,
+        completed: bool,
+        at: datetime,
+        event_id: str,
+        reason: str | None = None,
+    ) -> WriteResult: ...
 
 
 class DeadLetters(Protocol):
@@ -203,7 +222,9 @@ class ProjectionService:
         clock: Clock,
         inventory: InventoryProjector | None = None,
         login_keys: CustomerLoginKeys | None = None,
+        rectifications: Rectifications | None = None,
     ) -> None:
+        self.rectifications = rectifications  # rights (issue 10): the CRM's answers to rectifications
         self.inventory = inventory  # the product inventory's events (lines and services)
         self.login_keys = login_keys  # identity (issue 8): a customer's login keys follow its contacts
         self.customers = customers
@@ -291,7 +312,25 @@ class ProjectionService:
             if result in (WriteResult.APPLIED, WriteResult.DUPLICATE):
                 self.retention.after_reinstatement(detail.customer_id)
             return result, detail.customer_id
+        if isinstance(detail, events.RectificationCompleted | events.RectificationRefused):  # rights (issue 10)
+            return self._apply_rectification(detail), detail.customer_id
         return self._apply_billing(detail)
+
+    def _apply_rectification(self, detail: events.RectificationCompleted | events.RectificationRefused) -> WriteResult:
+        if self.rectifications is None:
+            raise RuntimeError("rectification answers need the rights requests (selfcare.rights.crm)")
+        if isinstance(detail, events.RectificationCompleted):
+            return self.rectifications.close(
+                detail.customer_id, detail.request_id, completed=True, at=detail.completed_at, event_id=detail.event_id
+            )
+        return self.rectifications.close(
+            detail.customer_id,
+            detail.request_id,
+            completed=False,
+            at=detail.refused_at,
+            event_id=detail.event_id,
+            reason=detail.reason,
+        )
 
     def _login_key_moves(self, profile: CustomerProfile) -> list[KeyMove]:
         """Identity (issue 8): the moves of the contact email's and mobile's login keys, if they change."""
@@ -339,6 +378,22 @@ class ProjectionService:
             return self._reject(
                 RejectReason.LOGIN_KEY_TAKEN,
                 "the record's new contact email or mobile is another customer's login key",
+                raw,
+                event_id=detail.event_id,
+                detail_type=detail_type,
+            )
+        if result is WriteResult.UNKNOWN_REQUEST:  # rights (issue 10)
+            return self._reject(
+                RejectReason.UNKNOWN_REQUEST,
+                f"customer {customer_id} has no rectification request with this request_id",
+                raw,
+                event_id=detail.event_id,
+                detail_type=detail_type,
+            )
+        if result is WriteResult.REQUEST_CLOSED:  # rights (issue 10)
+            return self._reject(
+                RejectReason.REQUEST_NOT_AWAITING_CRM,
+                "the rectification request is not awaiting the CRM's answer (already answered)",
                 raw,
                 event_id=detail.event_id,
                 detail_type=detail_type,

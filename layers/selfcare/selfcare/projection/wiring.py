@@ -11,12 +11,14 @@ from selfcare.dal.inventory_projection import InventoryProjection
 from selfcare.dal.login_keys import CustomerLoginKeys
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.retention import RetentionRepository
+from selfcare.dal.rights import RightsRepository
 from selfcare.ports.dead_letters import SqsDeadLetters
 from selfcare.ports.hash_key import SecretsManagerHashKey
 from selfcare.ports.schedules import SchedulerRetentionSchedules
 from selfcare.projection.inventory import InventoryProjector
 from selfcare.projection.service import ProjectionService
 from selfcare.retention.service import RetentionService
+from selfcare.rights.crm import RectificationAnswers
 
 
 def build_retention(settings: ProjectionSettings, customers: CustomerProjection, clock: Clock) -> RetentionService:
@@ -59,4 +61,11 @@ def build_projection(settings: ProjectionSettings, clock: Clock | None = None) -
         clock=clock,
         inventory=inventory,
         login_keys=login_keys,  # identity (issue 8)
+        # Rights (issue 10): the CRM's answers close rectification requests (their audit entry in the transaction).
+        rectifications=RectificationAnswers(
+            requests=RightsRepository(settings.customers_table),
+            receipts_table=settings.idempotency_table,
+            audit=LogsRepository(None, settings.audit_log_table) if settings.audit_log_table else None,
+            clock=clock,
+        ),
     )

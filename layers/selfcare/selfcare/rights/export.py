@@ -95,6 +95,13 @@ def _flat(value: Any) -> str:
     return str(value)
 
 
+def truncation_note(count: int) -> str | None:
+    """What the PDF says where it lists only the first PDF_ITEMS_PER_STORE items of a store."""
+    if count <= PDF_ITEMS_PER_STORE:
+        return None
+    return f"{PDF_ITEMS_PER_STORE:,} of {count:,} shown; the JSON file holds them all."
+
+
 def to_pdf(document: dict[str, Any]) -> bytes:
     from fpdf import FPDF  # heavy: only the worker builds PDFs
 
@@ -131,9 +138,12 @@ def to_pdf(document: dict[str, Any]) -> bytes:
             if not items:
                 line("Nothing held about you in this store.", 9, "I")
                 continue
+            truncated = truncation_note(len(items))
+            if truncated:  # said before the list and after it: a reader of either end knows
+                line(truncated, 9, "B")
             for n, item in enumerate(items[:PDF_ITEMS_PER_STORE], start=1):
                 fields = item.items() if isinstance(item, dict) else [("value", item)]
                 line(f"{n}. " + "; ".join(f"{k}: {_flat(v)}" for k, v in fields), 8)
-            if len(items) > PDF_ITEMS_PER_STORE:
-                line(f"... and {len(items) - PDF_ITEMS_PER_STORE} more: every one is in the JSON file.", 9, "I")
+            if truncated:
+                line(truncated, 9, "B")
     return bytes(pdf.output())

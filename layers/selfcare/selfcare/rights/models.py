@@ -34,8 +34,11 @@ class RightsRequestStatus(StrEnum):
     BUILDING = "building"  # access: the worker is building it
     FAILED = "failed"  # access: the last build failed midway; the queue retries it (nothing half-done is shown)
     READY = "ready"  # access: both files are in the bucket, downloadable until files_expire_at
-    SENT_TO_CRM = "sent_to_crm"  # rectification: routed to the CRM (outbox), which applies it
-    REFUSED = "refused"  # registered by staff: the identity could not be proven (the document was refused)
+    SENT_TO_CRM = "sent_to_crm"  # rectification: routed to the CRM (outbox), which applies it, then answers
+    COMPLETED = "completed"  # rectification: the CRM applied it (event RectificationCompleted)
+    # Registered by staff: the identity could not be proven (the document was refused); or a rectification the CRM
+    # refused (event RectificationRefused, its reason code in `refusal_reason`).
+    REFUSED = "refused"
 
 
 OPEN = frozenset(
@@ -44,6 +47,8 @@ OPEN = frozenset(
         RightsRequestStatus.QUEUED,
         RightsRequestStatus.BUILDING,
         RightsRequestStatus.FAILED,
+        # A rectification is answered when the CRM says so: until then it stays on the staff queue, its clock running.
+        RightsRequestStatus.SENT_TO_CRM,
     }
 )
 
@@ -99,6 +104,9 @@ class RightsRequest:
     code_attempts: int = 0
     document_key: str | None = None
     document_shown_at: datetime | None = None
+    # Rectification: when the CRM answered (completed or refused), and its reason code when it refused.
+    closed_at: datetime | None = None
+    refusal_reason: str | None = None
 
     @property
     def is_open(self) -> bool:

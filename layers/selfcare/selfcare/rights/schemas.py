@@ -109,7 +109,8 @@ class RightsRequestView(Schema):
     channel: RightsChannel
     status: RightsRequestStatus = Field(
         description="queued, building, failed (retried automatically), ready; awaiting_identity (registered by "
-        "staff); sent_to_crm (rectification)"
+        "staff); sent_to_crm (rectification, until the CRM answers), then completed or refused (by the CRM, "
+        "`refusal_reason`); refused also when staff could not prove the requester's identity"
     )
     received_at: str
     due_at: str = Field(description="Receipt + 1 calendar month: the answer is due by then")
@@ -118,6 +119,8 @@ class RightsRequestView(Schema):
     files_expire_at: str | None = None
     changes: dict[str, Any] | None = Field(None, description="rectification: what is asked")
     identity_method: str | None = Field(None, description="session, code_email, code_mobile or document")
+    closed_at: str | None = Field(None, description="rectification: when the CRM completed or refused it")
+    refusal_reason: str | None = Field(None, description="rectification refused by the CRM: its reason code")
     downloads: list[RightsDownloadView] = Field(
         default_factory=list, description="Once ready and until the files expire: links to the JSON and PDF files"
     )
@@ -137,6 +140,8 @@ class RightsRequestView(Schema):
             files_expire_at=iso(request.files_expire_at) if request.files_expire_at else None,
             changes=dict(request.changes) or None,
             identity_method=request.identity_method,
+            closed_at=iso(request.closed_at) if request.closed_at else None,
+            refusal_reason=request.refusal_reason,
             downloads=[
                 RightsDownloadView(format=d.format, url=d.url, expires_in=d.expires_in) for d in downloads or []
             ],
