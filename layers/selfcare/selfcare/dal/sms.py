@@ -8,8 +8,9 @@ Items (`pk`, `sk`):
   per number, so that a BatchGetItem of 100 keys reads 100 numbers.
 - `CAMPAIGN#<id>`, `META`: the campaign (`done_batches`: the numbers of the batches processed to the end);
   `BATCH#<nnnnn>`: one batch of recipients (as submitted, at most 500); `MSG#<nnnnn>#<iiii>`: each message's
-  decision and status (`sending` is written under `attribute_not_exists` BEFORE the SMS port is called,
-  `sent` after: a batch processed again skips every message that has an item, so nothing is sent twice).
+  decision and status (`sending` is written under `attribute_not_exists` BEFORE the SMS port is called, in
+  transactions of claims, `sent` after, by BatchWriteItem: a batch processed again skips every message that has
+  an item, so nothing is sent twice).
 - `STATS#<provider id>`, `<YYYY-MM>`: the month's counters (ADD), read by the report.
 - `RATE#<provider id>`, `<epoch second>`: messages sent in that second (the throughput limit), short TTL.
 - `PROPOSALS`, `<provider id>#<YYYY-MM>`: suspension proposals (at most one per provider and month).

@@ -5,11 +5,15 @@ refused message never reaches the SMS port. Messages are handled in chunks of 10
 chunk's opt-outs just before its messages go out, so an opt-out received while a campaign runs refuses the
 next chunk's message to that number.
 
-At most once per recipient: an accepted message is first written as `sending` under `attribute_not_exists`
-(the claim), then handed to the SMS port, then marked `sent` (or `failed`). A batch processed again (SQS
-redelivers it after a crash or a timeout) skips every message that already has an item, so a message is
-never handed to the port twice; a crash between the claim and the port's answer leaves it `sending`, reported
-as such (not sent again: we prefer a lost commercial SMS to a duplicate one).
+At most once per recipient: accepted messages are first written as `sending` under `attribute_not_exists` (the
+claim), CLAIM_GROUP of them in one TransactWriteItems (a message another run claimed cancels the transaction: it is
+dropped and the others claimed again), then each message claimed by this run is handed to the SMS port, then the
+group is marked `sent` (or `failed`) with BatchWriteItem. A batch processed again (SQS redelivers it after a crash
+or a timeout) skips every message that already has an item, so a message is never handed to the port twice. A run
+that fails midway with an exception settles the messages it handed over and releases (deletes) the claims of those
+it never handed over; the message in flight stays `sending`. A worker killed outright between a group's claim and
+its settle leaves that group `sending` (at most CLAIM_GROUP messages, some possibly sent): reported as such, never
+sent again (we prefer a lost commercial SMS to a duplicate one).
 """
 
 from __future__ import annotations
