@@ -153,10 +153,17 @@ def _statuses(campaign_id: str) -> Counter[str]:
 
 def run(large: int | None = None, small_size: int = 10_000) -> tuple[CampaignRun, CampaignRun]:
     """(10,000 recipients, the large campaign)."""
+    from selfcare.observability import metrics
+
     from bench.world import local_stack
+    from infra import definitions as d
     from infra.local import emulation
 
     size = large or int(os.environ.get("BENCH_SMS_RECIPIENTS", "100000"))
+    # The functions' namespace (definitions.COMMON_ENV), as deployed: with metrics disabled Powertools never
+    # flushes, and the 100th value of one metric makes it serialise the set, which fails without a namespace
+    # (the worker's 100th batch in one process failed once, then was delivered again).
+    metrics.namespace = metrics.namespace or d.COMMON_ENV["POWERTOOLS_METRICS_NAMESPACE"]
     with local_stack() as _:
         os.environ["SMS_NIGHT_WINDOW"] = ""
         # As `python -m infra.local` does: moto's whole-table copy per transaction would make every claim
