@@ -7,6 +7,9 @@ real handler (functions/sms_campaigns) is run on each queued batch (infra/local/
 messages go to moto's SNS through the production adapter. 10% of the recipients opted out beforehand, 5% of the
 messages lack the opt-out mention. The provider's throughput limit is set high enough not to pace the run (the
 pacing is a sleep, not work). `BENCH_SMS_RECIPIENTS` sets the large campaign's size (100,000 by default).
+moto's transactions back up only the items they touch (emulation.install_bounded_memory, as the local stack):
+its own whole-table copy would make each claim transaction cost O(table size). A batch whose run fails is
+delivered again, as SQS would; the rows say how many were, and how many messages were left `sending`.
 """
 
 from __future__ import annotations
