@@ -515,3 +515,163 @@ def test_resume_after_a_crash_sends_nothing_twice_and_reads_at_most_100_numbers_
     again = InMemorySmsNetwork()
     build_sms_services(SmsSettings.from_env(), network=again).sending.process_batch(campaign_id, 1)
     assert again.sent == []
+
+
+# Claims in transactions, settles in batches (the bench's cuts) ----------------------------------------
+def started_campaign(api: Api, authorization: str, numbers: list[str]) -> str:
+    campaign_id = str(
+        body(
+            as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD})
+        )["campaign_id"]
+    )
+    as_provider(
+        api,
+        authorization,
+        "POST",
+        f"/sms/provider/campaigns/{campaign_id}/recipients",
+        {"recipients": [{"to": n} for n in numbers]},
+    )
+    as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/start")
+    return campaign_id
+
+
+def claim_of(campaign_id: str, index: int, to: str) -> Any:
+    from selfcare.sms.models import MessageOutcome, MessageStatus
+
+    return MessageOutcome(campaign_id, 1, index, to, MessageStatus.SENDING, None, "2026-11-26T10:00:00Z")
+
+
+def test_a_resume_after_a_worker_killed_between_claim_and_settle_sends_only_the_others_exactly_once(
+    api: Api, provider: tuple[str, str, str], aws: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from selfcare.config import SmsSettings
+    from selfcare.sms.sending import CLAIM_GROUP
+    from selfcare.sms.wiring import build_sms_services
+
+    from tests.fakes import CrashedWorker, InMemorySmsNetwork
+
+    numbers = [f"+3361500{n:04d}" for n in range(120)]
+    campaign_id = started_campaign(api, provider[1], numbers)
+    # Given a worker killed outright (no clean-up ran) after handing its second group to the network and before
+    # settling it: its settles never reach DynamoDB
+    killed = build_sms_services(SmsSettings.from_env(), network=(first := InMemorySmsNetwork()))
+    settles = 0
+
+    def die_at_the_second_settle(outcomes: Any, now: Any) -> None:
+        nonlocal settles
+        settles += 1
+        if settles >= 2:
+            raise CrashedWorker()
+        type(killed.repository).settle(killed.repository, outcomes, now)
+
+    monkeypatch.setattr(killed.repository, "settle", die_at_the_second_settle)
+    with pytest.raises(CrashedWorker):
+        killed.sending.process_batch(campaign_id, 1)
+    assert len(first.sent) == 2 * CLAIM_GROUP
+    # When SQS delivers the batch again to a fresh worker
+    second = InMemorySmsNetwork()
+    outcomes = build_sms_services(SmsSettings.from_env(), network=second).sending.process_batch(campaign_id, 1)
+    # Then every number got exactly one message: the resumed run sent only those no run had claimed
+    sent_to = [sms.to for sms in first.sent + second.sent]
+    assert sorted(sent_to) == sorted(numbers)
+    assert [sms.to for sms in second.sent] == numbers[2 * CLAIM_GROUP :]
+    # And the killed group (sent, never settled) stays `sending`: in doubt, at most CLAIM_GROUP messages
+    by_status: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        by_status.setdefault(outcome.status.value, []).append(outcome.to)
+    assert by_status == {
+        "sent": numbers[:CLAIM_GROUP] + numbers[2 * CLAIM_GROUP :],
+        "sending": numbers[CLAIM_GROUP : 2 * CLAIM_GROUP],
+    }
+
+
+def test_messages_claimed_meanwhile_by_another_run_cancel_the_claim_transaction_and_are_not_sent(
+    api: Api, provider: tuple[str, str, str], aws: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from selfcare import aws as aws_clients
+    from selfcare.clock import SystemClock
+    from selfcare.config import SmsSettings
+    from selfcare.dal.sms import SmsRepository
+    from selfcare.sms.wiring import build_sms_services
+
+    from tests.fakes import InMemorySmsNetwork
+
+    numbers = [f"+3361600{n:04d}" for n in range(60)]
+    campaign_id = started_campaign(api, provider[1], numbers)
+    services = build_sms_services(SmsSettings.from_env(), network=(network := InMemorySmsNetwork()))
+    # Given another run claimed messages 3, 4 and 40 after this run read the batch's outcomes (none yet)
+    taken = [3, 4, 40]
+    services.repository.claim([claim_of(campaign_id, i, numbers[i]) for i in taken], SystemClock().now())
+    monkeypatch.setattr(services.repository, "batch_outcomes", lambda *_: {})
+    transactions: list[int] = []
+    aws_clients.client("dynamodb").meta.events.register(
+        "provide-client-params.dynamodb.TransactWriteItems",
+        lambda params, **_: transactions.append(len(params["TransactItems"])),
+    )
+    # When this run processes the batch
+    services.sending.process_batch(campaign_id, 1)
+    # Then the groups holding them were cancelled and claimed again without them (23 + 24 + 10 = 57 claimed)
+    assert transactions == [25, 23, 25, 24, 10]
+    # And only the others were handed to the network, once each; the three stay as the other run left them
+    assert sorted(sms.to for sms in network.sent) == sorted(n for i, n in enumerate(numbers) if i not in taken)
+    outcomes = SmsRepository(aws.table_names[d.SMS.logical_id]).batch_outcomes(campaign_id, 1)
+    assert {i for i, o in outcomes.items() if o.status.value == "sending"} == set(taken)
+    assert sum(o.status.value == "sent" for o in outcomes.values()) == 57
+
+
+def test_settles_retry_unprocessed_items_with_a_backoff_then_fail_the_batch(
+    aws: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import selfcare.dal.sms as sms_dal
+    from selfcare.clock import SystemClock
+    from selfcare.dal.sms import BATCH_WRITE_ATTEMPTS, SmsRepository, UnprocessedWrites
+    from selfcare.sms.models import MessageStatus
+
+    real = sms_dal.client()
+    calls: list[int] = []
+    left_over = {"per_call": 7, "calls": 2}
+
+    class Throttled:
+        """DynamoDB under pressure: the first calls leave their last items unprocessed (not written)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def batch_write_item(self, RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
+            ((table, requests),) = RequestItems.items()
+            calls.append(len(requests))
+            if left_over["calls"] > 0 and len(requests) > left_over["per_call"]:
+                left_over["calls"] -= 1
+                cut = len(requests) - left_over["per_call"]
+                real.batch_write_item(RequestItems={table: requests[:cut]})
+                return {"UnprocessedItems": {table: requests[cut:]}}
+            return dict(real.batch_write_item(RequestItems=RequestItems))
+
+    pauses: list[float] = []
+    repository = SmsRepository(aws.table_names[d.SMS.logical_id], sleep=pauses.append)
+    now = SystemClock().now()
+    claims = [claim_of("CSETTLE", i, f"+3361700{i:04d}") for i in range(40)]
+    assert repository.claim(claims, now) == set(range(40))
+    monkeypatch.setattr(sms_dal, "client", Throttled)
+    # Given DynamoDB leaves 7 items unprocessed twice
+    # When 40 claimed messages are settled (sent)
+    from dataclasses import replace
+
+    repository.settle([replace(c, status=MessageStatus.SENT) for c in claims], now)
+    # Then the unprocessed ones were sent again after a pause, and all 40 are `sent`
+    assert calls == [25, 7, 15, 7]
+    assert pauses == [0.05, 0.05]
+    monkeypatch.setattr(sms_dal, "client", lambda: real)
+    assert {o.status for o in repository.batch_outcomes("CSETTLE", 1).values()} == {MessageStatus.SENT}
+    assert len(repository.batch_outcomes("CSETTLE", 1)) == 40
+
+    # And when items stay unprocessed, the batch fails (SQS delivers it again) after BATCH_WRITE_ATTEMPTS calls
+    class Stuck:
+        def batch_write_item(self, RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
+            return {"UnprocessedItems": RequestItems}
+
+    monkeypatch.setattr(sms_dal, "client", Stuck)
+    pauses.clear()
+    with pytest.raises(UnprocessedWrites):
+        repository.settle([replace(claims[0], status=MessageStatus.SENT)], now)
+    assert len(pauses) == BATCH_WRITE_ATTEMPTS

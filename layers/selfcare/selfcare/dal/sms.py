@@ -8,8 +8,9 @@ Items (`pk`, `sk`):
   per number, so that a BatchGetItem of 100 keys reads 100 numbers.
 - `CAMPAIGN#<id>`, `META`: the campaign (`done_batches`: the numbers of the batches processed to the end);
   `BATCH#<nnnnn>`: one batch of recipients (as submitted, at most 500); `MSG#<nnnnn>#<iiii>`: each message's
-  decision and status (`sending` is written under `attribute_not_exists` BEFORE the SMS port is called,
-  `sent` after: a batch processed again skips every message that has an item, so nothing is sent twice).
+  decision and status (`sending` is written under `attribute_not_exists` BEFORE the SMS port is called, in
+  transactions of claims, `sent` after, by BatchWriteItem: a batch processed again skips every message that has
+  an item, so nothing is sent twice).
 - `STATS#<provider id>`, `<YYYY-MM>`: the month's counters (ADD), read by the report.
 - `RATE#<provider id>`, `<epoch second>`: messages sent in that second (the throughput limit), short TTL.
 - `PROPOSALS`, `<provider id>#<YYYY-MM>`: suspension proposals (at most one per provider and month).
@@ -19,7 +20,8 @@ Decisions, complaints and proposals are kept 12 months (TTL `expires_at`), recip
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,6 +57,9 @@ from selfcare.sms.models import (
 )
 
 BATCH_GET_LIMIT = 100  # DynamoDB's BatchGetItem maximum: at most 100 numbers per call
+BATCH_WRITE_LIMIT = 25  # DynamoDB's BatchWriteItem maximum
+BATCH_WRITE_ATTEMPTS = 8  # unprocessed items retried with a backoff, then UnprocessedWrites
+CLAIM_GROUP_LIMIT = 100  # DynamoDB's TransactWriteItems maximum
 RETENTION_MONTHS = 12
 BATCH_RETENTION_DAYS = 35
 PROVIDERS_PK = "PROVIDERS"
@@ -67,6 +72,27 @@ def _batch_sk(batch: int) -> str:
 
 def _message_sk(batch: int, index: int) -> str:
     return f"MSG#{batch:05d}#{index:04d}"
+
+
+class UnprocessedWrites(Exception):
+    """BatchWriteItem still left items unprocessed after BATCH_WRITE_ATTEMPTS calls (the batch fails, SQS
+    delivers it again)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"{count} writes left unprocessed")
+        self.count = count
+
+
+def _claimed_before(error: ClientError) -> set[int]:
+    """The positions of a cancelled claim transaction whose message has an item already; re-raise any other
+    cancellation (nothing of the transaction was written)."""
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        raise error
+    reasons = error.response.get("CancellationReasons") or []
+    taken = {position for position, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
+    if not taken:
+        raise error
+    return taken
 
 
 def _provider(item: Item) -> Provider:
@@ -163,8 +189,9 @@ def _outcome_item(outcome: MessageOutcome, expires_at: int) -> Item:
 
 
 class SmsRepository:
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, sleep: Callable[[float], None] = time.sleep) -> None:
         self.table = table
+        self.sleep = sleep
 
     def _get(self, pk: str, sk: str) -> Item | None:
         raw = client().get_item(TableName=self.table, Key=key(pk=pk, sk=sk), ConsistentRead=True).get("Item")
@@ -361,35 +388,67 @@ class SmsRepository:
         return {int(item["index"]): _outcome(item) for item in items}
 
     def record_outcomes(self, outcomes: list[MessageOutcome], now: datetime) -> None:
-        """Refused messages' decisions, 25 per BatchWriteItem (never over a claimed message: the caller skips
-        every message that already has an item)."""
+        """Messages' decisions as they are (refused ones; claimed ones once settled), 25 per BatchWriteItem,
+        unprocessed items retried. Never over a message claimed by another run: the caller writes only refused
+        messages that had no item and messages it claimed itself."""
         expires_at = epoch(add_months(now, RETENTION_MONTHS))
-        requests = [{"PutRequest": {"Item": to_raw(_outcome_item(o, expires_at))}} for o in outcomes]
-        for start in range(0, len(requests), 25):
-            pending: list[dict[str, Any]] = requests[start : start + 25]
-            while pending:
+        self._batch_write([{"PutRequest": {"Item": to_raw(_outcome_item(o, expires_at))}} for o in outcomes])
+
+    def settle(self, outcomes: list[MessageOutcome], now: datetime) -> None:
+        """Claimed messages with their final status (`sent`, `failed`): whole items, BatchWriteItem."""
+        self.record_outcomes(outcomes, now)
+
+    def release(self, outcomes: list[MessageOutcome]) -> None:
+        """Remove the claims of messages this run claimed but never handed to the SMS port (a run failing midway),
+        so that the next delivery of the batch sends them."""
+        self._batch_write(
+            [
+                {"DeleteRequest": {"Key": key(pk=f"CAMPAIGN#{o.campaign_id}", sk=_message_sk(o.batch, o.index))}}
+                for o in outcomes
+            ]
+        )
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+            pending: list[dict[str, Any]] = requests[start : start + BATCH_WRITE_LIMIT]
+            for attempt in range(BATCH_WRITE_ATTEMPTS):
                 answer = client().batch_write_item(RequestItems={self.table: pending})
                 pending = answer.get("UnprocessedItems", {}).get(self.table, [])
+                if not pending:
+                    break
+                self.sleep(min(1.0, 0.05 * 2**attempt))  # DynamoDB's advice for unprocessed items: back off
+            else:
+                raise UnprocessedWrites(len(pending))
 
-    def claim(self, outcome: MessageOutcome, now: datetime) -> bool:
-        """Write the message as `sending` unless it has an item already; False: it has (never send it again)."""
-        item = _outcome_item(outcome, epoch(add_months(now, RETENTION_MONTHS)))
-        try:
-            client().put_item(TableName=self.table, Item=to_raw(item), ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
-
-    def settle(self, outcome: MessageOutcome, status: MessageStatus) -> None:
-        client().update_item(
-            TableName=self.table,
-            Key=key(pk=f"CAMPAIGN#{outcome.campaign_id}", sk=_message_sk(outcome.batch, outcome.index)),
-            UpdateExpression="SET #s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=values(s=status.value),
-        )
+    def claim(self, outcomes: list[MessageOutcome], now: datetime) -> set[int]:
+        """Write each message as `sending` unless it has an item already, CLAIM_GROUP_LIMIT per TransactWriteItems
+        (each Put under `attribute_not_exists`); the indices claimed by this call. A transaction cancelled because
+        some messages have an item (claimed by an earlier run) is read reason by reason: those are dropped, the
+        others claimed again. A message whose index is not returned must never be handed to the SMS port."""
+        expires_at = epoch(add_months(now, RETENTION_MONTHS))
+        claimed: set[int] = set()
+        for start in range(0, len(outcomes), CLAIM_GROUP_LIMIT):
+            pending = outcomes[start : start + CLAIM_GROUP_LIMIT]
+            while pending:
+                operations = [
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": to_raw(_outcome_item(o, expires_at)),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                    for o in pending
+                ]
+                try:
+                    client().transact_write_items(TransactItems=operations)
+                except ClientError as error:
+                    taken = _claimed_before(error)
+                    pending = [o for position, o in enumerate(pending) if position not in taken]
+                    continue
+                claimed |= {o.index for o in pending}
+                break
+        return claimed
 
     def outcomes(self, campaign_id: str, after: str | None, limit: int) -> tuple[list[MessageOutcome], str | None]:
         """One page of the campaign's outcomes in order; the last sort key as the next cursor."""

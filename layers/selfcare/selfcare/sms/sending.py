@@ -5,11 +5,15 @@ refused message never reaches the SMS port. Messages are handled in chunks of 10
 chunk's opt-outs just before its messages go out, so an opt-out received while a campaign runs refuses the
 next chunk's message to that number.
 
-At most once per recipient: an accepted message is first written as `sending` under `attribute_not_exists`
-(the claim), then handed to the SMS port, then marked `sent` (or `failed`). A batch processed again (SQS
-redelivers it after a crash or a timeout) skips every message that already has an item, so a message is
-never handed to the port twice; a crash between the claim and the port's answer leaves it `sending`, reported
-as such (not sent again: we prefer a lost commercial SMS to a duplicate one).
+At most once per recipient: accepted messages are first written as `sending` under `attribute_not_exists` (the
+claim), CLAIM_GROUP of them in one TransactWriteItems (a message another run claimed cancels the transaction: it is
+dropped and the others claimed again), then each message claimed by this run is handed to the SMS port, then the
+group is marked `sent` (or `failed`) with BatchWriteItem. A batch processed again (SQS redelivers it after a crash
+or a timeout) skips every message that already has an item, so a message is never handed to the port twice. A run
+that fails midway with an exception settles the messages it handed over and releases (deletes) the claims of those
+it never handed over; the message in flight stays `sending`. A worker killed outright between a group's claim and
+its settle leaves that group `sending` (at most CLAIM_GROUP messages, some possibly sent): reported as such, never
+sent again (we prefer a lost commercial SMS to a duplicate one).
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ from selfcare.sms.providers import audit_entry
 from selfcare.sms.text import encoding_of
 
 MAX_BATCH = 500  # recipients per batch (one request, one SQS message)
+# Messages claimed together (one TransactWriteItems) and settled together (one BatchWriteItem): a worker killed
+# outright (timeout, out of memory) between a group's claim and its settle leaves at most this many `sending`.
+CLAIM_GROUP = 25
 SYSTEM_ACTOR = "system#sms"
 
 
@@ -253,18 +260,38 @@ class SendingService:
             accepted = []
         self.repository.record_outcomes(refused, now)
         results = {o.index: o for o in refused}
-        for outcome, text in accepted:
-            if not self.repository.claim(outcome, now):
-                continue  # claimed by an earlier run: never handed to the network twice
-            try:
-                self.network.send(CommercialSms(outcome.to, text, campaign.sender_id, "campaign"))
-                status = MessageStatus.SENT
-            except SmsRejected:
-                status = MessageStatus.FAILED
-            self.repository.settle(outcome, status)
-            results[outcome.index] = replace(outcome, status=status)
+        for start in range(0, len(accepted), CLAIM_GROUP):
+            results |= self._send_group(campaign, accepted[start : start + CLAIM_GROUP], now)
         self._count(provider, now, results.values())
         return results
+
+    def _send_group(
+        self, campaign: Campaign, group: list[tuple[MessageOutcome, str]], now: datetime
+    ) -> dict[int, MessageOutcome]:
+        """Claim the group (one transaction), hand each message claimed by this run to the port, then settle them
+        (BatchWriteItem). When the run fails midway (an error of the port or of the worker), the messages already
+        handed over are settled, the one in flight stays `sending` (in doubt: never sent again) and those not yet
+        handed over are released for the next delivery of the batch."""
+        claimed = self.repository.claim([outcome for outcome, _ in group], now)
+        settled: list[MessageOutcome] = []
+        handed: set[int] = set()
+        try:
+            for outcome, text in group:
+                if outcome.index not in claimed:
+                    continue  # claimed by an earlier run: never handed to the network twice
+                handed.add(outcome.index)
+                try:
+                    self.network.send(CommercialSms(outcome.to, text, campaign.sender_id, "campaign"))
+                    status = MessageStatus.SENT
+                except SmsRejected:
+                    status = MessageStatus.FAILED
+                settled.append(replace(outcome, status=status))
+        except BaseException:
+            self.repository.settle(settled, now)
+            self.repository.release([o for o, _ in group if o.index in claimed and o.index not in handed])
+            raise
+        self.repository.settle(settled, now)
+        return {outcome.index: outcome for outcome in settled}
 
     def _take_throughput(self, provider: Provider, count: int, wait: bool) -> bool:
         """Room for `count` messages in the provider's per-second window; campaigns wait for the next second
