@@ -8,7 +8,8 @@ The contract (README, "Incident tracker"): `GET {base}/incidents/{reference}` wi
 Anything else (timeout, connection refused, 401/403, 5xx, another status, a body that is not that JSON) is an
 `IncidentTrackerError`: the caller fails closed (503). The token is read from a Secrets Manager secret (its
 SecretString is the token, or `{"token": "..."}`), cached for `token_max_age` seconds and forgotten at once on a
-401 (a rotated token is picked up). One short timeout (default 2 s) bounds connect and read together. Standard
+401 (a rotated token is picked up). One short timeout (default 2 s) bounds the connect and each read
+(the socket's timeout; the answer is at most 64 KiB). Standard
 library only. The transport is injectable (`transport`), so the classification is tested without a socket.
 """
 
