@@ -156,39 +156,15 @@ class CustomerLoginKeys:
         account_key = login_key(IdentifierKind.ACCOUNT_NUMBER, account_number)
         old_key = login_key(kind, old) if old else None
         wanted = [customer_login_item_key(account_key)] + ([customer_login_item_key(old_key)] if old_key else [])
-        held = {pk: item for pk, item in batch_get_keys({self.table: wanted}).items()}
+        held = batch_get_keys({self.table: wanted})
         if held.get(account_key, {}).get("principal_id") != customer_id:
             return KeyMove([])  # no credential: nothing to move
         operations: list[RawItem] = []
         still_a_line = kind is IdentifierKind.PHONE and old in line_numbers
         if old_key and held.get(old_key, {}).get("principal_id") == customer_id and not still_a_line:
-            operations.append(
-                {
-                    "Delete": {
-                        "TableName": self.table,
-                        "Key": customer_login_item_key(old_key),
-                        "ConditionExpression": "principal_id = :me",
-                        "ExpressionAttributeValues": values(me=customer_id),
-                    }
-                }
-            )
+            operations.append(self._delete_op(old_key, customer_id))
         claim_index = None
         if new:
             claim_index = len(operations)
-            operations.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": to_raw(
-                            {
-                                **from_raw(customer_login_item_key(login_key(kind, new))),
-                                "principal_id": customer_id,
-                                "principal_type": "customer",
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk) OR principal_id = :me",
-                        "ExpressionAttributeValues": values(me=customer_id),
-                    }
-                }
-            )
+            operations.append(self._put_op(login_key(kind, new), customer_id))
         return KeyMove(operations, claim_index, login_key(kind, new) if new else None)

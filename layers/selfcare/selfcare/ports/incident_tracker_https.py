@@ -24,8 +24,8 @@ from urllib.parse import quote, urlsplit
 
 from selfcare import aws
 from selfcare.ports.incident_tracker import IncidentState, IncidentTrackerError
+from selfcare.ports.urls import checked_url
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _STATES = {"open": IncidentState.OPEN, "closed": IncidentState.CLOSED}
 MAX_ANSWER_BYTES = 64 * 1024
 
@@ -75,11 +75,7 @@ class HttpsIncidentTracker:
         token_max_age: float = 300.0,
         transport: Transport = http_transport,
     ) -> None:
-        url = urlsplit(base_url)
-        if url.scheme not in ("https", "http") or not url.hostname:
-            raise ValueError("the incident tracker URL must be an https URL")
-        if url.scheme == "http" and url.hostname not in _LOOPBACK:
-            raise ValueError("plain http is only allowed on the loopback (local simulator)")
+        checked_url(base_url, "the incident tracker URL")
         self._base = base_url.rstrip("/")
         self._read_token = token
         self._timeout = timeout

@@ -27,12 +27,12 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from selfcare import aws
 from selfcare.ports.oidc import AuthorizationRequest, OidcRefusal, OidcUnavailable, VerifiedIdentity
+from selfcare.ports.urls import checked_url
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
 DISCOVERY_MAX_AGE_SECONDS = 3600
 _ID_TOKEN_ESSENTIAL = ("iss", "aud", "exp", "iat", "sub", "nonce")
@@ -54,11 +54,7 @@ class OidcClientConfig:
 
 
 def _check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("an OpenID Connect URL must be an https URL")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
-        raise ValueError("plain http is only allowed on the loopback (local simulator)")
+    checked_url(url, "an OpenID Connect URL")
 
 
 def _secrets_manager_secret(secret_id: str) -> str:

@@ -17,7 +17,6 @@ import json
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
 
 from selfcare import aws
 from selfcare.ports.payments import (
@@ -26,8 +25,8 @@ from selfcare.ports.payments import (
     PaymentProviderTimeout,
     PaymentRequest,
 )
+from selfcare.ports.urls import checked_url
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _TRANSIENT = {408, 425, 429}
 
 
@@ -55,11 +54,7 @@ class HttpsPaymentProvider:
 
     def _checked_endpoint(self) -> str:
         """Checked on use, not at cold start (the OpenAPI build imports handlers with placeholder values)."""
-        url = urlsplit(self._endpoint)
-        if url.scheme not in ("https", "http") or not url.hostname:
-            raise ValueError("the payment provider endpoint must be an https URL")
-        if url.scheme == "http" and url.hostname not in _LOOPBACK:
-            raise ValueError("plain http is only allowed on the loopback (local sandbox)")
+        checked_url(self._endpoint, "the payment provider endpoint")
         return self._endpoint
 
     def create_payment(self, request: PaymentRequest) -> HostedPayment:

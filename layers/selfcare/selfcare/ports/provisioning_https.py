@@ -25,7 +25,7 @@ import json
 import ssl
 import time
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from selfcare import aws
 from selfcare.ports.provisioning import (
@@ -36,8 +36,8 @@ from selfcare.ports.provisioning import (
     SimStatus,
     TransientProvisioningError,
 )
+from selfcare.ports.urls import checked_url
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _TRANSIENT_STATUSES = {408, 425, 429}
 
 
@@ -50,13 +50,9 @@ class HttpsProvisioning:
         read_timeout: float = 8.0,
         credentials_max_age: float = 300.0,
     ) -> None:
-        url = urlsplit(endpoint)
-        if url.scheme not in ("https", "http") or not url.hostname:
-            raise ValueError("the provisioning endpoint must be an https URL")
-        if url.scheme == "http" and url.hostname not in _LOOPBACK:
-            raise ValueError("plain http is only allowed on the loopback (local simulator)")
+        url = checked_url(endpoint, "the provisioning endpoint")
         self._scheme = url.scheme
-        self._host = url.hostname
+        self._host = url.hostname or ""  # never empty: checked_url refuses a URL without a host
         self._port = url.port
         self._base_path = url.path.rstrip("/")
         self._secret_id = credentials_secret_id
