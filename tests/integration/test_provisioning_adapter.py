@@ -129,14 +129,18 @@ def test_the_sim_status_is_read_from_the_network(simulator: ProvisioningSimulato
 def test_applied_then_timed_out_changes_the_network_although_the_client_times_out(
     simulator: ProvisioningSimulator, secrets: object
 ) -> None:
-    # Given the simulator's uncertain mode: the operation applies, the answer comes after the read timeout
-    simulator.set_fault("bar_sim", "applied_timeout", times=1, delay_seconds=1.0)
+    # Given the simulator's uncertain mode: the operation applies, the answer comes 3 s later, well after the
+    # 0.3 s read timeout; and an adapter whose credentials are already read (a GET reads the key and is not an
+    # attempt), so that the timing below measures the request alone, not Secrets Manager on a loaded machine
+    simulator.set_fault("bar_sim", "applied_timeout", times=1, delay_seconds=3.0)
+    provisioning = adapter(simulator.url, read_timeout=0.3)
+    provisioning.sim_status("L1")
 
-    # When the adapter bars the SIM, Then it sees a timeout...
+    # When the adapter bars the SIM, Then it sees a timeout, long before the answer would have come...
     started = time.monotonic()
     with pytest.raises(ProvisioningTimeout):
-        adapter(simulator.url, read_timeout=0.3).bar_sim("L1", "+377600000001", "k")
-    assert time.monotonic() - started < 1.0, "the client gave up at its read timeout"
+        provisioning.bar_sim("L1", "+377600000001", "k")
+    assert time.monotonic() - started < 2.0, "the client gave up at its read timeout, not at the answer"
     # ...while the network did bar it, and a retry with the same key is a replay of that change
     assert simulator.sim("L1")["barred"] is True
     assert adapter(simulator.url).bar_sim("L1", "+377600000001", "k").reference == simulator.applied()[0].reference
