@@ -853,8 +853,9 @@ ROUTES = (
 
 # sqs:SendMessage on the campaign queue (the provider API starts campaigns).
 GRANT_ENV["sms_campaign_queue"] = ("SMS_CAMPAIGN_QUEUE_URL",)
-# The campaign queue's consumer (event source mapping): receive, delete, attributes; no variable.
-GRANT_ENV["sms_campaign_consumer"] = ()
+# The campaign queue's consumer (event source mapping): receive, delete, attributes; its URL, for the worker's
+# own ChangeMessageVisibility (a batch paused by the night window comes back when the window ends).
+GRANT_ENV["sms_campaign_consumer"] = ("SMS_CAMPAIGN_QUEUE_URL",)
 SMS_CAMPAIGN_QUEUE_NAME = f"{SERVICE}-sms-campaign-batches"
 SMS_CAMPAIGN_DEAD_LETTER_QUEUE_NAME = f"{SERVICE}-sms-campaign-dead-letters"
 SMS_CAMPAIGN_BATCH_SIZE = 1  # one batch of recipients (at most 500 messages) per invocation

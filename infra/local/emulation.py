@@ -72,12 +72,14 @@ the two hooks that must reach inside moto, through moto's private API, pinned wi
    moto keeps the campaign queue's messages but never invokes the worker from it (no event source mapping),
    and delivers nothing from the inbound SMS topic to a Lambda subscriber. `deliver_sms_batches` receives what
    the campaign queue holds and calls the `sms_campaigns` handler with SQS events of one record (the mapping's
-   batch size, definitions.SMS_CAMPAIGN_BATCH_SIZE), deleting a message once handled and making one the handler
-   reported in `batchItemFailures` visible again at once (the next drain retries it, as SQS redelivers after the
-   visibility timeout); `SmsCampaignDelivery` does it every `interval_seconds` in a daemon thread for
-   `python -m infra.local`. `inject_inbound_sms` builds the SNS event that the two-way channel's topic would
-   deliver (the message: originationNumber, destinationNumber, messageBody) and calls the `sms_inbound`
-   handler: the local route POST /_local/sms/inbound uses it.
+   batch size, definitions.SMS_CAMPAIGN_BATCH_SIZE) and deletes a message once handled. It receives with a
+   visibility timeout of 0, so that a message the handler reported in `batchItemFailures` is retried by the next
+   drain at once (SQS would redeliver it after the queue's visibility timeout), unless the handler changed its
+   visibility itself (a campaign paused by the night window: ChangeMessageVisibility until the morning), which
+   then holds as on SQS; one drain stops at its first failure. `SmsCampaignDelivery` does it every
+   `interval_seconds` in a daemon thread for `python -m infra.local`. `inject_inbound_sms` builds the SNS
+   event that the two-way channel's topic would deliver (the message: originationNumber, destinationNumber,
+   messageBody) and calls the `sms_inbound` handler: the local route POST /_local/sms/inbound uses it.
    Data-subject rights (issue 10) reuse the same two for the export queue -> the `rights_export` worker
    (`function=d.RIGHTS_EXPORT`): `python -m infra.local` runs a second `SmsCampaignDelivery` on that queue.
 
@@ -937,7 +939,7 @@ def deliver_sms_batches(
     arn = arn or queue_arn(sqs_client, queue_url)
     while max_messages is None or handled < max_messages:
         messages = sqs_client.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0, AttributeNames=["All"]
+            QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0, VisibilityTimeout=0, AttributeNames=["All"]
         ).get("Messages", [])
         if not messages:
             return handled
@@ -959,10 +961,7 @@ def deliver_sms_batches(
         except Exception as error:  # noqa: BLE001 - as Lambda: the message stays for a retry
             logger.warning("sms worker failed: %s", type(error).__name__)
             failed = True
-        if failed:
-            sqs_client.change_message_visibility(
-                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-            )
+        if failed:  # visible already (received with 0), or as long as the handler asked
             return handled
         sqs_client.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         handled += 1

@@ -517,6 +517,90 @@ def test_resume_after_a_crash_sends_nothing_twice_and_reads_at_most_100_numbers_
     assert again.sent == []
 
 
+def test_a_campaign_met_by_the_night_pauses_until_the_morning_then_sends_every_message(
+    api: Api, provider: tuple[str, str, str], aws: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+    from selfcare import aws as aws_clients
+    from selfcare.config import SmsSettings
+    from selfcare.sms.wiring import build_sms_services
+
+    from tests.fakes import FixedClock, InMemorySmsNetwork
+
+    _, authorization, _ = provider
+    campaign_id = body(
+        as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD})
+    )["campaign_id"]
+    numbers = ["+33612000031", "+33612000032", "+33612000033"]
+    as_provider(
+        api,
+        authorization,
+        "POST",
+        f"/sms/provider/campaigns/{campaign_id}/recipients",
+        {"recipients": [{"to": n} for n in numbers]},
+    )
+    as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/start")
+    # Given the worker at 23:30 in Monaco, with the operator's night window (22:00 to 08:00)
+    monkeypatch.setenv("SMS_NIGHT_WINDOW", "22:00-08:00")
+    clock = FixedClock(datetime(2026, 11, 25, 22, 30, tzinfo=UTC))
+    network = InMemorySmsNetwork()
+    worker = api.gateway.handlers[d.SMS_CAMPAIGNS.name]
+    monkeypatch.setattr(worker, "services", build_sms_services(SmsSettings.from_env(), clock=clock, network=network))
+    pauses: list[dict[str, Any]] = []
+    aws_clients.client("sqs").meta.events.register(
+        "provide-client-params.sqs.ChangeMessageVisibility", lambda params, **_: pauses.append(dict(params))
+    )
+
+    # When the queue delivers the batch
+    assert drain(aws, api) == 0
+    # Then nothing went out and nothing was refused: the batch waits for 08:00 local, 8 h 30 min away
+    assert network.sent == []
+    outcomes = body(as_provider(api, authorization, "GET", f"/sms/provider/campaigns/{campaign_id}/outcomes"))
+    assert outcomes["outcomes"] == []
+    assert [p["VisibilityTimeout"] for p in pauses] == [8 * 3600 + 30 * 60]
+    # And the batch is not lost: held in the queue, out of sight until then
+    sqs = boto3.client("sqs", region_name="eu-west-3")
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=aws.sms_campaign_queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1" and drain(aws, api) == 0
+
+    # When the morning comes (SQS shows the message again) and the batch is delivered again
+    clock.moment = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+    sqs.change_message_visibility(
+        QueueUrl=aws.sms_campaign_queue_url, ReceiptHandle=pauses[0]["ReceiptHandle"], VisibilityTimeout=0
+    )
+    assert drain(aws, api) == 1
+    # Then every message went out once, and the campaign is done
+    assert sorted(sms.to for sms in network.sent) == numbers
+    outcomes = body(as_provider(api, authorization, "GET", f"/sms/provider/campaigns/{campaign_id}/outcomes"))
+    assert [(o["to"], o["status"]) for o in outcomes["outcomes"]] == [(n, "sent") for n in numbers]
+    assert body(as_provider(api, authorization, "GET", f"/sms/provider/campaigns/{campaign_id}"))["status"] == "done"
+
+
+def test_a_single_message_at_night_is_refused_at_once(
+    api: Api, provider: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from selfcare.config import SmsSettings
+    from selfcare.sms.wiring import build_sms_services
+
+    from tests.fakes import FixedClock, InMemorySmsNetwork
+
+    _, authorization, _ = provider
+    # Given the provider API at 23:30 in Monaco, with the night window
+    monkeypatch.setenv("SMS_NIGHT_WINDOW", "22:00-08:00")
+    network = InMemorySmsNetwork()
+    gateway = api.gateway.handlers[d.SMS_GATEWAY.name]
+    night = build_sms_services(
+        SmsSettings.from_env(), clock=FixedClock(datetime(2026, 11, 25, 22, 30, tzinfo=UTC)), network=network
+    )
+    monkeypatch.setattr(gateway, "services", night)
+    # When it sends one message, Then the answer says night_time and nothing went out
+    message = {"sender_id": "RIVIERA", "to": "+33612000034", "text": GOOD}
+    answer = as_provider(api, authorization, "POST", "/sms/provider/messages", message)
+    assert (body(answer)["status"], body(answer)["reason"]) == ("refused", "night_time") and network.sent == []
+
+
 # Claims in transactions, settles in batches (the bench's cuts) ----------------------------------------
 def started_campaign(api: Api, authorization: str, numbers: list[str]) -> str:
     campaign_id = str(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from selfcare.sms.models import Provider, ProviderStatus, RefusalReason
@@ -73,6 +73,26 @@ def test_no_night_window_when_start_equals_end() -> None:
 def test_summer_time_is_local_time() -> None:
     # 20:30 UTC in July is 22:30 in Monaco (UTC+2): night
     assert NightWindow().contains(datetime(2026, 7, 1, 20, 30, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("moment", "resumes"),
+    [
+        # 23:30 in Monaco (winter, UTC+1): the next morning, 08:00 local = 07:00 UTC
+        (datetime(2026, 11, 25, 22, 30, tzinfo=UTC), datetime(2026, 11, 26, 7, 0, tzinfo=UTC)),
+        # 00:30 and 07:59 in Monaco: the same morning
+        (datetime(2026, 11, 25, 23, 30, tzinfo=UTC), datetime(2026, 11, 26, 7, 0, tzinfo=UTC)),
+        (datetime(2026, 11, 25, 6, 59, tzinfo=UTC), datetime(2026, 11, 25, 7, 0, tzinfo=UTC)),
+        # summer (UTC+2): 08:00 local = 06:00 UTC
+        (datetime(2026, 7, 1, 20, 30, tzinfo=UTC), datetime(2026, 7, 2, 6, 0, tzinfo=UTC)),
+        # the night of the change to summer time (29 March 2026, 02:00 -> 03:00): still 08:00 local
+        (datetime(2026, 3, 28, 22, 0, tzinfo=UTC), datetime(2026, 3, 29, 6, 0, tzinfo=UTC)),
+    ],
+)
+def test_a_paused_campaign_resumes_when_the_local_night_ends(moment: datetime, resumes: datetime) -> None:
+    window = NightWindow()
+    assert window.contains(moment) and window.ends_after(moment) == resumes
+    assert not window.contains(resumes) and window.contains(resumes - timedelta(seconds=1))
 
 
 def test_suspension_proposal_thresholds() -> None:

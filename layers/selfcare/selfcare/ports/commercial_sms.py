@@ -59,8 +59,17 @@ class BatchJob:
     batch: int
 
 
+# SQS's longest visibility timeout is 12 hours from the message's receipt: a pause asks for at most this (a
+# longer night window pauses the batch again when it comes back).
+MAX_PAUSE_SECONDS = 12 * 3600 - 60
+
+
 class CampaignQueue(Protocol):
     def enqueue(self, jobs: list[BatchJob]) -> None: ...
+
+    def pause(self, receipt_handle: str, seconds: int) -> None:
+        """The batch being processed (`receipt_handle`: its delivery) comes back in `seconds` (capped)."""
+        ...
 
 
 class SqsCampaignQueue:
@@ -79,3 +88,12 @@ class SqsCampaignQueue:
             answer = sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
             if answer.get("Failed"):
                 raise RuntimeError(f"{len(answer['Failed'])} batch jobs could not be queued")
+
+    def pause(self, receipt_handle: str, seconds: int) -> None:
+        """ChangeMessageVisibility of the delivery: the event source mapping leaves a failed message to its
+        visibility timeout, so the worker reports the batch failed and it comes back when asked."""
+        aws.client("sqs").change_message_visibility(
+            QueueUrl=self.queue_url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=max(0, min(seconds, MAX_PAUSE_SECONDS)),
+        )

@@ -6,7 +6,9 @@ Checks, in this order; the first one failing is the recorded reason:
 3. the text carries the opt-out mention (keyword and the provider's short number, selfcare.sms.text);
 4. (the operator's own SMS) the subscriber consented to commercial SMS;
 5. the recipient is not on the opt-out list (every commercial SMS, or this provider's short number);
-6. it is not night time where the recipients are (the operator's configured window).
+6. it is not night time where the recipients are (the operator's configured window). A campaign's worker does
+   not refuse at night: it pauses the batch until the window ends (selfcare.sms.sending.CampaignPaused);
+   single messages, answered at once, are refused.
 The throughput limit is checked by the sending service (it needs the store: a shared per-second window).
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from selfcare.auth.policy import StaffRole
@@ -47,6 +49,16 @@ class NightWindow:
         if self.start < self.end:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
+
+    def ends_after(self, moment: datetime) -> datetime:
+        """The first end of the window after `moment` (aware, UTC): when a campaign paused by night resumes.
+        A local time that a clock change skips resolves as zoneinfo does (fold 0)."""
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        end = datetime.combine(local.date(), self.end, tzinfo=zone)
+        if end <= local:
+            end = datetime.combine(local.date() + timedelta(days=1), self.end, tzinfo=zone)
+        return end.astimezone(UTC)
 
 
 @dataclass(frozen=True)

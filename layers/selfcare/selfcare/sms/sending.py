@@ -14,6 +14,10 @@ that fails midway with an exception settles the messages it handed over and rele
 it never handed over; the message in flight stays `sending`. A worker killed outright between a group's claim and
 its settle leaves that group `sending` (at most CLAIM_GROUP messages, some possibly sent): reported as such, never
 sent again (we prefer a lost commercial SMS to a duplicate one).
+
+Night time: a single message is refused (`night_time`: it is answered at once). A campaign is not: its worker
+raises CampaignPaused before the first chunk that would go out at night, with the end of the window; the
+messages decided before stay decided, and the batch, delivered again after the night, goes on from there.
 """
 
 from __future__ import annotations
@@ -55,6 +59,14 @@ MAX_BATCH = 500  # recipients per batch (one request, one SQS message)
 # outright (timeout, out of memory) between a group's claim and its settle leaves at most this many `sending`.
 CLAIM_GROUP = 25
 SYSTEM_ACTOR = "system#sms"
+
+
+class CampaignPaused(Exception):
+    """A campaign's batch met the night window: deliver it again at `until` (aware, UTC). Not an error."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"paused by the night window until {iso(until)}")
+        self.until = until
 
 
 def month_of(moment: datetime) -> str:
@@ -229,6 +241,8 @@ class SendingService:
         consented: bool | None,
     ) -> dict[int, MessageOutcome]:
         now = self.clock.now()
+        if wait and self.policy.night.contains(now):  # a campaign waits for the morning; a single SMS is refused
+            raise CampaignPaused(self.policy.night.ends_after(now))
         opt_outs = self.repository.opt_outs(recipient.to for _, recipient in chunk)
         refused: list[MessageOutcome] = []
         accepted: list[tuple[MessageOutcome, str]] = []
