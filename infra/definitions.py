@@ -271,7 +271,8 @@ PROJECTION = Function(
         AUDIT_LOG.logical_id: Access.APPEND,
     },
     # vod_key: the inventory's VOD views are stored with their title references hashed (selfcare.tv.vod).
-    grants=("dead_letters", "anonymisation_schedules", "vod_key", "invoices_erase"),
+    # send_email: the customer is told when the CRM answers a rectification (selfcare.rights.crm).
+    grants=("dead_letters", "anonymisation_schedules", "vod_key", "invoices_erase", "send_email"),
     timeout_seconds=30,
     description="CRM and inventory events -> the read model (rule of the inbound bus; no route); anonymisation",
 )

@@ -467,6 +467,54 @@ def _crm_answer(name: str, event_id: str, **detail: Any) -> None:
     put(event)
 
 
+def test_a_notification_that_failed_after_the_answer_is_sent_by_the_replay(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    from selfcare.clock import SystemClock
+    from selfcare.dal.customers import CustomersRepository
+    from selfcare.dal.logs import LogsRepository
+    from selfcare.dal.rights import RightsRepository
+    from selfcare.ports.notifications import Notification
+    from selfcare.projection.models import WriteResult
+    from selfcare.rights.crm import RectificationAnswers
+
+    class Mail:
+        def __init__(self, down: bool = False) -> None:
+            self.down, self.sent = down, list[Notification]()
+
+        def send(self, notification: Notification) -> None:
+            if self.down:
+                raise RuntimeError("SES unavailable")
+            self.sent.append(notification)
+
+    def answers(mail: Mail) -> RectificationAnswers:
+        customers = aws.table_names[d.CUSTOMERS.logical_id]
+        return RectificationAnswers(
+            requests=RightsRepository(customers),
+            receipts_table=aws.table_names[d.IDEMPOTENCY.logical_id],
+            audit=LogsRepository(None, aws.table_names[d.AUDIT_LOG.logical_id]),
+            clock=SystemClock(),
+            profiles=CustomersRepository(customers),
+            notifier=mail,
+        )
+
+    # Given a rectification sent to the CRM
+    jeanne = world.customers[0]
+    token = api.login(jeanne.login_id, jeanne.password)["access_token"]
+    request_id = _rectify(api, token, {"first_name": "Jeanne-Marie"})["request_id"]
+    event = {"completed": True, "at": datetime(2026, 11, 27, 9, 0, tzinfo=UTC), "event_id": f"rect-{request_id}"}
+    # When the CRM's answer is applied but SES fails before the customer is told
+    with pytest.raises(RuntimeError):
+        answers(Mail(down=True)).close(jeanne.customer_id, request_id, **event)  # type: ignore[arg-type]
+    assert body(api.call("GET", f"/account/data-requests/{request_id}", token=token))["status"] == "completed"
+    # Then the event's replay (Lambda's retry) is a duplicate that sends the notice still owed, once
+    mail = Mail()
+    assert answers(mail).close(jeanne.customer_id, request_id, **event) is WriteResult.DUPLICATE  # type: ignore[arg-type]
+    assert answers(mail).close(jeanne.customer_id, request_id, **event) is WriteResult.DUPLICATE  # type: ignore[arg-type]
+    assert [(n.to, n.kind) for n in mail.sent] == [(jeanne.email, "rights_rectification_completed")]
+    assert request_id in mail.sent[0].body
+
+
 def test_the_crm_answer_closes_a_rectification_once(api: Api, world: DemoWorld, aws: LocalResources) -> None:
     from tests.integration.test_projection import dead_letters
 
@@ -507,6 +555,16 @@ def test_the_crm_answer_closes_a_rectification_once(api: Api, world: DemoWorld, 
     ]
     assert len(trail) == 1 and trail[0]["target"]["S"] == f"rights#{first['request_id']}"
     assert trail[0]["actor"]["S"] == "system#projection" and trail[0]["request_id"]["S"] == f"rect-done-{tag}"
+    # And Jeanne was told once, at her contact email, that the request was carried out (the notice audited)
+    told = [m for m in emulation.outbox(to=jeanne.email) if first["request_id"] in m["body"]]
+    assert len(told) == 1 and told[0]["subject"] == "Your personal data was corrected"
+    assert "carried out" in told[0]["body"]
+    notices = [
+        i
+        for i in scan(aws.table_names[d.AUDIT_LOG.logical_id])
+        if i["subject"]["S"] == f"customer#{jeanne.customer_id}" and i["action"]["S"] == "rights.rectification.notified"
+    ]
+    assert [n["target"]["S"] for n in notices] == [f"rights#{first['request_id']}"]
 
     # When the CRM refuses Marco's, with a reason code
     _crm_answer(
@@ -520,6 +578,9 @@ def test_the_crm_answer_closes_a_rectification_once(api: Api, world: DemoWorld, 
     # Then Marco sees it refused, with the reason code; staff see it off the queue
     seen = body(api.call("GET", f"/account/data-requests/{second['request_id']}", token=marco_token))
     assert seen["status"] == "refused" and seen["refusal_reason"] == "supporting_document_missing"
+    told = [m for m in emulation.outbox(to=marco.email) if second["request_id"] in m["body"]]
+    assert len(told) == 1 and told[0]["subject"] == "Your request to correct your personal data was refused"
+    assert "supporting_document_missing" in told[0]["body"]
     queued = [r["request_id"] for r in body(api.call("GET", "/staff/data-requests", token=staff))["requests"]]
     assert second["request_id"] not in queued
 

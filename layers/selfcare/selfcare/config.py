@@ -149,6 +149,8 @@ class ProjectionSettings(_FromEnv):
     invoices_bucket: str = Field(alias="INVOICES_BUCKET_NAME")
     # The retention steps' audit entries (termination, reinstatement, hide, anonymisation); unset: not audited.
     audit_log_table: str | None = Field(None, alias="AUDIT_LOG_TABLE")
+    # Rights (issue 10): the customer is told by email when the CRM answers a rectification; unset: not told.
+    notification_sender: str | None = Field(None, alias="NOTIFICATION_SENDER")
 
 
 # Digital-identity login (OpenID Connect) and staff from the operator's directory ------------------------------

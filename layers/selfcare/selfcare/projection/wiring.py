@@ -14,6 +14,7 @@ from selfcare.dal.retention import RetentionRepository
 from selfcare.dal.rights import RightsRepository
 from selfcare.ports.dead_letters import SqsDeadLetters
 from selfcare.ports.hash_key import SecretsManagerHashKey
+from selfcare.ports.notifications import SesNotifier
 from selfcare.ports.schedules import SchedulerRetentionSchedules
 from selfcare.projection.inventory import InventoryProjector
 from selfcare.projection.service import ProjectionService
@@ -67,5 +68,7 @@ def build_projection(settings: ProjectionSettings, clock: Clock | None = None) -
             receipts_table=settings.idempotency_table,
             audit=LogsRepository(None, settings.audit_log_table) if settings.audit_log_table else None,
             clock=clock,
+            profiles=customers,  # the customer is told of the answer at the record's contact email
+            notifier=SesNotifier(settings.notification_sender) if settings.notification_sender else None,
         ),
     )
