@@ -90,7 +90,7 @@ def create_request(
 )
 def my_requests() -> schemas.RightsRequestListView:
     now = clock.now()
-    found = service.my_requests(caller_from(app.current_event))
+    found = service.my_requests(caller_from(app.current_event), request_info(app.current_event))
     return schemas.RightsRequestListView(requests=[schemas.RightsRequestView.of(r, now) for r in found])
 
 
