@@ -70,6 +70,14 @@ def drain(aws: LocalResources, api: Api, max_messages: int | None = None) -> int
     return emulation.deliver_sms_batches(sqs, aws.sms_campaign_queue_url, handler, max_messages)
 
 
+def audit_entries(aws: LocalResources, customer_id: str, actions: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The customer's audit entries of these actions (the whole items, as stored)."""
+    import boto3
+
+    items = boto3.resource("dynamodb").Table(aws.table_names[d.AUDIT_LOG.logical_id]).scan()["Items"]
+    return [i for i in items if i.get("subject") == f"customer#{customer_id}" and i.get("action") in actions]
+
+
 def stop(api: Api, origination: str, text: str = "STOP", destination: str = SHORT) -> Any:
     return emulation.inject_inbound_sms(
         api.gateway.handlers[d.SMS_INBOUND.name].lambda_handler, origination, destination, text
@@ -309,7 +317,7 @@ def test_a_provider_never_reads_another_providers_campaign(
 
 # 3. The customer's opt-outs and complaints -------------------------------------------------------------
 def test_customer_sees_and_changes_each_mobile_lines_opt_out_and_reports_an_sms(
-    api: Api, world: DemoWorld, provider: tuple[str, str, str]
+    api: Api, world: DemoWorld, provider: tuple[str, str, str], aws: LocalResources
 ) -> None:
     provider_id, authorization, staff = provider
     jeanne = world.customers[0]
@@ -349,9 +357,16 @@ def test_customer_sees_and_changes_each_mobile_lines_opt_out_and_reports_an_sms(
     month = datetime.now(UTC).strftime("%Y-%m")
     report = body(api.call("GET", f"/sms/providers/{provider_id}/reports/{month}", token=staff))
     assert report["complaints"] == 1
+    # The change and the report are audited on the customer's trail, their lines as keyed hashes (a line id holds
+    # the phone number; entries are never updated, so none may hold it)
+    entries = audit_entries(aws, jeanne.customer_id, ("commercial_sms.opted_out", "commercial_sms.complaint_reported"))
+    assert len(entries) == 2
+    assert all(e["target"].startswith("line#p-") and "37761234567" not in str(e) for e in entries)
 
 
-def test_the_operators_own_sms_needs_the_commercial_sms_consent(api: Api, world: DemoWorld) -> None:
+def test_the_operators_own_sms_needs_the_commercial_sms_consent(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
     jeanne = world.customers[0]
     customer = api.login(jeanne.login_id, jeanne.password)["access_token"]
     sales = staff_token(api, world)
@@ -369,6 +384,10 @@ def test_the_operators_own_sms_needs_the_commercial_sms_consent(api: Api, world:
     assert body(sent)["status"] == "sent"
     history = body(api.call("GET", "/account/consents/history", token=customer))["records"]
     assert [r["purpose"] for r in history] == ["commercial_sms"]
+    # Both decisions are audited on the customer's trail, the line as a keyed hash (never the number)
+    entries = audit_entries(aws, jeanne.customer_id, ("sms.operator_message.refused", "sms.operator_message.sent"))
+    assert len(entries) == 2
+    assert all(e["target"].startswith("line#p-") and "37761234567" not in str(e) for e in entries)
 
 
 # 4. Control ----------------------------------------------------------------------------------------------
