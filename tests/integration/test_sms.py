@@ -208,6 +208,21 @@ def test_single_message_outcomes_each_with_its_reason(api: Api, provider: tuple[
     assert sms_sent("+33612000002") == [] and sms_sent("+33612000003") == []
 
 
+def test_unknown_fields_are_refused_and_nothing_is_sent(api: Api, provider: tuple[str, str, str]) -> None:
+    # Given a provider with credentials and a staff member of the register
+    provider_id, authorization, staff = provider
+    # When a message carries a field the API does not know (here, a sender id override it would have dropped)
+    message = {"sender_id": "RIVIERA", "to": "+33612000009", "text": GOOD, "priority": "high"}
+    answer = as_provider(api, authorization, "POST", "/sms/provider/messages", message)
+    # Then it is refused at that field, as every write of the API refuses unknown fields, and nothing is sent
+    assert answer.status == 422
+    assert [p["loc"] for p in body(answer)["error"]["details"]] == [["body", "priority"]]
+    assert sms_sent("+33612000009") == []
+    # And the register's writes likewise
+    suspended = api.call("POST", f"/sms/providers/{provider_id}/suspension", {"reason": "audit", "x": 1}, token=staff)
+    assert suspended.status == 422 and body(suspended)["error"]["details"][0]["loc"] == ["body", "x"]
+
+
 def test_campaign_outcomes_stop_reply_and_next_message_refused(
     api: Api, provider: tuple[str, str, str], aws: LocalResources
 ) -> None:
