@@ -19,8 +19,10 @@ from infra.stacks.names import STAGE_NAME
 TITLE = "Selfcare API"
 VERSION = "1.0.0"
 DESCRIPTION = (
-    "The customer space of a telecom operator. Authenticate with POST /auth/login (customers) or "
-    "POST /staff/auth/login (staff), then send `Authorization: Bearer <access_token>`. Staff act in a "
+    "The customer space of a telecom operator. Customers authenticate with POST /auth/login (or the digital "
+    "identity: POST /auth/digital-identity/authorizations); staff through the operator's identity provider "
+    "(POST /staff/auth/directory/authorizations), or POST /staff/auth/login when it is down. Then send "
+    "`Authorization: Bearer <access_token>`. Staff act in a "
     "customer's space only under an assisted-access grant, named in the X-Assisted-Access header. "
     "Every error has the shape of the `Error` schema."
 )

@@ -81,6 +81,7 @@ def create_request(
 @app.get(
     "/account/data-requests",
     summary="My requests, newest first, with their status and clock",
+    description="A staff member's read under an assisted-access grant is audited.",
     tags=["rights"],
     responses=responses(
         401,
@@ -90,7 +91,7 @@ def create_request(
 )
 def my_requests() -> schemas.RightsRequestListView:
     now = clock.now()
-    found = service.my_requests(caller_from(app.current_event))
+    found = service.my_requests(caller_from(app.current_event), request_info(app.current_event))
     return schemas.RightsRequestListView(requests=[schemas.RightsRequestView.of(r, now) for r in found])
 
 
@@ -99,7 +100,7 @@ def my_requests() -> schemas.RightsRequestListView:
     summary="One request; once ready, short-lived links to download both files",
     description=(
         "The links (presigned, 5 minutes) are issued at each of the customer's reads while the files last (7 days); "
-        "audited. Staff under an assisted-access grant see the request, not the links."
+        "audited. Staff under an assisted-access grant see the request, not the links; their read is audited."
     ),
     tags=["rights"],
     responses=responses(401, 403, 404, success={200: {"description": "OK", "content": _VIEW}}),

@@ -640,3 +640,40 @@ def test_a_refused_identity_document_deletes_it_and_takes_the_request_off_the_qu
     assert boto3.client("s3").list_objects_v2(Bucket=aws.rights_bucket, Prefix=object_key).get("KeyCount", 0) == 0
     queue = body(api.call("GET", "/staff/data-requests", token=token))["requests"]
     assert request["request_id"] not in [r["request_id"] for r in queue]
+
+
+def test_a_staff_members_reads_of_the_requests_under_a_grant_are_audited(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    # Given a customer's access request, and a sales staff member under an assisted-access grant for them
+    customer = world.customers[0]
+    token = api.login(customer.login_id, customer.password)["access_token"]
+    request_id = body(ask(api, token))["request_id"]
+    member = next(s for r, s in world.staff.items() if r.value == "sales")
+    staff = str(api.staff_login(member.email, member.password)["access_token"])
+    grant = body(
+        api.call(
+            "POST",
+            "/staff/assisted-access",
+            {"customer_id": customer.customer_id, "reason": "Customer asks where their request stands"},
+            token=staff,
+        )
+    )["grant_id"]
+    under_grant = {d.ASSISTED_ACCESS_HEADER: grant}
+
+    # When the staff member lists the customer's requests and reads one
+    listed = api.call("GET", "/account/data-requests", token=staff, headers=under_grant)
+    one = api.call("GET", f"/account/data-requests/{request_id}", token=staff, headers=under_grant)
+
+    # Then both reads answer, and each is in the customer's audit trail with the staff member and the grant
+    assert listed.status == 200 and [r["request_id"] for r in body(listed)["requests"]] == [request_id]
+    assert one.status == 200 and body(one)["downloads"] == []
+    audit = boto3.resource("dynamodb").Table(aws.table_names["AuditLogTable"]).scan()["Items"]
+    reads = sorted(
+        (e["target"], e["actor"], e.get("grant_id"), e["on_behalf_of"])
+        for e in audit
+        if e["action"] == "rights.requests.viewed"
+    )
+    actor = f"staff#{member.staff_id}"
+    on_behalf = f"customer#{customer.customer_id}"
+    assert reads == [("rights", actor, grant, on_behalf), (f"rights#{request_id}", actor, grant, on_behalf)]

@@ -70,6 +70,14 @@ def drain(aws: LocalResources, api: Api, max_messages: int | None = None) -> int
     return emulation.deliver_sms_batches(sqs, aws.sms_campaign_queue_url, handler, max_messages)
 
 
+def audit_entries(aws: LocalResources, customer_id: str, actions: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The customer's audit entries of these actions (the whole items, as stored)."""
+    import boto3
+
+    items = boto3.resource("dynamodb").Table(aws.table_names[d.AUDIT_LOG.logical_id]).scan()["Items"]
+    return [i for i in items if i.get("subject") == f"customer#{customer_id}" and i.get("action") in actions]
+
+
 def stop(api: Api, origination: str, text: str = "STOP", destination: str = SHORT) -> Any:
     return emulation.inject_inbound_sms(
         api.gateway.handlers[d.SMS_INBOUND.name].lambda_handler, origination, destination, text
@@ -200,6 +208,21 @@ def test_single_message_outcomes_each_with_its_reason(api: Api, provider: tuple[
     assert sms_sent("+33612000002") == [] and sms_sent("+33612000003") == []
 
 
+def test_unknown_fields_are_refused_and_nothing_is_sent(api: Api, provider: tuple[str, str, str]) -> None:
+    # Given a provider with credentials and a staff member of the register
+    provider_id, authorization, staff = provider
+    # When a message carries a field the API does not know (here, a sender id override it would have dropped)
+    message = {"sender_id": "RIVIERA", "to": "+33612000009", "text": GOOD, "priority": "high"}
+    answer = as_provider(api, authorization, "POST", "/sms/provider/messages", message)
+    # Then it is refused at that field, as every write of the API refuses unknown fields, and nothing is sent
+    assert answer.status == 422
+    assert [p["loc"] for p in body(answer)["error"]["details"]] == [["body", "priority"]]
+    assert sms_sent("+33612000009") == []
+    # And the register's writes likewise
+    suspended = api.call("POST", f"/sms/providers/{provider_id}/suspension", {"reason": "audit", "x": 1}, token=staff)
+    assert suspended.status == 422 and body(suspended)["error"]["details"][0]["loc"] == ["body", "x"]
+
+
 def test_campaign_outcomes_stop_reply_and_next_message_refused(
     api: Api, provider: tuple[str, str, str], aws: LocalResources
 ) -> None:
@@ -309,7 +332,7 @@ def test_a_provider_never_reads_another_providers_campaign(
 
 # 3. The customer's opt-outs and complaints -------------------------------------------------------------
 def test_customer_sees_and_changes_each_mobile_lines_opt_out_and_reports_an_sms(
-    api: Api, world: DemoWorld, provider: tuple[str, str, str]
+    api: Api, world: DemoWorld, provider: tuple[str, str, str], aws: LocalResources
 ) -> None:
     provider_id, authorization, staff = provider
     jeanne = world.customers[0]
@@ -349,9 +372,16 @@ def test_customer_sees_and_changes_each_mobile_lines_opt_out_and_reports_an_sms(
     month = datetime.now(UTC).strftime("%Y-%m")
     report = body(api.call("GET", f"/sms/providers/{provider_id}/reports/{month}", token=staff))
     assert report["complaints"] == 1
+    # The change and the report are audited on the customer's trail, their lines as keyed hashes (a line id holds
+    # the phone number; entries are never updated, so none may hold it)
+    entries = audit_entries(aws, jeanne.customer_id, ("commercial_sms.opted_out", "commercial_sms.complaint_reported"))
+    assert len(entries) == 2
+    assert all(e["target"].startswith("line#p-") and "37761234567" not in str(e) for e in entries)
 
 
-def test_the_operators_own_sms_needs_the_commercial_sms_consent(api: Api, world: DemoWorld) -> None:
+def test_the_operators_own_sms_needs_the_commercial_sms_consent(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
     jeanne = world.customers[0]
     customer = api.login(jeanne.login_id, jeanne.password)["access_token"]
     sales = staff_token(api, world)
@@ -369,6 +399,10 @@ def test_the_operators_own_sms_needs_the_commercial_sms_consent(api: Api, world:
     assert body(sent)["status"] == "sent"
     history = body(api.call("GET", "/account/consents/history", token=customer))["records"]
     assert [r["purpose"] for r in history] == ["commercial_sms"]
+    # Both decisions are audited on the customer's trail, the line as a keyed hash (never the number)
+    entries = audit_entries(aws, jeanne.customer_id, ("sms.operator_message.refused", "sms.operator_message.sent"))
+    assert len(entries) == 2
+    assert all(e["target"].startswith("line#p-") and "37761234567" not in str(e) for e in entries)
 
 
 # 4. Control ----------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ tests/integration/test_inventory_projection.py)."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 from selfcare.dal.inventory_projection import LineSnapshot
 from selfcare.lines.models import ChildKind
+from selfcare.observability import logger
 from selfcare.ports.hash_key import StaticHashKey
 from selfcare.projection import inventory_events as ev
 from selfcare.projection.inventory import (
@@ -208,12 +210,20 @@ def test_the_echo_of_a_status_the_line_has_already_leaves_the_status_version_alo
 
 @pytest.mark.parametrize("pending", ["suspension_pending", "reactivation_pending"])
 @pytest.mark.parametrize("name", ["LineStatusChanged", "LineEnded"])
-def test_a_status_event_waits_while_a_workflow_owns_the_line(pending: str, name: str) -> None:
+def test_a_status_event_waits_while_a_workflow_owns_the_line(
+    pending: str, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=logger.name)
     store = MemoryStore(snapshot(pending))
     letters = Letters()
+    event = load(name)
     with pytest.raises(LineBusy):
-        projector(store, "C0001").project(load(name), letters)
+        projector(store, "C0001").project(event, letters)
     assert store.status_writes == [] and letters.reasons == []
+    # The log says why, never the line id (it holds the phone number)
+    deferred = [r for r in caplog.records if "a workflow owns the line" in r.getMessage()]
+    number = event["detail"]["line_id"].split("-", 1)[1]
+    assert len(deferred) == 1 and number not in str(vars(deferred[0]))
 
 
 def test_an_ended_line_frees_its_sim_card() -> None:

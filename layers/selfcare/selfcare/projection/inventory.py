@@ -442,7 +442,7 @@ class InventoryProjector:
             if seen.status in PENDING_STATUSES:
                 logger.info(
                     "inventory status event deferred: a workflow owns the line",
-                    extra={"event_id": detail.event_id, "line_id": detail.line_id, "status": seen.status},
+                    extra={"event_id": detail.event_id, "status": seen.status},  # no line id: it holds a number
                 )
                 raise LineBusy("a workflow owns the line's status")
             sets: dict[str, Any]

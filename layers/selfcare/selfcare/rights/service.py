@@ -184,14 +184,22 @@ class RightsService:
             return None
         return Created(found, replayed=True)
 
-    def my_requests(self, caller: Caller) -> list[RightsRequest]:
+    def my_requests(self, caller: Caller, request: RequestInfo) -> list[RightsRequest]:
+        """The customer's requests; a staff member's read under an assisted-access grant is audited."""
         customer_id = authorize(caller, Permission.READ)
+        self._audit_staff_read(caller, customer_id, "rights", request)
         return self.requests.of_customer(customer_id)
+
+    def _audit_staff_read(self, caller: Caller, customer_id: str, target: str, request: RequestInfo) -> None:
+        if caller.is_staff:
+            now = self.clock.now()
+            self.logs.audit(audit_entry(caller, customer_id, "rights.requests.viewed", target, request, now), now)
 
     def my_request(self, caller: Caller, request_id: str, request: RequestInfo) -> tuple[RightsRequest, list[Download]]:
         """The request, and when ready (files not expired) presigned links to both files (audited; the customer's
-        own reads only: staff under an assisted-access grant see the status)."""
+        own reads only: staff under an assisted-access grant see the status, and their read is audited)."""
         customer_id = authorize(caller, Permission.READ)
+        self._audit_staff_read(caller, customer_id, f"rights#{request_id}", request)
         found = self.requests.get(customer_id, request_id)
         if found is None:
             raise NotFound("No such request.")

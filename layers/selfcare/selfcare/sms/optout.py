@@ -194,7 +194,7 @@ class CustomerSmsService:
             self.repository.remove_opt_outs(number, {ALL_SCOPE}, iso(now), source)
         state = "opted_out" if opted_out else "opted_in"
         self.logs.audit(
-            self._audit(caller, customer_id, f"commercial_sms.{state}", f"line:{line_id}", request, now), now
+            self._audit(caller, customer_id, f"commercial_sms.{state}", f"line#{line_id}", request, now), now
         )
         scopes = self.repository.opt_outs([number]).get(number, set())
         return LineOptOut(
@@ -223,7 +223,7 @@ class CustomerSmsService:
             at=iso(now),
             text=text,
         )
-        audit = self._audit(caller, customer_id, "commercial_sms.complaint_reported", f"line:{line_id}", request, now)
+        audit = self._audit(caller, customer_id, "commercial_sms.complaint_reported", f"line#{line_id}", request, now)
         transact([self.repository.complaint_op(complaint, now), self.logs.audit_op(audit, now)])
         if provider_id:
             stats = self.repository.add_stats(provider_id, month_of(now), {"complaints": 1})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from selfcare.api.schema import Schema
 from selfcare.sms.control import MonthlyReport
@@ -23,7 +23,13 @@ Label = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 # Staff: the register -------------------------------------------------------------------------
-class SmsProviderRequest(Schema):
+class SmsRequest(Schema):
+    """Writes refuse unknown fields (as every other capability's requests)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class SmsProviderRequest(SmsRequest):
     legal_name: Label
     declaration_number: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
         description="The regulator's declaration number"
@@ -98,7 +104,7 @@ class SmsProviderList(Schema):
     providers: list[SmsProviderView]
 
 
-class SmsReasonRequest(Schema):
+class SmsReasonRequest(SmsRequest):
     reason: Reason
 
 
@@ -166,14 +172,14 @@ class SmsReportView(Schema):
         )
 
 
-class SmsOperatorMessageRequest(Schema):
+class SmsOperatorMessageRequest(SmsRequest):
     customer_id: CustomerId
     line_id: LineId
     text: SmsText
 
 
 # Provider API --------------------------------------------------------------------------------
-class SmsMessageRequest(Schema):
+class SmsMessageRequest(SmsRequest):
     sender_id: SenderId
     to: E164
     text: SmsText
@@ -212,7 +218,7 @@ class SmsOutcomePage(Schema):
     next_cursor: str | None
 
 
-class SmsCampaignRequest(Schema):
+class SmsCampaignRequest(SmsRequest):
     sender_id: SenderId
     text: SmsText = Field(description="The default text (a recipient may bring its own)")
 
@@ -239,12 +245,12 @@ class SmsCampaignView(Schema):
         )
 
 
-class SmsRecipientIn(Schema):
+class SmsRecipientIn(SmsRequest):
     to: E164
     text: SmsText | None = Field(None, description="A personalised text; none: the campaign's")
 
 
-class SmsRecipientsRequest(Schema):
+class SmsRecipientsRequest(SmsRequest):
     recipients: list[SmsRecipientIn] = Field(min_length=1, max_length=500)
 
 
@@ -296,11 +302,11 @@ class SmsLineOptOutList(Schema):
     lines: list[SmsLineOptOutView]
 
 
-class SmsLineOptOutRequest(Schema):
+class SmsLineOptOutRequest(SmsRequest):
     opted_out: bool
 
 
-class SmsComplaintRequest(Schema):
+class SmsComplaintRequest(SmsRequest):
     line_id: LineId
     sender_id: Annotated[str, StringConstraints(min_length=1, max_length=20)]
     received_at: datetime

@@ -202,7 +202,7 @@ class SendingService:
                     caller.actor, operator.provider_id, f"sms.operator_message.{outcome.status.value}", request, now
                 ),
                 on_behalf_of=f"customer#{customer_id}",
-                target=f"line:{line_id}",
+                target=f"line#{line_id}",
             ),
             now,
         )
