@@ -9,14 +9,28 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import boto3
 from selfcare.api.headers import SECURITY_HEADERS
 from selfcare.auth.policy import StaffRole
+from selfcare.clock import add_months
+from selfcare.projection.models import Outcome
+from selfcare.retention.rules import Step
 
+from infra import definitions as d
 from infra.local.gateway import HttpResponse
+from infra.local.oidc_provider import OidcProvider
+from infra.local.resources import LocalResources
 from tests.factories import DemoWorld
+from tests.integration import test_digital_identity as di
 from tests.integration.conftest import Api, body
+from tests.integration.test_retention import projection_at, terminate
+
+# The local OpenID Connect provider and an API whose handlers know it (fixtures of the digital-identity tests).
+provider = di.provider
+oidc_api = di.oidc_api
 
 
 def assert_security_headers(response: HttpResponse) -> None:
@@ -91,3 +105,68 @@ def test_the_sms_report_csv_never_starts_a_formula(api: Api, world: DemoWorld) -
     assert rows["declaration_number"] == "'+1+cmd|' /C calc'!A0"
     assert rows["submitted"] == "0"
     assert_security_headers(answer)
+
+
+# A hidden (terminated) customer's space: no way in, whatever opens the session ----------------------------------
+def hide(customer_id: str) -> None:
+    """Terminated 40 days ago; the hide step (due one calendar month after) has run."""
+    terminated_at = datetime.now(UTC) - timedelta(days=40)
+    terminate(customer_id, terminated_at)
+    assert projection_at(add_months(terminated_at, 1)).step(Step.HIDE, customer_id) is Outcome.APPLIED
+
+
+def sessions_of(aws: LocalResources, customer_id: str) -> list[dict[str, Any]]:
+    items = boto3.client("dynamodb").scan(TableName=aws.table_names[d.SESSIONS.logical_id])["Items"]
+    return [
+        i for i in items if i.get("principal", {}).get("S") == f"customer#{customer_id}" and not i["revoked"]["BOOL"]
+    ]
+
+
+def test_a_hidden_customer_cannot_sign_in_with_the_digital_identity(
+    oidc_api: Api, provider: OidcProvider, aws: LocalResources, world: DemoWorld
+) -> None:
+    # Given Jeanne (her digital identity linked) terminated and her space hidden
+    hide(world.customers[0].customer_id)
+    # When she signs in with her digital identity
+    response = di._login(oidc_api, provider, di.JEANNE)
+    # Then she is told the space is closed, as with her password, and no session is opened
+    assert response.status == 410, response.body
+    assert body(response)["error"]["code"] == "account_closed"
+    assert sessions_of(aws, "C0001") == []
+
+
+def test_a_hidden_customer_cannot_link_a_digital_identity_to_get_in(
+    oidc_api: Api, provider: OidcProvider, aws: LocalResources, world: DemoWorld
+) -> None:
+    # Given Marco's digital identity, linked to nothing, and his space hidden
+    marco = world.customers[1]
+    hide(marco.customer_id)
+    ticket = body(di._login(oidc_api, provider, di.MARCO))["link_ticket"]
+    # When he proves control of his account with his password to link it
+    linked = oidc_api.call(
+        "POST",
+        "/auth/digital-identity/link",
+        {"link_ticket": ticket, "identifier": marco.login_id, "password": marco.password},
+    )
+    # Then the space is closed: no link, no session
+    assert linked.status == 410, linked.body
+    assert body(linked)["error"]["code"] == "account_closed"
+    assert sessions_of(aws, "C0002") == []
+    assert body(di._login(oidc_api, provider, di.MARCO))["outcome"] == "link_required"
+
+
+def test_a_linked_account_once_hidden_cannot_be_switched_to(api: Api, aws: LocalResources, world: DemoWorld) -> None:
+    # Given Jeanne linked Marco's account to hers (his password as the proof)
+    jeanne, marco = world.customers
+    token = api.login(jeanne.login_id, jeanne.password)["access_token"]
+    linked = api.call("POST", "/account/links", {"identifier": marco.login_id, "password": marco.password}, token=token)
+    assert linked.status == 201, linked.body
+    # When Marco's space is hidden, and Jeanne switches to it
+    hide(marco.customer_id)
+    switched = api.call("POST", f"/account/links/{marco.account_number}/switch", token=token)
+    # Then it is closed: no session of his space is opened
+    assert switched.status == 410, switched.body
+    assert body(switched)["error"]["code"] == "account_closed"
+    assert sessions_of(aws, "C0002") == []
+    # and Jeanne's own space is untouched
+    assert api.call("GET", "/account", token=token).status == 200
