@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import pytest
 from selfcare.api.headers import SECURITY_HEADERS
 from selfcare.auth.policy import StaffRole
 from selfcare.clock import add_months
@@ -25,6 +26,7 @@ from infra.local.oidc_provider import OidcProvider
 from infra.local.resources import LocalResources
 from tests.factories import DemoWorld
 from tests.integration import test_digital_identity as di
+from tests.integration import test_rights as rights_tests
 from tests.integration.conftest import Api, body
 from tests.integration.test_retention import projection_at, terminate
 
@@ -170,3 +172,35 @@ def test_a_linked_account_once_hidden_cannot_be_switched_to(api: Api, aws: Local
     assert sessions_of(aws, "C0002") == []
     # and Jeanne's own space is untouched
     assert api.call("GET", "/account", token=token).status == 200
+
+
+def test_concurrent_wrong_identity_codes_each_use_a_try(
+    api: Api, world: DemoWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an access request received by email, and the identity code sent to the customer
+    customer = world.customers[0]
+    token = rights_tests.staff_token(api, world)
+    registered = api.call(
+        "POST",
+        "/staff/data-requests",
+        {"customer_id": customer.customer_id, "kind": "access", "channel": "email"},
+        token=token,
+    )
+    assert registered.status == 201, registered.body
+    base = f"/staff/customers/{customer.customer_id}/data-requests/{body(registered)['request_id']}"
+    assert api.call("POST", f"{base}/identity-code", {"to": "email"}, token=token).status == 202
+    code = rights_tests.last_code(customer.email)
+    # and requests that all read the request before any of them counted a wrong code (sent at the same time)
+    requests = api.gateway.handlers["rights"].desk.requests
+    seen = requests.get(customer.customer_id, body(registered)["request_id"])
+    monkeypatch.setattr(requests, "get", lambda *args, **kwargs: seen)
+    # When six wrong codes are tried, then the right one
+    wrong = [f"{(int(code) + n) % 10**6:06d}" for n in range(1, 7)]
+    refused = [api.call("POST", f"{base}/identity-code/verification", {"code": c}, token=token) for c in wrong]
+    right = api.call("POST", f"{base}/identity-code/verification", {"code": code}, token=token)
+    # Then each wrong code used a try, and the right one comes too late: refused like a wrong one
+    assert [r.status for r in refused] == [400] * 6
+    assert right.status == 400, right.body
+    assert body(right)["error"]["code"] == "invalid_verification_code"
+    monkeypatch.undo()
+    assert requests.get(customer.customer_id, body(registered)["request_id"]).status.value == "awaiting_identity"
