@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from selfcare.api.headers import SECURITY_HEADERS
 from selfcare.auth.policy import StaffRole
 from selfcare.clock import add_months
+from selfcare.dal.invoice_documents import InvoiceDocuments
 from selfcare.projection.models import Outcome
 from selfcare.retention.rules import Step
 
@@ -24,7 +26,9 @@ from infra import definitions as d
 from infra.local.gateway import HttpResponse
 from infra.local.oidc_provider import OidcProvider
 from infra.local.resources import LocalResources
+from tests import contract
 from tests.factories import DemoWorld
+from tests.integration import test_billing as billing_tests
 from tests.integration import test_digital_identity as di
 from tests.integration import test_rights as rights_tests
 from tests.integration.conftest import Api, body
@@ -204,3 +208,113 @@ def test_concurrent_wrong_identity_codes_each_use_a_try(
     assert body(right)["error"]["code"] == "invalid_verification_code"
     monkeypatch.undo()
     assert requests.get(customer.customer_id, body(registered)["request_id"]).status.value == "awaiting_identity"
+
+
+# Cross-customer ids: every route, as a regression guard ------------------------------------------------------------
+VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("PUT", "/account/commercial-sms/lines/{line_id}"): {"opted_out": True},
+    ("PATCH", "/internet/lines/{line_id}/boxes/{box_id}"): {"name": "Salon"},
+    ("POST", "/internet/lines/{line_id}/mailboxes"): {"local_part": "probe.box", "password": "Str0ng-Passw0rd!x"},
+    ("PUT", "/internet/lines/{line_id}/mailboxes/{mailbox_id}/password"): {"new_password": "Str0ng-Passw0rd!x"},
+    ("POST", "/internet/lines/{line_id}/nomadic-access"): {"password": "Str0ng-Passw0rd!x"},
+    ("PUT", "/internet/lines/{line_id}/nomadic-access/password"): {"new_password": "Str0ng-Passw0rd!x"},
+    ("POST", "/mobile/lines/{line_id}/sim"): {"iccid": "8937701000000000015"},
+    ("PATCH", "/tv/lines/{line_id}/boxes/{box_id}"): {"name": "Salon"},
+    ("POST", "/tv/lines/{line_id}/packs"): {"pack_id": "sport"},
+    ("PUT", "/tv/lines/{line_id}/password"): {"new_password": "Str0ng-Passw0rd!x"},
+    ("PUT", "/voip/lines/{line_id}/call-waiting"): {"enabled": True},
+    ("PUT", "/voip/lines/{line_id}/caller-id-hiding"): {"enabled": True},
+    ("PUT", "/voip/lines/{line_id}/forwarding"): {"destination": "+37799999999"},
+    ("PUT", "/voip/lines/{line_id}/pin"): {"pin": "4829"},
+    ("PUT", "/voip/lines/{line_id}/restrictions"): {"international": True, "premium_rate": True, "mobile": False},
+    ("PUT", "/account/consents/{purpose}"): {"granted": True},
+}
+
+
+def _first(found: Any, key: str) -> str | None:
+    if isinstance(found, dict):
+        if isinstance(found.get(key), str):
+            return str(found[key])
+        found = list(found.values())
+    if isinstance(found, list):
+        return next((v for v in (_first(item, key) for item in found) if v), None)
+    return None
+
+
+def _victim_ids(api: Api, token: str, account_number: str) -> dict[tuple[str, str], str]:
+    """The ids of the victim's objects, by (first path segment, parameter name)."""
+
+    def get(path: str) -> Any:
+        return body(api.call("GET", path, token=token))
+
+    ids: dict[tuple[str, str], str | None] = {(p, "line_id"): _first(get(f"/{p}/lines"), "line_id") for p in LINE_KINDS}
+    internet, tv = ids[("internet", "line_id")], ids[("tv", "line_id")]
+    ids[("internet", "box_id")] = _first(get(f"/internet/lines/{internet}/boxes"), "box_id")
+    ids[("internet", "mailbox_id")] = _first(get(f"/internet/lines/{internet}/mailboxes"), "mailbox_id")
+    ids[("tv", "box_id")] = _first(get(f"/tv/lines/{tv}/boxes"), "box_id")
+    ids[("tv", "pack_id")] = _first(get(f"/tv/lines/{tv}/packs"), "pack_id")
+    ids[("billing", "invoice_id")] = _first(get("/billing/invoices"), "invoice_id")
+    ids[("services", "service_id")] = _first(get("/services"), "service_id")
+    ids[("auth", "session_id")] = _first(get("/auth/sessions"), "session_id")
+    ticket = {"category": "other", "subject": "My ticket", "description": "A ticket of the victim"}
+    ids[("account", "ticket_id")] = _first(body(api.call("POST", "/account/tickets", ticket, token=token)), "ticket_id")
+    requested = api.call("POST", "/account/data-requests", {"kind": "access"}, token=token)
+    ids[("account", "request_id")] = _first(body(requested), "request_id")
+    mobile = ids[("mobile", "line_id")]
+    suspended = api.call("POST", f"/mobile/lines/{mobile}/suspension", {}, token=token)
+    ids[("mobile", "handle")] = _first(body(suspended), "handle")
+    ids[("account", "line_id")] = mobile
+    ids[("account", "account_number")] = ids[("accounts", "account_number")] = account_number
+    return {k: v for k, v in ids.items() if v}
+
+
+LINE_KINDS = ("mobile", "fixed", "internet", "voip", "tv")
+# Routes whose path ids are not another customer's objects: a consent purpose, the provider API, staff routes.
+NOT_CUSTOMER_OBJECTS = ("/staff/", "/sms/provider", "/account/consents/{purpose}")
+
+
+def _unknown(value: str) -> str:
+    """An id of the same shape that names nothing (a workflow handle keeps its pattern)."""
+    if re.fullmatch(r"\w+-[0-9a-f]{20}-v\d+", value):
+        return re.sub(r"-[0-9a-f]{20}-", "-" + "0" * 20 + "-", value)
+    return value[:-5] + ("00000" if not value.endswith("00000") else "11111")
+
+
+def test_another_customers_ids_answer_like_unknown_ones_on_every_route(
+    api: Api, world: DemoWorld, aws: LocalResources
+) -> None:
+    # Given Jeanne's objects (a line of each kind, boxes, mailboxes, packs, an invoice, a ticket, a rights request, a
+    # session, a workflow) and Marco's (a service too), each logged in
+    jeanne, marco = world.customers
+    bill = billing_tests.invoice(jeanne.customer_id, "INV-C0001-1", datetime.now(UTC) - timedelta(days=10))
+    billing_tests.repo().put_invoice(bill, 1)
+    InvoiceDocuments(aws.invoices_bucket).put_pdf(bill.pdf_key or "", b"%PDF-1.4 hers")
+    tokens = {c.customer_id: api.login(c.login_id, c.password)["access_token"] for c in (jeanne, marco)}
+    victims = {c.customer_id: _victim_ids(api, tokens[c.customer_id], c.account_number) for c in (jeanne, marco)}
+    # When the other one calls every route that takes an id in its path with the victim's ids (Jeanne's, or
+    # Marco's where only he has such an object), then with ids that name nothing
+    tried = 0
+    for path, operations in contract.document()["paths"].items():
+        names = re.findall(r"\{(\w+)\}", path)
+        if not names or path.startswith(NOT_CUSTOMER_OBJECTS):
+            continue
+        prefix = path.split("/")[1]
+        victim = next((v for v, ids in victims.items() if all((prefix, n) in ids for n in names)), None)
+        assert victim is not None, f"no id of a victim for {path}"
+        ids, attacker = victims[victim], tokens["C0002" if victim == "C0001" else "C0001"]
+        hers = unknown = path
+        for n in names:
+            hers = hers.replace(f"{{{n}}}", ids[(prefix, n)])
+            unknown = unknown.replace(f"{{{n}}}", _unknown(ids[(prefix, n)]))
+        for method in operations:
+            payload = VALID_BODIES.get((method.upper(), path), {})
+            answers = [api.call(method.upper(), p, payload, token=attacker) for p in (hers, unknown)]
+            # Then the same 404, the same error: nothing says that the victim's object exists
+            assert [a.status for a in answers] == [404, 404], (method, path, [a.body for a in answers])
+            assert body(answers[0])["error"]["message"] == body(answers[1])["error"]["message"], (method, path)
+            tried += 1
+    assert tried >= 50  # the loop fails on any such route it cannot try: all of them were
+    # And the victims' objects are as they were: Jeanne's session lives, her line is still hers to read
+    hers = victims["C0001"]
+    assert api.call("GET", "/account", token=tokens["C0001"]).status == 200
+    assert api.call("GET", f"/mobile/lines/{hers[('mobile', 'line_id')]}", token=tokens["C0001"]).status == 200
