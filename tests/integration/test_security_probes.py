@@ -26,6 +26,7 @@ from infra import definitions as d
 from infra.local.gateway import HttpResponse
 from infra.local.oidc_provider import OidcProvider
 from infra.local.resources import LocalResources
+from infra.local.server import gateway_error
 from tests import contract
 from tests.factories import DemoWorld
 from tests.integration import test_billing as billing_tests
@@ -76,6 +77,8 @@ def test_every_kind_of_answer_carries_the_security_headers(api: Api, world: Demo
     assert SECURITY_HEADERS["Cache-Control"] == "no-store"
     assert SECURITY_HEADERS["X-Content-Type-Options"] == "nosniff"
     assert SECURITY_HEADERS["Strict-Transport-Security"].startswith("max-age=")
+    # and the local server's own refusals (a body that is not UTF-8, a malformed request) as API Gateway's
+    assert_security_headers(gateway_error("DEFAULT_4XX", 400))
     # and no CORS header: other origins stay out
     assert not [name for name in answers["account"].headers if name.lower().startswith("access-control-")]
 
