@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from selfcare.api.headers import SECURITY_HEADERS
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
 LAYER_SOURCE_DIR = ROOT / "layers" / "selfcare"
@@ -586,6 +588,10 @@ GATEWAY_RESPONSES: dict[str, GatewayResponse] = {
     "DEFAULT_4XX": GatewayResponse(None, "request_refused", "The request was refused."),
     "DEFAULT_5XX": GatewayResponse(None, "internal_error", "Internal error."),
 }
+
+
+# Security: API Gateway's own answers carry the same security headers as the functions' (one list, in the package).
+GATEWAY_RESPONSE_HEADERS: dict[str, str] = dict(SECURITY_HEADERS)
 
 
 def error_body(code: str, message: str, request_id: str) -> dict[str, object]:

@@ -79,7 +79,7 @@ class Gateway:
         response = d.GATEWAY_RESPONSES[kind]
         return HttpResponse(
             response.status or status or (500 if kind == "DEFAULT_5XX" else 400),
-            {"Content-Type": "application/json", "x-amzn-RequestId": request_id},
+            {"Content-Type": "application/json", "x-amzn-RequestId": request_id} | d.GATEWAY_RESPONSE_HEADERS,
             json.dumps(d.error_body(response.code, response.message, request_id)),
         )
 

@@ -81,7 +81,8 @@ def gateway_error(kind: str, status: int | None = None) -> HttpResponse:
     The DEFAULT_* families keep the status of the case (`status`; else 500 for 5XX, 400 for 4XX)."""
     response = d.GATEWAY_RESPONSES[kind]
     chosen = response.status or status or (500 if kind == "DEFAULT_5XX" else 400)
-    return error_response(chosen, response.code, response.message)
+    answer = error_response(chosen, response.code, response.message)
+    return HttpResponse(answer.status, answer.headers | d.GATEWAY_RESPONSE_HEADERS, answer.body)  # as API Gateway's
 
 
 def json_response(status: int, value: Any) -> HttpResponse:

@@ -635,6 +635,11 @@ def test_gateway_responses_use_the_error_shape(service_template: Template) -> No
         assert response.get("StatusCode") == (str(expected.status) if expected.status else None), response_type
         body = json.loads(response["ResponseTemplates"]["application/json"])
         assert body == definitions.error_body(expected.code, expected.message, "$context.requestId"), response_type
+        # Security probes: API Gateway's own answers carry the functions' security headers (static values, quoted)
+        assert response["ResponseParameters"] == {
+            f"gatewayresponse.header.{name}": f"'{value}'"
+            for name, value in definitions.GATEWAY_RESPONSE_HEADERS.items()
+        }, response_type
 
 
 def test_waf_protects_the_stage(service_template: Template) -> None:

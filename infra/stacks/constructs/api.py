@@ -139,6 +139,8 @@ class Api(Construct):
                 type=aws_apigateway.ResponseType.of(response_type),
                 status_code=str(response.status) if response.status is not None else None,
                 templates={"application/json": gateway_response_template(response)},
+                # Security: the functions' security headers on API Gateway's own answers too (static values).
+                response_headers={name: f"'{value}'" for name, value in definitions.GATEWAY_RESPONSE_HEADERS.items()},
             )
 
     def _method(self, route: definitions.Route, integration: aws_apigateway.Integration) -> aws_apigateway.Method:

@@ -1,4 +1,5 @@
-"""The resolver every capability's handler uses: validation, error shape, body size limit, closed spaces."""
+"""The resolver every capability's handler uses: validation, error shape, body size limit, closed spaces, security
+headers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from selfcare import errors as domain
 from selfcare.api import errors
+from selfcare.api.headers import add_security_headers
 from selfcare.auth.context import is_account_closed
 from selfcare.config import UsageStatsSettings
 from selfcare.dal.usage_stats import UsageCounter
@@ -98,7 +100,8 @@ class Resolver(APIGatewayRestResolver):
         )
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        response = self._answer(event, context)
+        # Every answer, refusals included, carries the security headers (selfcare.api.headers).
+        response = dict(add_security_headers(self._answer(event, context)))
         if self.usage_counter is not None:
             # Usage statistics (issue 10): the route template, platform, outcome and day; nothing identifying.
             use = use_of(event, int(response.get("statusCode", 500)), datetime.now(UTC))

@@ -35,6 +35,7 @@ from selfcare.dal.dynamo import ConditionFailed, transact
 from selfcare.dal.logs import LogsRepository
 from selfcare.dal.sessions import SessionsRepository
 from selfcare.errors import (
+    AccountClosed,
     AssuranceLevelTooLow,
     DigitalIdentityAlreadyLinked,
     DigitalIdentityRefused,
@@ -87,6 +88,10 @@ class CredentialVerifier(Protocol):
     def verify_customer_credentials(
         self, identifier: str, password: str, request: RequestInfo, captcha: str | None = None
     ) -> str: ...
+
+
+# The login's transaction: the index of the check that the customer's space is not closed (hidden).
+SPACE_OPEN_CHECK = 3
 
 
 # Flow and session helpers, shared with the staff login (selfcare.auth.staff_directory) -----------------------
@@ -229,9 +234,15 @@ class DigitalIdentityLogin:
                     self.sessions.put_session_op(session),
                     self.logs.connection_op(self._connection(link, True, now), now),
                     self.flows.link_check_op(identity.subject, link.customer_id),
+                    # Retention: a hidden space opens no session, whichever way in (as the password login).
+                    self.flows.space_open_check_op(link.customer_id),
                 ]
             )
-        except ConditionFailed:
+        except ConditionFailed as failed:
+            if failed.index == SPACE_OPEN_CHECK:
+                transact([self.logs.connection_op(self._connection(link, False, now), now)])
+                count("DigitalIdentityLoginRefusedAccountClosed")
+                raise AccountClosed() from None
             raise DigitalIdentityRefused() from None  # unlinked meanwhile
         logger.info("digital-identity login succeeded", extra={"session_id": session.session_id})
         count("DigitalIdentityLoginSucceeded")
@@ -287,6 +298,9 @@ class DigitalIdentityLinks:
         credential = self.credentials.get(customer_id)
         if credential is None:
             raise InvalidLinkTicket()
+        if credential.account_closed:
+            # Retention: the right password of a hidden space is told so (as at login); no link, no session.
+            raise AccountClosed()
         if credential.digital_identity_id:
             raise DigitalIdentityAlreadyLinked()
         subject = pending.claims.subject

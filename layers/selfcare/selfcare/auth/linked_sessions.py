@@ -13,6 +13,7 @@ from selfcare.clock import epoch, iso
 from selfcare.dal import account as account_records
 from selfcare.dal.dynamo import ConditionFailed, RawItem, transact
 from selfcare.errors import (
+    AccountClosed,
     NotFound,
     Unauthenticated,
 )
@@ -50,6 +51,9 @@ class LinkedSessions(AuthPart):
         credential = self.credentials.get(customer_id)
         if credential is None or credential.principal_type is not PrincipalType.CUSTOMER:
             raise NotFound()
+        if credential.account_closed:
+            # Retention: the linked space is hidden (hide step); it opens no session, whichever way in.
+            raise AccountClosed()
         expired = {ref for ref in link.switched_sessions if ref.expires_at <= t}
         if len(expired) >= SWITCHED_SESSIONS_PRUNE_AT:
             account_records.forget_switched_sessions(self.customers.table, link, expired)

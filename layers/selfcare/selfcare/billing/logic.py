@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from selfcare import csv_cells
 from selfcare.api.context import RequestInfo
 from selfcare.auth.models import AuditEntry
 from selfcare.auth.policy import Caller, Permission, authorize
@@ -221,7 +222,7 @@ class BillingService:
                     record.usage_type.value,
                     record.origin_country,
                     record.destination_country or "",
-                    _csv_safe(record.called_number or ""),
+                    csv_cells.cell(record.called_number or ""),
                     "" if record.duration_seconds is None else record.duration_seconds,
                     "" if record.quantity is None else record.quantity,
                     "" if record.volume_bytes is None else record.volume_bytes,
@@ -466,11 +467,6 @@ class BillingService:
 
 def _snake(event_type: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in event_type).lstrip("_")
-
-
-def _csv_safe(value: str) -> str:
-    """A called number starting with '+' would be read as a formula by spreadsheets: quote it."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
 
 
 __all__ = ["BillingService", "PaymentConfig", "UsagePage", "UsageQuery"]

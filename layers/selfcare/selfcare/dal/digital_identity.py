@@ -198,6 +198,17 @@ class DigitalIdentityRepository:
             }
         }
 
+    def space_open_check_op(self, customer_id: str) -> RawItem:
+        """The customer's space is not closed (retention's hide step flags the credential `account_closed`)."""
+        return {
+            "ConditionCheck": {
+                "TableName": self.credentials_table,
+                "Key": key(pk=principal_key(customer_id)),
+                "ConditionExpression": "attribute_not_exists(account_closed) OR account_closed = :false",
+                "ExpressionAttributeValues": values(false=False),
+            }
+        }
+
     def delete_link_op(self, subject: str, customer_id: str) -> RawItem:
         return {
             "Delete": {

@@ -167,10 +167,12 @@ class RightsRepository:
         request: RightsRequest,
         leaving: frozenset[RightsRequestStatus],
         to: RightsRequestStatus,
+        within_code_attempts: int | None = None,
         **fields: Any,
     ) -> RawItem:
         """Set the status (and fields) only while the request is in one of `leaving`; off the queue once answered
-        (any status not in OPEN: ready, completed, refused)."""
+        (any status not in OPEN: ready, completed, refused). `within_code_attempts`: also only while fewer wrong
+        identity codes than that were counted (a code proven right while concurrent wrong ones used up the tries)."""
         names = {"#status": "status"}
         sets = ["#status = :to"]
         vals: dict[str, Any] = {"to": to.value}
@@ -194,14 +196,32 @@ class RightsRepository:
             leaving_names.append(f":l{n}")
             vals[f"l{n}"] = status.value
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        attempts_condition = ""
+        if within_code_attempts is not None:
+            names["#ca"] = "code_attempts"
+            vals["max_attempts"] = within_code_attempts
+            attempts_condition = " AND (attribute_not_exists(#ca) OR #ca < :max_attempts)"
         return {
             "Update": {
                 "TableName": self.table,
                 "Key": self._key(request.customer_id, request.request_id),
                 "UpdateExpression": expression,
-                "ConditionExpression": f"#status IN ({', '.join(leaving_names)})",
+                "ConditionExpression": f"#status IN ({', '.join(leaving_names)})" + attempts_condition,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values(**vals),
+            }
+        }
+
+    def count_code_failure_op(self, request: RightsRequest) -> RawItem:
+        """One more wrong identity code, counted atomically (ADD): concurrent wrong codes each count."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": self._key(request.customer_id, request.request_id),
+                "UpdateExpression": "ADD code_attempts :one",
+                "ConditionExpression": "#status = :awaiting",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(one=1, awaiting=RightsRequestStatus.AWAITING_IDENTITY.value),
             }
         }
 

@@ -33,14 +33,20 @@ class SecretsManagerSigningKey:
 
 
 class SsmPublicKeys:
-    def __init__(self, parameter_name: str, max_age: int = 300) -> None:
+    """The JWKS, cached `max_age` seconds. A token naming an unknown key id asks for a fresh read (a rotation just
+    happened), but at most once per `min_refresh_seconds`: otherwise anyone could make every request of the
+    authorizer read SSM with forged key ids, until SSM throttles the reads that real tokens need."""
+
+    def __init__(self, parameter_name: str, max_age: int = 300, min_refresh_seconds: int = 30) -> None:
         self._name = parameter_name
         self._max_age = max_age
+        self._min_refresh = min_refresh_seconds
         self._cached: tuple[float, dict[str, Any]] | None = None
         self._client: Any = None
 
     def public_keys(self, refresh: bool = False) -> dict[str, Any]:
-        if not refresh and self._cached and time.monotonic() - self._cached[0] < self._max_age:
+        age = time.monotonic() - self._cached[0] if self._cached else None
+        if age is not None and self._cached and age < (self._min_refresh if refresh else self._max_age):
             return self._cached[1]
         if self._client is None:
             self._client = aws.client("ssm")

@@ -266,7 +266,8 @@ class RightsDesk:
         if not hmac.compare_digest(rights.code_digest, identity_code_digest(customer_id, request_id, code)):
             run(
                 [
-                    self.requests.update_op(rights, "#status = :awaiting", code_attempts=rights.code_attempts + 1),
+                    # Counted atomically: wrong codes sent at the same time each use a try.
+                    self.requests.count_code_failure_op(rights),
                     self.logs.audit_op(
                         audit_entry(
                             caller, customer_id, "rights.identity.code_refused", f"rights#{request_id}", request, now
@@ -276,7 +277,10 @@ class RightsDesk:
                 ]
             )
             raise InvalidVerificationCode()
-        return self._proven(caller, request, rights, str(rights.identity_method or "code"), now)
+        # Proven only while the tries were not used up meanwhile (by wrong codes sent at the same time).
+        return self._proven(
+            caller, request, rights, str(rights.identity_method or "code"), now, within_code_attempts=True
+        )
 
     # Identity: the document, where no code can reach the person ------------------------------------------------
     def document_upload(self, caller: Caller, request: RequestInfo, customer_id: str, request_id: str) -> DocumentLink:
@@ -373,8 +377,10 @@ class RightsDesk:
         method: str,
         now: datetime,
         document_deleted: bool = False,
+        within_code_attempts: bool = False,
     ) -> RightsRequest:
         customer_id, target = rights.customer_id, f"rights#{rights.request_id}"
+        attempts = self.policy.max_attempts if within_code_attempts else None
         extra: dict[str, Any] = {"identity_method": method, "identity_verified_at": now, "code_digest": None}
         if document_deleted:
             extra["document_key"] = None
@@ -385,18 +391,31 @@ class RightsDesk:
             ops.insert(
                 0,
                 self.requests.transition_op(
-                    rights, frozenset({RightsRequestStatus.AWAITING_IDENTITY}), RightsRequestStatus.QUEUED, **extra
+                    rights,
+                    frozenset({RightsRequestStatus.AWAITING_IDENTITY}),
+                    RightsRequestStatus.QUEUED,
+                    within_code_attempts=attempts,
+                    **extra,
                 ),
             )
         else:
-            ops[:0] = self._to_crm_ops(caller, rights, now, **extra)
+            ops[:0] = self._to_crm_ops(caller, rights, now, within_code_attempts=attempts, **extra)
         if not run(ops):
+            if within_code_attempts:
+                raise InvalidVerificationCode()  # the tries were used up meanwhile: as a wrong code
             raise Conflict("The request changed meanwhile.")
         if rights.kind is RightsRequestKind.ACCESS:
             self.queue.enqueue(customer_id, rights.request_id)
         return self._request(customer_id, rights.request_id)
 
-    def _to_crm_ops(self, caller: Caller, rights: RightsRequest, now: datetime, **extra: Any) -> list[dict[str, Any]]:
+    def _to_crm_ops(
+        self,
+        caller: Caller,
+        rights: RightsRequest,
+        now: datetime,
+        within_code_attempts: int | None = None,
+        **extra: Any,
+    ) -> list[dict[str, Any]]:
         event = crm_event(
             "RectificationRequested",
             rights.customer_id,
@@ -412,6 +431,7 @@ class RightsDesk:
                 rights,
                 frozenset({RightsRequestStatus.AWAITING_IDENTITY, RightsRequestStatus.QUEUED}),
                 RightsRequestStatus.SENT_TO_CRM,
+                within_code_attempts=within_code_attempts,
                 **extra,
             ),
             outbox_put_op(self.requests.table, event, now),

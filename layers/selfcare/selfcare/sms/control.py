@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
+from selfcare import csv_cells
 from selfcare.api.context import RequestInfo
 from selfcare.auth.policy import Caller, require_staff
 from selfcare.clock import Clock
@@ -95,7 +96,8 @@ def report_csv(report: MonthlyReport) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(("figure", "value"))
-    writer.writerows(report_rows(report))
+    # legal name, declaration number, proposal reasons: typed by people, never run by a spreadsheet
+    writer.writerows((name, csv_cells.cell(value)) for name, value in report_rows(report))
     return buffer.getvalue()
 
 
