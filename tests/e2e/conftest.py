@@ -30,7 +30,9 @@ from tests.conftest import FAST_HASHING
 E2E_TESTS_DIR = Path(__file__).resolve().parent
 # A loaded machine (shared CPUs) may need more: E2E_READY_TIMEOUT_SECONDS (a start measured at 100 s under load).
 READY_TIMEOUT_SECONDS = int(os.environ.get("E2E_READY_TIMEOUT_SECONDS", "180"))
-STOP_TIMEOUT_SECONDS = 15
+# The shared stack's teardown: a clean exit is asserted, not its speed (the budget below has its own test); a CPU
+# shared with other runs once made the shared stack, idle after the whole e2e run, take over 15 s.
+STOP_TIMEOUT_SECONDS = 60
 # What a stop may take (Ctrl-C or SIGTERM to exit), asserted by tests/e2e/test_local_operations.py.
 STOP_BUDGET_SECONDS = 5
 CREDENTIALS_PREFIX = "DEMO_CREDENTIALS "
