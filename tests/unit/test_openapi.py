@@ -150,6 +150,31 @@ def test_gateway_and_authorizer_statuses_are_declared_where_they_can_happen() ->
             assert {"400", "413", "415"} <= declared, (method, path)
 
 
+def test_every_429_declares_its_optional_integer_retry_after() -> None:
+    # Given the committed document, When a client reads any operation's 429
+    for method, path, operation in operations():
+        header = operation["responses"]["429"].get("headers", {}).get("Retry-After")
+        # Then it learns the Retry-After header (seconds), absent when API Gateway itself throttles
+        assert header is not None, (method, path)
+        assert header["schema"] == {"type": "integer", "minimum": 0}
+        assert header["required"] is False
+
+
+def test_the_contract_checker_validates_declared_response_headers() -> None:
+    from tests import contract
+
+    error = json.dumps({"error": {"code": "too_many_requests", "message": "Later.", "request_id": "r"}})
+    json_type = {"Content-Type": "application/json"}
+    # Given a 429 of the login route, When its Retry-After is seconds, absent, or not a number
+    assert contract.problems("POST", "/auth/login", 429, {**json_type, "Retry-After": "60"}, error) == []
+    assert contract.problems("POST", "/auth/login", 429, json_type, error) == []
+    refused = contract.problems("POST", "/auth/login", 429, {**json_type, "retry-after": "soon"}, error)
+    negative = contract.problems("POST", "/auth/login", 429, {**json_type, "Retry-After": "-1"}, error)
+    # Then only the departures from the declared header are problems
+    assert refused == ["POST /auth/login -> 429: header Retry-After is 'soon', not an integer"]
+    assert len(negative) == 1 and "Retry-After" in negative[0]
+
+
 def _lax_scalars(schema: Any) -> list[str]:
     """bool / int / float core schemas that are not strict (pydantic would take "yes", 1 or "12")."""
     found: list[str] = []
