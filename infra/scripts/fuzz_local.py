@@ -2,7 +2,7 @@
 
     make run                                     # or: python -m infra.local --port 3417 --print-credentials-json
     python -m infra.scripts.fuzz_local --base http://127.0.0.1:3000 --as customer \\
-        --identifier 100200300 --password '<printed password>' --real-ids --step-up -- --max-examples 50
+        --identifier 100200400 --password '<printed password>' --real-ids --step-up -- --max-examples 50
     python -m infra.scripts.fuzz_local --base http://127.0.0.1:3000 --as none -- --max-examples 15
     python -m infra.scripts.fuzz_local --base http://127.0.0.1:3000 --as staff \\
         --identifier sales@operator.example --password '<printed password>' -- --include-path-regex '^/sms/'
@@ -10,12 +10,15 @@
 Runs `st run docs/openapi.json` with one worker (Schemathesis 4 crashes with several on Python 3.11), the
 checks not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance and
 response_headers_conformance, and this module as its hooks (SCHEMATHESIS_HOOKS):
-- a bearer token that lasts the whole run: one login (solving the CAPTCHA if the fuzzed logins from this
-  address made it ask), then `POST /auth/refresh` every 10 minutes; with `--step-up`, `POST
-  /auth/reauthenticate` every 200 s, so that the routes that need a recent authentication are reached;
+- a bearer token that lasts the whole run: one login (sent from 127.0.0.2, so that the fuzzed failed logins
+  from 127.0.0.1 do not block it; a CAPTCHA solved if asked), then `POST /auth/refresh` every 10 minutes;
+  with `--step-up`, `POST /auth/reauthenticate` every 200 s, so that the routes that need a recent
+  authentication are reached;
 - with `--real-ids`, the logged-in customer's own ids (lines, boxes, packs, invoice, ticket, accounts) offered
   beside the generated path parameters, so that requests get past 404 to the logic behind them.
-Log in by the account number, not the login id or email: the run may change those (`PUT /auth/login-id`).
+Log in by the account number, not the login id or email: the run may change those (`PUT /auth/login-id`);
+and as the second demo customer (100200400): the document's examples name the first (`jdupont`), so the fuzzed
+logins lock that account for a while (the brute-force lock at work), which refuses its reauthentication.
 Unless told otherwise (`--keep-session-routes`), the routes that end the run's own session are left out
 (`POST /auth/logout`, `DELETE /auth/sessions/{id}`, `PUT /auth/password`); fuzz them in a pass of their own.
 Anything after `--` goes to `st run` (e.g. `--phases`, `--max-examples`, `--seed`, `--report ndjson`).
@@ -25,13 +28,13 @@ The run changes the stack's data (lines suspended, tickets, mailboxes, codes sen
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -43,22 +46,28 @@ CHECKS = (
 SESSION_ROUTES = ("--exclude-path", "/auth/logout", "--exclude-path-regex", "^/auth/sessions/", "--exclude-path")
 REFRESH_SECONDS = 600  # the access token lasts 15 minutes
 STEP_UP_SECONDS = 200  # a recent authentication lasts 5 minutes
+LOGIN_ATTEMPTS = 4
+HOOKS_SOURCE_ADDRESS = "127.0.0.2"  # the loopback network is 127.0.0.0/8
 
 
 def _call(method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    """One request of the hooks themselves (login, refresh, step-up, ids), sent from another loopback address
+    than the fuzzed requests: their failed logins block 127.0.0.1 (20 an hour), not the run's own logins."""
+    url = urllib.parse.urlsplit(os.environ["FUZZ_BASE"])
+    source = (HOOKS_SOURCE_ADDRESS, 0) if url.hostname == "127.0.0.1" else None
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30, source_address=source)
     headers = {"Content-Type": "application/json"} if body is not None else {}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(os.environ["FUZZ_BASE"] + path, data, headers, method=method)  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (the URL given on the command line)
-            return int(answer.status), json.loads(answer.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return int(error.code), json.loads(error.read() or b"null")
+        connection.request(method, url.path + path, json.dumps(body) if body is not None else None, headers)
+        answer = connection.getresponse()
+        return answer.status, json.loads(answer.read() or b"null")
+    finally:
+        connection.close()
 
 
-def _login() -> dict[str, Any]:
+def _login(attempt: int = 0) -> dict[str, Any]:
     import altcha
 
     kind = os.environ["FUZZ_KIND"]
@@ -74,6 +83,10 @@ def _login() -> dict[str, Any]:
             raise RuntimeError("the CAPTCHA could not be solved")
         body["captcha"] = str(altcha.Payload(challenge=challenge, solution=solution).to_base64())
         status, answer = _call("POST", path, body)
+    if status == 401 and attempt < LOGIN_ATTEMPTS:
+        # Locked by the fuzzed logins naming this account (15 s, doubling up to 15 minutes): wait it out.
+        time.sleep(20 * 2**attempt)
+        return _login(attempt + 1)
     if status != 200:
         raise RuntimeError(f"login refused: {status} {answer}")
     if os.environ.get("FUZZ_STEP_UP") and kind == "customer":
@@ -136,15 +149,20 @@ def _register_hooks() -> None:
                 self.tokens, self.at = _login(), now
             elif os.environ.get("FUZZ_STEP_UP") and now - self.at > STEP_UP_SECONDS:
                 password = os.environ["FUZZ_PASSWORD"]
-                status, answer = _call(
-                    "POST", "/auth/reauthenticate", {"password": password}, self.tokens["access_token"]
-                )
-                self.tokens, self.at = ({**self.tokens, **answer} if status == 200 else _login()), now
+                token = self.tokens["access_token"]
+                status, answer = _call("POST", "/auth/reauthenticate", {"password": password}, token)
+                # Refused (the fuzzed logins naming this account locked it for a while): keep the session going.
+                self.tokens, self.at = ({**self.tokens, **answer} if status == 200 else self._refreshed()), now
             elif now - self.at > REFRESH_SECONDS:
-                refresh = {"refresh_token": self.tokens.get("refresh_token")}
-                status, answer = _call("POST", "/auth/refresh", refresh) if refresh["refresh_token"] else (0, None)
-                self.tokens, self.at = (dict(answer or {}) if status == 200 else _login()), now
+                self.tokens, self.at = self._refreshed(), now
             return str(self.tokens["access_token"])
+
+        def _refreshed(self) -> dict[str, Any]:
+            """The session's next tokens; a new login only when the session is gone."""
+            assert self.tokens is not None
+            refresh = self.tokens.get("refresh_token")
+            status, answer = _call("POST", "/auth/refresh", {"refresh_token": refresh}) if refresh else (0, None)
+            return dict(answer or {}) if status == 200 else _login()
 
         def set(self, case: Any, data: str, context: Any) -> None:
             case.headers = case.headers or {}
