@@ -136,6 +136,7 @@ def test_patterns_and_lengths_the_server_enforces_are_declared() -> None:
     for name, field in (("ResetPasswordRequest", "new_password"), ("ChangePasswordRequest", "new_password")):
         assert schemas[name]["properties"][field]["minLength"] == 12, name
     assert schemas["EmailChangeRequest"]["properties"]["email"]["format"] == "email"
+    assert schemas["GrantRequest"]["properties"]["incident_reference"]["pattern"] == "^INC-[0-9]{4,12}$"
 
 
 def test_gateway_and_authorizer_statuses_are_declared_where_they_can_happen() -> None:
