@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     command += ["--url", options.base, "--workers", "1", "--checks", CHECKS, "--suppress-health-check", "all"]
     if not options.keep_session_routes:
         command += [*SESSION_ROUTES, "/auth/password"]
-    return subprocess.call([*command, *extra], env=environment, cwd=ROOT)
+    return subprocess.call([*command, *extra], env=environment)
 
 
 if __name__ == "__main__":
