@@ -43,7 +43,9 @@ CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_schema_conformance,response_headers_conformance"
 )
-SESSION_ROUTES = ("--exclude-path", "/auth/logout", "--exclude-path-regex", "^/auth/sessions/", "--exclude-path")
+# What ends the run's own session: logout, revoking a session, changing the password.
+SESSION_ROUTES = ["--exclude-path", "/auth/logout", "--exclude-path-regex", "^/auth/sessions/"]
+SESSION_ROUTES += ["--exclude-path", "/auth/password"]
 REFRESH_SECONDS = 600  # the access token lasts 15 minutes
 STEP_UP_SECONDS = 200  # a recent authentication lasts 5 minutes
 LOGIN_ATTEMPTS = 4
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     command = [str(Path(sys.executable).with_name("st")), "run", str(ROOT / "docs" / "openapi.json")]
     command += ["--url", options.base, "--workers", "1", "--checks", CHECKS, "--suppress-health-check", "all"]
     if not options.keep_session_routes:
-        command += [*SESSION_ROUTES, "/auth/password"]
+        command += SESSION_ROUTES
     return subprocess.call([*command, *extra], env=environment)
 
 
