@@ -66,6 +66,13 @@ _AUTHORIZED_OPERATION = {
         "not the caller's) or by the web application firewall"
     ),
 }
+# The API's own 429s (login and proof throttles, code and request quotas) say when to try again; API Gateway's
+# throttling sends no Retry-After, so the header is declared but not required.
+_RETRY_AFTER = {
+    "description": "Seconds to wait before trying again (absent when API Gateway itself throttles)",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 0},
+}
 _OPERATION_WITH_BODY = {
     400: "The body is not UTF-8, not JSON, or nested or numbered beyond what is parsed (code bad_request)",
     413: "Request body too large",
@@ -174,6 +181,7 @@ def build_document() -> dict[str, Any]:
         # Powertools declares its response-validation failure as 500: ours is the one error shape.
         operation["responses"]["500"] = {"description": "Internal error", "content": _ERROR}
         _declare(operation, _ANY_OPERATION)
+        operation["responses"]["429"]["headers"] = {"Retry-After": _RETRY_AFTER}
         if "requestBody" in operation:
             _declare(operation, _OPERATION_WITH_BODY)
         if "{" in route.path:

@@ -2,7 +2,8 @@
 
 `problems(method, path, status, headers, body)` says how a response departs from what the document
 declares for its operation: a status it does not declare, a content type it does not list (a 204 must
-have none, and no body), a JSON body that its schema refuses. A path that is no route of the API (the
+have none, and no body), a JSON body that its schema refuses, a declared header (Retry-After) that is
+required and missing or does not match its schema. A path that is no route of the API (the
 gateway's own 404) is not checked. The integration suite runs it on every response (tests/integration/
 conftest.py, `Api.call`).
 """
@@ -59,6 +60,28 @@ def _header(headers: dict[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == name), None)
 
 
+def _header_problems(where: str, declared: dict[str, Any], headers: dict[str, str]) -> list[str]:
+    """A declared response header: present when required, and valid against its schema when present
+    (an integer header is read as a number first, as a client reads it)."""
+    found = []
+    for name, header in declared.items():
+        value = _header(headers, name.lower())
+        if value is None:
+            if header.get("required"):
+                found.append(f"{where}: required header {name} is missing")
+            continue
+        schema = header.get("schema") or {}
+        instance: Any = value
+        if schema.get("type") == "integer":
+            try:
+                instance = int(value)
+            except ValueError:
+                found.append(f"{where}: header {name} is {value!r}, not an integer")
+                continue
+        found += [f"{where}: header {name}: {e.message}" for e in Draft202012Validator(schema).iter_errors(instance)]
+    return found
+
+
 def problems(method: str, path: str, status: int, headers: dict[str, str], body: str | bytes) -> list[str]:
     operation = operation_of(method, path)
     if operation is None:
@@ -68,7 +91,20 @@ def problems(method: str, path: str, status: int, headers: dict[str, str], body:
     declared = document()["paths"][template][method.lower()]["responses"]
     if str(status) not in declared:
         return [f"{where}: status not declared (declared: {sorted(declared)})"]
-    content = declared[str(status)].get("content") or {}
+    found = _header_problems(where, declared[str(status)].get("headers") or {}, headers)
+    return found + _content_problems(where, method, template, declared[str(status)], status, headers, body)
+
+
+def _content_problems(
+    where: str,
+    method: str,
+    template: str,
+    response: dict[str, Any],
+    status: int,
+    headers: dict[str, str],
+    body: str | bytes,
+) -> list[str]:
+    content = response.get("content") or {}
     content_type = _header(headers, "content-type")
     if not content:
         found = []

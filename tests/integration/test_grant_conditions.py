@@ -42,6 +42,10 @@ def test_a_production_grant_names_an_incident_recorded_on_the_grant_and_its_audi
     assert refused.status == 422 and _problem(refused) == (["body", "incident_reference"], "missing")
     malformed = _grant(api, world, StaffRole.PRODUCTION, incident_reference="whatever")
     assert malformed.status == 422 and _problem(malformed) == (["body", "incident_reference"], "invalid_incident")
+    # The documented form (^INC-[0-9]{4,12}$) is the one checked: other Unicode digits are not digits here
+    arabic_indic = _grant(api, world, StaffRole.PRODUCTION, incident_reference="INC-\u0662\u0660\u0664\u0665")
+    assert arabic_indic.status == 422
+    assert _problem(arabic_indic) == (["body", "incident_reference"], "invalid_incident")
     # With an incident the tracker says is open: granted, the grant and its audit entry carry it
     shared().set_state("INC-204518", "open")
     granted = _grant(api, world, StaffRole.PRODUCTION, incident_reference="INC-204518")

@@ -136,6 +136,7 @@ def test_patterns_and_lengths_the_server_enforces_are_declared() -> None:
     for name, field in (("ResetPasswordRequest", "new_password"), ("ChangePasswordRequest", "new_password")):
         assert schemas[name]["properties"][field]["minLength"] == 12, name
     assert schemas["EmailChangeRequest"]["properties"]["email"]["format"] == "email"
+    assert schemas["GrantRequest"]["properties"]["incident_reference"]["pattern"] == "^INC-[0-9]{4,12}$"
 
 
 def test_gateway_and_authorizer_statuses_are_declared_where_they_can_happen() -> None:
@@ -148,6 +149,31 @@ def test_gateway_and_authorizer_statuses_are_declared_where_they_can_happen() ->
             assert "X-Assisted-Access" in operation["responses"]["403"]["description"]
         if "requestBody" in operation:
             assert {"400", "413", "415"} <= declared, (method, path)
+
+
+def test_every_429_declares_its_optional_integer_retry_after() -> None:
+    # Given the committed document, When a client reads any operation's 429
+    for method, path, operation in operations():
+        header = operation["responses"]["429"].get("headers", {}).get("Retry-After")
+        # Then it learns the Retry-After header (seconds), absent when API Gateway itself throttles
+        assert header is not None, (method, path)
+        assert header["schema"] == {"type": "integer", "minimum": 0}
+        assert header["required"] is False
+
+
+def test_the_contract_checker_validates_declared_response_headers() -> None:
+    from tests import contract
+
+    error = json.dumps({"error": {"code": "too_many_requests", "message": "Later.", "request_id": "r"}})
+    json_type = {"Content-Type": "application/json"}
+    # Given a 429 of the login route, When its Retry-After is seconds, absent, or not a number
+    assert contract.problems("POST", "/auth/login", 429, {**json_type, "Retry-After": "60"}, error) == []
+    assert contract.problems("POST", "/auth/login", 429, json_type, error) == []
+    refused = contract.problems("POST", "/auth/login", 429, {**json_type, "retry-after": "soon"}, error)
+    negative = contract.problems("POST", "/auth/login", 429, {**json_type, "Retry-After": "-1"}, error)
+    # Then only the departures from the declared header are problems
+    assert refused == ["POST /auth/login -> 429: header Retry-After is 'soon', not an integer"]
+    assert len(negative) == 1 and "Retry-After" in negative[0]
 
 
 def _lax_scalars(schema: Any) -> list[str]:

@@ -22,10 +22,11 @@ from selfcare.api.context import RequestInfo
 from selfcare.auth.incidents import INCIDENT_PREFIX, OpenIncidents
 from selfcare.auth.models import Grant
 from selfcare.auth.policy import Caller, StaffRole, require_staff
+from selfcare.auth.schemas import INCIDENT_REFERENCE_PATTERN
 from selfcare.errors import FieldProblem, InvalidInput
 from selfcare.ports.incident_tracker import IncidentState
 
-INCIDENT_REFERENCE = re.compile(r"^INC-\d{4,12}$")
+INCIDENT_REFERENCE = re.compile(INCIDENT_REFERENCE_PATTERN)
 
 
 class GrantOpener(Protocol):

@@ -79,6 +79,11 @@ class ChangeLoginIdRequest(Request):
     )
 
 
+# The form of an incident reference, checked by selfcare.auth.grant_conditions (its 422 `invalid_incident`) and
+# declared in the document, so that a client knows it. ASCII digits only (a bare \d takes any Unicode digit).
+INCIDENT_REFERENCE_PATTERN = r"^INC-[0-9]{4,12}$"
+
+
 class GrantRequest(Request):
     customer_id: CustomerId
     reason: str = Field(min_length=10, max_length=500, description="Why the customer's space is accessed")
@@ -87,6 +92,7 @@ class GrantRequest(Request):
         None,
         max_length=20,
         description="The incident the access is for (INC-<digits>): required for the production / test team",
+        json_schema_extra={"pattern": INCIDENT_REFERENCE_PATTERN},
     )
     ticket_id: OpaqueId | None = Field(
         None, description="The customer's open request (a ticket of theirs): required for customer-service staff"
