@@ -76,7 +76,13 @@ def test_415_also_on_a_public_route_and_json_variants_are_accepted(api: Api, wor
 
     refused = api.call("POST", "/auth/login", raw_body=json.dumps(login), headers={"Content-Type": "text/plain"})
     assert refused.status == 415 and error_of(refused)["code"] == "unsupported_media_type"
-    for content_type in ("application/json; charset=utf-8", "application/json"):
+    # media types are case-insensitive (RFC 9110): the upper-case forms are JSON too
+    for content_type in (
+        "application/json; charset=utf-8",
+        "application/json",
+        "APPLICATION/JSON",
+        "Application/Json; charset=UTF-8",
+    ):
         accepted = api.call("POST", "/auth/login", raw_body=json.dumps(login), headers={"Content-Type": content_type})
         assert accepted.status == 200, (content_type, accepted.body)
 

@@ -120,10 +120,15 @@ class Resolver(APIGatewayRestResolver):
                 f"The request body is larger than {MAX_BODY_BYTES} bytes.",
                 request_id,
             )
-        if body and not _is_json(_header(event, "content-type")) and self._takes_body(event):
+        content_type = _header(event, "content-type")
+        if body and not _is_json(content_type) and self._takes_body(event):
             # Powertools would parse a form body, and answer 500 for any other type: the API speaks JSON only.
             refused = domain.UnsupportedMediaType()
             return _refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, refused.code, refused.message, request_id)
+        if content_type and _is_json(content_type):
+            # Media types are case-insensitive (RFC 9110): `Application/JSON` is JSON, though Powertools compares
+            # the raw header with "application/json"; it gets the lower-case form.
+            event = _with_content_type(event, _json_media_type(content_type))
         if is_account_closed(request_context.get("authorizer")):
             # Retention: the authorizer found the session or grant of a closed space (the one place that decides
             # it); every route of every function answers this, before routing.
@@ -151,8 +156,29 @@ def _header(event: Mapping[str, Any], name: str) -> str | None:
 
 
 def _is_json(content_type: str | None) -> bool:
-    """No Content-Type (read as JSON) or application/json with any parameters: what Powertools parses as JSON."""
-    return content_type is None or not content_type.strip() or content_type.strip().startswith("application/json")
+    """No Content-Type (read as JSON) or application/json, in any case, with any parameters."""
+    if content_type is None or not content_type.strip():
+        return True
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
+
+
+def _json_media_type(content_type: str) -> str:
+    """`Application/JSON; charset=UTF-8` -> `application/json; charset=UTF-8` (the parameters kept as sent)."""
+    media, separator, parameters = content_type.strip().partition(";")
+    return media.strip().lower() + separator + parameters
+
+
+def _with_content_type(event: Mapping[str, Any], value: str) -> Mapping[str, Any]:
+    """The event with its Content-Type header (single- and multi-value maps) set to `value`, when it differs."""
+    headers = dict(event.get("headers") or {})
+    if all(v == value for k, v in headers.items() if k.lower() == "content-type"):
+        return event
+    changed = dict(event)
+    changed["headers"] = {k: (value if k.lower() == "content-type" else v) for k, v in headers.items()}
+    multi = event.get("multiValueHeaders")
+    if multi:
+        changed["multiValueHeaders"] = {k: ([value] if k.lower() == "content-type" else v) for k, v in multi.items()}
+    return changed
 
 
 def _refusal(status: HTTPStatus, code: str, message: str, request_id: str | None) -> dict[str, Any]:
