@@ -84,6 +84,24 @@ def stop(api: Api, origination: str, text: str = "STOP", destination: str = SHOR
     )
 
 
+def started_campaign(api: Api, authorization: str, numbers: list[str]) -> str:
+    """A running campaign of one batch (the campaign text) to `numbers`."""
+    campaign_id = str(
+        body(
+            as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD})
+        )["campaign_id"]
+    )
+    as_provider(
+        api,
+        authorization,
+        "POST",
+        f"/sms/provider/campaigns/{campaign_id}/recipients",
+        {"recipients": [{"to": n} for n in numbers]},
+    )
+    as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/start")
+    return campaign_id
+
+
 @pytest.fixture
 def provider(api: Api, world: DemoWorld) -> Iterator[tuple[str, str, str]]:
     token = staff_token(api, world)
@@ -513,18 +531,8 @@ def test_resume_after_a_crash_sends_nothing_twice_and_reads_at_most_100_numbers_
     from tests.fakes import CrashedWorker, InMemorySmsNetwork
 
     _, authorization, _ = provider
-    campaign_id = body(
-        as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD})
-    )["campaign_id"]
     numbers = [f"+3361400{n:04d}" for n in range(250)]
-    as_provider(
-        api,
-        authorization,
-        "POST",
-        f"/sms/provider/campaigns/{campaign_id}/recipients",
-        {"recipients": [{"to": n} for n in numbers]},
-    )
-    as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/start")
+    campaign_id = started_campaign(api, authorization, numbers)
     keys_per_read: list[int] = []
 
     def count_reads(params: dict[str, Any], **_: Any) -> None:
@@ -562,18 +570,8 @@ def test_a_campaign_met_by_the_night_pauses_until_the_morning_then_sends_every_m
     from tests.fakes import FixedClock, InMemorySmsNetwork
 
     _, authorization, _ = provider
-    campaign_id = body(
-        as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD})
-    )["campaign_id"]
     numbers = ["+33612000031", "+33612000032", "+33612000033"]
-    as_provider(
-        api,
-        authorization,
-        "POST",
-        f"/sms/provider/campaigns/{campaign_id}/recipients",
-        {"recipients": [{"to": n} for n in numbers]},
-    )
-    as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/start")
+    campaign_id = started_campaign(api, authorization, numbers)
     # Given the worker at 23:30 in Monaco, with the operator's night window (22:00 to 08:00)
     monkeypatch.setenv("SMS_NIGHT_WINDOW", "22:00-08:00")
     clock = FixedClock(datetime(2026, 11, 25, 22, 30, tzinfo=UTC))
@@ -636,23 +634,6 @@ def test_a_single_message_at_night_is_refused_at_once(
 
 
 # Claims in transactions, settles in batches (the bench's cuts) ----------------------------------------
-def started_campaign(api: Api, authorization: str, numbers: list[str]) -> str:
-    campaign_id = str(
-        body(
-            as_provider(api, authorization, "POST", "/sms/provider/campaigns", {"sender_id": "RIVIERA", "text": GOOD})
-        )["campaign_id"]
-    )
-    as_provider(
-        api,
-        authorization,
-        "POST",
-        f"/sms/provider/campaigns/{campaign_id}/recipients",
-        {"recipients": [{"to": n} for n in numbers]},
-    )
-    as_provider(api, authorization, "POST", f"/sms/provider/campaigns/{campaign_id}/start")
-    return campaign_id
-
-
 def claim_of(campaign_id: str, index: int, to: str) -> Any:
     from selfcare.sms.models import MessageOutcome, MessageStatus
 
