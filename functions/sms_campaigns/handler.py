@@ -10,7 +10,6 @@ night window is paused: its delivery's visibility is set to the end of the windo
 from __future__ import annotations
 
 import json
-import math
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -35,8 +34,7 @@ def _record(record: SQSRecord) -> None:
         outcomes = services.sending.process_batch(str(job["campaign_id"]), int(job["batch"]))
     except CampaignPaused as paused:
         assert services.sending.queue is not None, "the worker holds the campaign queue"
-        seconds = math.ceil((paused.until - services.sending.clock.now()).total_seconds())
-        services.sending.queue.pause(record.receipt_handle, seconds)
+        services.sending.queue.pause(record.receipt_handle, paused.seconds)
         count("SmsBatchPaused")
         logger.info(
             "sms batch paused by the night window",

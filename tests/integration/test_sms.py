@@ -596,6 +596,8 @@ def test_a_campaign_met_by_the_night_pauses_until_the_morning_then_sends_every_m
         QueueUrl=aws.sms_campaign_queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1" and drain(aws, api) == 0
+    paused = body(as_provider(api, authorization, "GET", f"/sms/provider/campaigns/{campaign_id}"))
+    assert paused["status"] == "running"
 
     # When the morning comes (SQS shows the message again) and the batch is delivered again
     clock.moment = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)

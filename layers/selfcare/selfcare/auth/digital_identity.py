@@ -90,10 +90,6 @@ class CredentialVerifier(Protocol):
     ) -> str: ...
 
 
-# The login's transaction: the index of the check that the customer's space is not closed (hidden).
-SPACE_OPEN_CHECK = 3
-
-
 # Flow and session helpers, shared with the staff login (selfcare.auth.staff_directory) -----------------------
 def begin(
     provider: IdentityProvider, flows: DigitalIdentityRepository, purpose: str, now: int, seconds: int
@@ -228,18 +224,18 @@ class DigitalIdentityLogin:
         session, refresh = new_session(
             PrincipalType.CUSTOMER, link.customer_id, request, now, self.policy.customer_session_seconds
         )
+        ops = [
+            self.sessions.put_session_op(session),
+            self.logs.connection_op(self._connection(link, True, now), now),
+            self.flows.link_check_op(identity.subject, link.customer_id),
+        ]
+        # Retention: a hidden space opens no session, whichever way in (as the password login).
+        space_open = len(ops)
+        ops.append(self.flows.space_open_check_op(link.customer_id))
         try:
-            transact(  # call 3
-                [
-                    self.sessions.put_session_op(session),
-                    self.logs.connection_op(self._connection(link, True, now), now),
-                    self.flows.link_check_op(identity.subject, link.customer_id),
-                    # Retention: a hidden space opens no session, whichever way in (as the password login).
-                    self.flows.space_open_check_op(link.customer_id),
-                ]
-            )
+            transact(ops)  # call 3
         except ConditionFailed as failed:
-            if failed.index == SPACE_OPEN_CHECK:
+            if failed.index == space_open:
                 transact([self.logs.connection_op(self._connection(link, False, now), now)])
                 count("DigitalIdentityLoginRefusedAccountClosed")
                 raise AccountClosed() from None

@@ -45,9 +45,10 @@ class SsmPublicKeys:
         self._client: Any = None
 
     def public_keys(self, refresh: bool = False) -> dict[str, Any]:
-        age = time.monotonic() - self._cached[0] if self._cached else None
-        if age is not None and self._cached and age < (self._min_refresh if refresh else self._max_age):
-            return self._cached[1]
+        if self._cached:
+            read_at, keys = self._cached
+            if time.monotonic() - read_at < (self._min_refresh if refresh else self._max_age):
+                return keys
         if self._client is None:
             self._client = aws.client("ssm")
         jwks = json.loads(self._client.get_parameter(Name=self._name)["Parameter"]["Value"])

@@ -211,6 +211,28 @@ def usage_of(customer_id: str, record: events.UsageRecord) -> billing.UsageRecor
     )
 
 
+def _rejection(result: WriteResult, detail: events.EventDetail, customer_id: str) -> tuple[RejectReason, str]:
+    """Why a write that did not apply is a dead letter: its reason code and explanation (ids, never values)."""
+    if result is WriteResult.LOGIN_KEY_TAKEN:  # identity (issue 8)
+        return (
+            RejectReason.LOGIN_KEY_TAKEN,
+            "the record's new contact email or mobile is another customer's login key",
+        )
+    if result is WriteResult.UNKNOWN_REQUEST:  # rights (issue 10)
+        return RejectReason.UNKNOWN_REQUEST, f"customer {customer_id} has no rectification request with this request_id"
+    if result is WriteResult.REQUEST_CLOSED:  # rights (issue 10)
+        return (
+            RejectReason.REQUEST_NOT_AWAITING_CRM,
+            "the rectification request is not awaiting the CRM's answer (already answered)",
+        )
+    if result is WriteResult.STALE:
+        return (
+            RejectReason.OUT_OF_ORDER,
+            f"the read model holds version {detail.entity_version} or a newer one of this entity",
+        )
+    return RejectReason.UNKNOWN_CUSTOMER, f"customer {customer_id} is not in the read model"
+
+
 class ProjectionService:
     def __init__(
         self,
@@ -374,45 +396,8 @@ class ProjectionService:
             return Outcome.APPLIED
         if result is WriteResult.DUPLICATE:
             return Outcome.DUPLICATE
-        if result is WriteResult.LOGIN_KEY_TAKEN:  # identity (issue 8)
-            return self._reject(
-                RejectReason.LOGIN_KEY_TAKEN,
-                "the record's new contact email or mobile is another customer's login key",
-                raw,
-                event_id=detail.event_id,
-                detail_type=detail_type,
-            )
-        if result is WriteResult.UNKNOWN_REQUEST:  # rights (issue 10)
-            return self._reject(
-                RejectReason.UNKNOWN_REQUEST,
-                f"customer {customer_id} has no rectification request with this request_id",
-                raw,
-                event_id=detail.event_id,
-                detail_type=detail_type,
-            )
-        if result is WriteResult.REQUEST_CLOSED:  # rights (issue 10)
-            return self._reject(
-                RejectReason.REQUEST_NOT_AWAITING_CRM,
-                "the rectification request is not awaiting the CRM's answer (already answered)",
-                raw,
-                event_id=detail.event_id,
-                detail_type=detail_type,
-            )
-        if result is WriteResult.STALE:
-            return self._reject(
-                RejectReason.OUT_OF_ORDER,
-                f"the read model holds version {detail.entity_version} or a newer one of this entity",
-                raw,
-                event_id=detail.event_id,
-                detail_type=detail_type,
-            )
-        return self._reject(
-            RejectReason.UNKNOWN_CUSTOMER,
-            f"customer {customer_id} is not in the read model",
-            raw,
-            event_id=detail.event_id,
-            detail_type=detail_type,
-        )
+        reason, explanation = _rejection(result, detail, customer_id)
+        return self._reject(reason, explanation, raw, event_id=detail.event_id, detail_type=detail_type)
 
     def _reject(
         self,

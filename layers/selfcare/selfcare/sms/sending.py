@@ -62,11 +62,13 @@ SYSTEM_ACTOR = "system#sms"
 
 
 class CampaignPaused(Exception):
-    """A campaign's batch met the night window: deliver it again at `until` (aware, UTC). Not an error."""
+    """A campaign's batch met the night window: deliver it again at `until` (aware, UTC), `seconds` from now.
+    Not an error."""
 
-    def __init__(self, until: datetime) -> None:
+    def __init__(self, until: datetime, now: datetime) -> None:
         super().__init__(f"paused by the night window until {iso(until)}")
         self.until = until
+        self.seconds = math.ceil((until - now).total_seconds())
 
 
 def month_of(moment: datetime) -> str:
@@ -242,7 +244,7 @@ class SendingService:
     ) -> dict[int, MessageOutcome]:
         now = self.clock.now()
         if wait and self.policy.night.contains(now):  # a campaign waits for the morning; a single SMS is refused
-            raise CampaignPaused(self.policy.night.ends_after(now))
+            raise CampaignPaused(self.policy.night.ends_after(now), now)
         opt_outs = self.repository.opt_outs(recipient.to for _, recipient in chunk)
         refused: list[MessageOutcome] = []
         accepted: list[tuple[MessageOutcome, str]] = []
